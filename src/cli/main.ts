@@ -1,0 +1,39 @@
+/**
+ * Composition root: builds the commander program, picks the reporter, wires the Docker engine, and
+ * turns every failure into one rendered error and an exit code (architecture.md).
+ */
+import { Command, CommanderError } from 'commander';
+import { ExitCode, isKilnError, toKilnError } from '../errors.js';
+import { renderError } from '../ui/render-error.js';
+import { registerCommands } from './commands/index.js';
+
+export const KILN_VERSION = '0.1.0';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('kiln')
+    .description('Build OCI images from source with Cloud Native Buildpacks and image extensions, on the local Docker daemon.')
+    .version(KILN_VERSION, '-V, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end through exitOverride with exit code 0.
+      if (e.exitCode === 0) return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    const err = isKilnError(e) ? e : toKilnError(e, 'run kiln');
+    process.stderr.write(renderError(err, { color: process.stderr.isTTY === true && !process.env.NO_COLOR }));
+    return err.exitCode;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Our interfaces to the outside world. The lifecycle, builder and app layers depend on these only;
+ * src/docker/ implements ContainerEngine (the only place that imports dockerode), src/ui/ implements
+ * Reporter, and cli/main.ts wires them together. Tests use recording fakes of the same interfaces.
+ */
+import type { Readable } from 'node:stream';
+
+/** Labels every kiln-created resource carries, so cleanup works after a crash (architecture.md). */
+export type Labels = Record<string, string>;
+
+export interface Mount {
+  /** 'volume': a named volume; 'bind': a host path. */
+  type: 'volume' | 'bind';
+  source: string;
+  target: string;
+  readOnly?: boolean;
+}
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ContainerSpec {
+  image: string;
+  /** Executable and its arguments (the container's Entrypoint is cleared and this becomes its Cmd). */
+  cmd: string[];
+  /** "uid:gid" (or a user name); never defaulted to root by the adapter. */
+  user: string;
+  /** The environment to add on top of the image's own ENV, as a map. */
+  env?: Record<string, string>;
+  workingDir?: string;
+  mounts?: Mount[];
+  /** Docker network mode; defaults to 'none'. */
+  network?: string;
+  labels: Labels;
+}
+
+export interface RunSpec extends ContainerSpec {
+  /** Called once per complete line of demultiplexed output, without the trailing newline. */
+  onLine?: (stream: OutputStream, line: string) => void;
+  /** Aborting kills and removes the container; runContainer then rejects. */
+  signal?: AbortSignal;
+  /** Kill the container after this many milliseconds (reported as a timeout error). */
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  exitCode: number;
+}
+
+export interface BuildSpec {
+  /** A tar of the build context (Dockerfile included). */
+  context: Readable | Buffer;
+  /** Path of the Dockerfile inside the context tar. */
+  dockerfile: string;
+  buildArgs: Record<string, string>;
+  /** Tag given to the result, if any. */
+  tag?: string;
+  labels: Labels;
+  /** Network mode for RUN steps ('host' when packages are needed). */
+  network?: string;
+  /** Called for every line of build output. */
+  onLine?: (line: string) => void;
+  signal?: AbortSignal;
+  /** Disable the daemon's step cache. */
+  noCache?: boolean;
+}
+
+export interface ImageConfig {
+  env: string[];
+  user: string;
+  workingDir: string;
+  entrypoint: string[] | null;
+  cmd: string[] | null;
+  labels: Labels;
+}
+
+export interface ImageInfo {
+  /** sha256:… image id. */
+  id: string;
+  repoTags: string[];
+  repoDigests: string[];
+  os: string;
+  architecture: string;
+  variant?: string;
+  /** Layer diffIDs, bottom to top. */
+  layers: string[];
+  config: ImageConfig;
+  size: number;
+  created: string;
+}
+
+export interface ResourceFilter {
+  /** label key=value pairs (or bare keys) every listed resource must carry. */
+  labels: string[];
+}
+
+export interface ContainerEngine {
+  /** Throws a KilnError naming DOCKER_HOST (or the socket) when the daemon does not answer. */
+  ping(): Promise<void>;
+
+  /** Creates, starts, streams, waits for and removes one container; resolves with its exit code. */
+  runContainer(spec: RunSpec): Promise<RunResult>;
+  /** Creates (does not start) a container; returns its id. */
+  createContainer(spec: ContainerSpec): Promise<string>;
+  removeContainer(id: string): Promise<void>;
+  /** Extracts a tar stream into a (created or running) container at destPath. */
+  putArchive(containerId: string, destPath: string, tar: Readable | Buffer): Promise<void>;
+  /** A tar stream of srcPath inside the container (its last path element is the tar's root entry). */
+  getArchive(containerId: string, srcPath: string): Promise<Readable>;
+
+  /** Builds an image from a context tar; rejects with the daemon's own message on an error line. */
+  buildImage(spec: BuildSpec): Promise<{ imageId: string }>;
+  /** Loads a docker-save style image archive; resolves with the loaded image ids/refs. */
+  loadImage(archive: Readable | Buffer): Promise<string[]>;
+  /** Creates an image from a single rootfs tar (docker import), with Dockerfile-style changes. */
+  importImage(rootfs: Readable | Buffer, opts: { ref: string; changes?: string[] }): Promise<string>;
+  /** An image archive (docker save) of one image. */
+  saveImage(ref: string): Promise<Readable>;
+  /** undefined when the image does not exist. */
+  inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  tagImage(ref: string, target: string): Promise<void>;
+  /** Removes an image (untag); missing images are not an error. */
+  removeImage(ref: string, opts?: { force?: boolean }): Promise<void>;
+
+  createVolume(name: string, labels: Labels): Promise<void>;
+  /** Missing volumes are not an error. */
+  removeVolume(name: string): Promise<void>;
+  volumeExists(name: string): Promise<boolean>;
+
+  /** Lists ids (containers, images) or names (volumes) of resources carrying the labels. */
+  listContainers(filter: ResourceFilter): Promise<string[]>;
+  listVolumes(filter: ResourceFilter): Promise<string[]>;
+  listImages(filter: ResourceFilter): Promise<string[]>;
+}
+
+/** Progress events: the lifecycle emits them, ui/ renders them (plain, TTY, --json). */
+export type KilnEvent =
+  | { type: 'phase-start'; phase: string }
+  | { type: 'phase-end'; phase: string; elapsedMs: number }
+  | { type: 'module-line'; module: string; stream: OutputStream; line: string }
+  | { type: 'info'; message: string }
+  | { type: 'warning'; message: string }
+  | { type: 'debug'; message: string }
+  | { type: 'layer'; decision: 'reused' | 'added' | 'cached' | 'restored'; layer: string }
+  | { type: 'wait-start'; id: string; message: string }
+  | { type: 'wait-end'; id: string };
+
+export interface Reporter {
+  emit(event: KilnEvent): void;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface IdSource {
+  /** A fresh random id (hex). */
+  newId(): string;
+}
