@@ -1,0 +1,35 @@
+import type { ContainerEngine, IdSource, Labels, Reporter } from '../ports.js';
+
+/** What every lifecycle phase is given: the engine, where to report, what to label, when to stop. */
+export interface PhaseContext {
+  engine: ContainerEngine;
+  reporter: Reporter;
+  /** Labels to put on every container, volume and image a phase creates (io.kiln.* session labels). */
+  labels: Labels;
+  ids: IdSource;
+  signal?: AbortSignal;
+}
+
+/** The builder's CNB user (CNB_USER_ID / CNB_GROUP_ID from the build image). */
+export interface CnbUser {
+  uid: number;
+  gid: number;
+}
+
+/** Named volumes one build uses, mounted at /workspace, /layers and /platform in module containers. */
+export interface BuildVolumes {
+  app: string;
+  layers: string;
+  platform: string;
+}
+
+export const APP_DIR = '/workspace';
+export const LAYERS_DIR = '/layers';
+export const PLATFORM_DIR = '/platform';
+export const BUILDPACKS_DIR = '/cnb/buildpacks';
+export const EXTENSIONS_DIR = '/cnb/extensions';
+
+/** `/` in module ids becomes `_` in paths (digest 2.1). */
+export function escapeId(id: string): string {
+  return id.replace(/\//g, '_');
+}
