@@ -14,6 +14,11 @@ export interface SpecIssue {
   /** 1-based line, when the TOML parser gives one. */
   line?: number;
   message: string;
+  /**
+   * Machine-readable kind for issues callers treat specially; 'unsupported-buildpack-api' makes
+   * throwOnErrors use the lifecycle's exit code 12 (digest 1.1).
+   */
+  code?: 'unsupported-buildpack-api';
 }
 
 /** value is present when there are no error issues. */
@@ -232,8 +237,10 @@ export interface BuilderConfig {
   buildImage: string;
   /** [[run.images]], or the older [stack] run-image/run-image-mirrors. */
   runImages: RunImageRef[];
-  /** [[build.env]] */
-  buildEnv: { name: string; value: string }[];
+  /** [[build.env]]; suffix (default/override/append/prepend) and delim as pack accepts them. */
+  buildEnv: { name: string; value: string; suffix?: string; delim?: string }[];
+  /** [[targets]] when given (newer pack configs). */
+  targets?: Target[];
   /** [stack] id when given (legacy). */
   stackId?: string;
   lifecycle?: { version?: string; uri?: string };

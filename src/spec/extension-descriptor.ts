@@ -1,0 +1,33 @@
+/**
+ * extension.toml (digest 3.2): like buildpack.toml but never composite, no sbom-formats, no stacks.
+ */
+import { apiLessThan } from './api-version.js';
+import type { DescriptorOptions } from './buildpack-descriptor.js';
+import { decodeToml } from './decode.js';
+import type { ExtensionDescriptor, ParseResult } from './models.js';
+import { decodeModuleApi, decodeModuleInfo, decodeTargets, LINUX_TARGET } from './module-common.js';
+
+export function parseExtensionDescriptor(text: string, file: string, opts: DescriptorOptions = {}): ParseResult<ExtensionDescriptor> {
+  return decodeToml(text, file, (root, ctx) => {
+    const api = decodeModuleApi(root);
+    if (api !== '' && apiLessThan(api, '0.9')) {
+      // Extensions arrived with Buildpack API 0.9 (digest 1.2); the lifecycle does not check this.
+      ctx.warn('api', `image extensions need Buildpack API 0.9 or newer, this one declares ${api}`);
+    }
+    if (root.has('order')) {
+      root.raw('order');
+      ctx.error('order', 'an extension must not declare [[order]] (extensions are never composite)');
+    }
+    const ext = root.optTable('extension');
+    if (!ext) {
+      if (!root.has('extension')) ctx.error('extension', 'is required');
+      return undefined;
+    }
+    const info = decodeModuleInfo(ext);
+    ext.finish();
+    let targets = decodeTargets(root);
+    if (targets.length === 0 && opts.hasExecutables === true) targets = [{ ...LINUX_TARGET, distros: [] }];
+    const value: ExtensionDescriptor = { kind: 'extension', api, ...info, targets, metadata: root.freeTable('metadata') };
+    return value;
+  }) as ParseResult<ExtensionDescriptor>;
+}
