@@ -34,6 +34,8 @@ export interface ModuleRef {
   id: string;
   version: string;
   optional: boolean;
+  /** project.toml [[io.buildpacks.group]] entries only: where to get the buildpack (pack's `uri`). */
+  uri?: string;
 }
 
 export interface OrderGroup {
@@ -154,6 +156,11 @@ export interface RunFile {
   images: RunImageRef[];
 }
 
+/** The legacy stack.toml (Platform < 0.12): [run-image] image/mirrors. */
+export interface StackFile {
+  runImage?: RunImageRef;
+}
+
 /** <layers>/<bp>/<layer>.toml */
 export interface LayerMetadataFile {
   types: { launch: boolean; build: boolean; cache: boolean };
@@ -214,6 +221,9 @@ export interface ProjectDescriptor {
   buildEnv: { name: string; value: string }[];
   /** [[io.buildpacks.group]] — a project-chosen group of buildpacks, when given. */
   group: ModuleRef[];
+  /** [[io.buildpacks.pre.group]] / [[io.buildpacks.post.group]]: buildpacks added before/after the chosen group. */
+  preGroup?: ModuleRef[];
+  postGroup?: ModuleRef[];
   builder?: string;
   metadata: Record<string, unknown>;
 }

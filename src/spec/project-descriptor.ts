@@ -1,0 +1,119 @@
+/**
+ * project.toml: project descriptor 0.2 ([_] and [io.buildpacks]), and the legacy 0.1 shape
+ * ([project], [build], [metadata]) accepted with a warning. Other top-level tables belong to other
+ * tools, so they are not reported.
+ */
+import { decodeToml, type DecodeContext, type TableReader } from './decode.js';
+import type { ModuleRef, ParseResult, ProjectDescriptor } from './models.js';
+
+export function parseProjectDescriptor(text: string, file: string): ParseResult<ProjectDescriptor> {
+  return decodeToml(text, file, (root, ctx) => {
+    const legacy = !root.has('_') && (root.has('project') || root.has('build'));
+    const value = legacy ? decodeV01(root, ctx) : decodeV02(root, ctx);
+    root.ignore(...Object.keys(root.data));
+    return value;
+  });
+}
+
+function empty(): ProjectDescriptor {
+  return { schemaVersion: '0.2', id: '', name: '', version: '', include: [], exclude: [], buildEnv: [], group: [], metadata: {} };
+}
+
+function decodeV02(root: TableReader, ctx: DecodeContext): ProjectDescriptor {
+  const out = empty();
+  const meta = root.optTable('_');
+  if (meta) {
+    const schema = meta.optString('schema-version');
+    if (schema === undefined) ctx.warn('_.schema-version', 'is missing; assuming 0.2');
+    else if (schema !== '0.2') ctx.error('_.schema-version', `"${schema}" is not supported (use "0.2")`);
+    out.id = meta.string('id');
+    out.name = meta.string('name');
+    out.version = meta.string('version');
+    out.metadata = meta.freeTable('metadata');
+    // Informational fields of the descriptor: read so they are not reported as unknown.
+    meta.stringArray('authors');
+    meta.string('documentation-url');
+    meta.string('source-url');
+    meta.tableArray('licenses', (l) => ({ type: l.string('type'), uri: l.string('uri') }));
+    meta.finish();
+  }
+  const io = root.optTable('io');
+  const bp = io?.optTable('buildpacks');
+  if (io) io.ignore(...Object.keys(io.data)); // [io.*] tables other than io.buildpacks are other tools'
+  if (bp) {
+    decodeSourceFilter(bp, out);
+    const builder = bp.optString('builder', { nonEmpty: true });
+    if (builder !== undefined) out.builder = builder;
+    out.group = bp.tableArray('group', decodeGroupEntry);
+    const pre = bp.optTable('pre');
+    if (pre) {
+      out.preGroup = pre.tableArray('group', decodeGroupEntry);
+      pre.finish();
+    }
+    const post = bp.optTable('post');
+    if (post) {
+      out.postGroup = post.tableArray('group', decodeGroupEntry);
+      post.finish();
+    }
+    const build = bp.optTable('build');
+    if (build) {
+      out.buildEnv = decodeEnv(build);
+      build.finish();
+    }
+    bp.finish();
+  }
+  return out;
+}
+
+/** Legacy 0.1: [project] id/name/version, [build] include/exclude/buildpacks/env/builder, [metadata]. */
+function decodeV01(root: TableReader, ctx: DecodeContext): ProjectDescriptor {
+  ctx.warn('', 'this is the legacy project descriptor 0.1 ([project]/[build]); move to schema 0.2 ([_] and [io.buildpacks])');
+  const out = empty();
+  out.schemaVersion = '0.1';
+  const project = root.optTable('project');
+  if (project) {
+    out.id = project.string('id');
+    out.name = project.string('name');
+    out.version = project.string('version');
+    project.stringArray('authors');
+    project.string('documentation-url');
+    project.string('source-url');
+    project.tableArray('licenses', (l) => ({ type: l.string('type'), uri: l.string('uri') }));
+    project.finish();
+  }
+  const build = root.optTable('build');
+  if (build) {
+    decodeSourceFilter(build, out);
+    const builder = build.optString('builder', { nonEmpty: true });
+    if (builder !== undefined) out.builder = builder;
+    out.group = build.tableArray('buildpacks', decodeGroupEntry);
+    out.buildEnv = decodeEnv(build);
+    build.finish();
+  }
+  out.metadata = root.freeTable('metadata');
+  return out;
+}
+
+function decodeSourceFilter(t: TableReader, out: ProjectDescriptor): void {
+  out.include = t.stringArray('include');
+  out.exclude = t.stringArray('exclude');
+  if (t.has('include') && t.has('exclude')) {
+    t.ctx.error(t.keyPath('exclude'), 'include and exclude are mutually exclusive; set only one of them');
+  }
+}
+
+function decodeEnv(t: TableReader): { name: string; value: string }[] {
+  return t.tableArray('env', (e) => ({ name: e.reqString('name', { nonEmpty: true }), value: e.string('value') }));
+}
+
+function decodeGroupEntry(e: TableReader): ModuleRef {
+  const id = e.string('id');
+  const uri = e.string('uri');
+  if (e.has('script')) {
+    e.raw('script');
+    e.ctx.error(e.keyPath('script'), 'inline buildpacks (script) are not supported by kiln');
+  } else if (id === '' && uri === '') {
+    e.ctx.error(e.path, 'needs an id or a uri');
+  }
+  return { id, version: e.string('version'), optional: false, ...(uri !== '' ? { uri } : {}) };
+}
