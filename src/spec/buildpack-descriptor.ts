@@ -23,6 +23,7 @@ export function parseBuildpackDescriptor(text: string, file: string, opts: Descr
     const bp = root.optTable('buildpack');
     if (!bp) {
       if (!root.has('buildpack')) ctx.error('buildpack', 'is required');
+      root.ignore(...Object.keys(root.data)); // the error above says enough
       return undefined;
     }
     const info = decodeModuleInfo(bp);

@@ -31,8 +31,8 @@ export class DecodeContext {
     }
   }
 
-  error(keyPath: string, message: string): void {
-    this.add('error', keyPath, message);
+  error(keyPath: string, message: string, code?: SpecIssue['code']): void {
+    this.add('error', keyPath, message, code);
   }
 
   warn(keyPath: string, message: string): void {
@@ -48,9 +48,16 @@ export class DecodeContext {
     return this.hasErrors() ? { issues: this.issues } : { value, issues: this.issues };
   }
 
-  private add(severity: SpecIssue['severity'], keyPath: string, message: string): void {
+  private add(severity: SpecIssue['severity'], keyPath: string, message: string, code?: SpecIssue['code']): void {
     const line = this.lineOf(keyPath);
-    this.issues.push({ severity, file: this.file, keyPath, ...(line !== undefined ? { line } : {}), message });
+    this.issues.push({
+      severity,
+      file: this.file,
+      keyPath,
+      ...(line !== undefined ? { line } : {}),
+      message,
+      ...(code !== undefined ? { code } : {}),
+    });
   }
 }
 
@@ -292,10 +299,16 @@ export function indexKeyLines(text: string): Map<string, number> {
   };
   let table = '';
   let multiline: string | undefined;
+  // Open brackets of a multi-line array value: its continuation lines are neither headers nor keys.
+  let depth = 0;
   text.split(/\r?\n/).forEach((rawLine, i) => {
     const n = i + 1;
     if (multiline !== undefined) {
       if (rawLine.includes(multiline)) multiline = undefined;
+      return;
+    }
+    if (depth > 0) {
+      depth += bracketBalance(rawLine);
       return;
     }
     const header = HEADER.exec(rawLine);
@@ -327,7 +340,25 @@ export function indexKeyLines(text: string): Map<string, number> {
         const at = rest.indexOf(q);
         if (at >= 0 && !rest.slice(at + 3).includes(q)) multiline = q;
       }
+      if (multiline === undefined) depth = Math.max(0, bracketBalance(rest));
     }
   });
   return lines;
+}
+
+/** '[' and '{' minus ']' and '}' outside simple strings and comments (enough to follow array values). */
+function bracketBalance(line: string): number {
+  let balance = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote !== undefined) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#') break;
+    else if (c === '[' || c === '{') balance++;
+    else if (c === ']' || c === '}') balance--;
+  }
+  return balance;
 }

@@ -38,3 +38,8 @@ export function decodeRequire(r: TableReader): PlanRequire {
   }
   return { name, metadata };
 }
+
+/** Whether any section asks for something: an extension's plan must not (digest 4.5, edge case 19). */
+export function planHasRequires(p: DetectPlan): boolean {
+  return p.requires.length > 0 || p.or.some((alt) => alt.requires.length > 0);
+}

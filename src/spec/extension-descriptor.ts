@@ -21,6 +21,7 @@ export function parseExtensionDescriptor(text: string, file: string, opts: Descr
     const ext = root.optTable('extension');
     if (!ext) {
       if (!root.has('extension')) ctx.error('extension', 'is required');
+      root.ignore(...Object.keys(root.data)); // the error above says enough
       return undefined;
     }
     const info = decodeModuleInfo(ext);

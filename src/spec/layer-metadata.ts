@@ -6,6 +6,13 @@ import type { LayerMetadataFile, ParseResult } from './models.js';
 
 const TYPE_KEYS = ['launch', 'build', 'cache'] as const;
 
+/** Layer names whose `.toml` would collide with the per-buildpack files (digest 2.2). */
+export const FORBIDDEN_LAYER_NAMES: readonly string[] = ['build', 'launch', 'store'];
+
+export function isForbiddenLayerName(name: string): boolean {
+  return FORBIDDEN_LAYER_NAMES.includes(name);
+}
+
 export function parseLayerMetadata(text: string, file: string): ParseResult<LayerMetadataFile> {
   return decodeToml(text, file, (root, ctx) => {
     // Types at top level were the pre-0.6 format; the lifecycle now fails the build (edge case 37).

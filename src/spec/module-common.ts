@@ -39,15 +39,11 @@ export function decodeModuleApi(root: TableReader): string {
     return '';
   }
   if (!isSupportedBuildpackApi(api)) {
-    const line = root.ctx.lineOf('api');
-    root.ctx.issues.push({
-      severity: 'error',
-      file: root.ctx.file,
-      keyPath: 'api',
-      ...(line !== undefined ? { line } : {}),
-      message: `Buildpack API ${api} is not supported (supported: ${SUPPORTED_BUILDPACK_APIS.join(', ')})`,
-      code: 'unsupported-buildpack-api',
-    });
+    root.ctx.error(
+      'api',
+      `Buildpack API ${api} is not supported (supported: ${SUPPORTED_BUILDPACK_APIS.join(', ')})`,
+      'unsupported-buildpack-api',
+    );
   }
   return api;
 }

@@ -169,6 +169,11 @@ describe('parseBuildpackDescriptor', () => {
     ]);
   });
 
+  it('reports only the missing table when [buildpack] is absent', () => {
+    const r = parseBuildpackDescriptor('api = "0.12"\n[[targets]]\nos = "linux"\n', F);
+    expect(r.issues).toEqual([{ severity: 'error', file: F, keyPath: 'buildpack', message: 'is required' }]);
+  });
+
   it('warns about unknown keys at every level', () => {
     const r = parseBuildpackDescriptor('api = "0.12"\nfoo = 1\n[buildpack]\nid = "a"\nversion = "1"\nbar = 2\n[[targets]]\nos = "linux"\nbaz = 3\n', F);
     expect(r.value).toBeDefined();

@@ -128,3 +128,9 @@ describe('parseExtendConfig', () => {
     expect(warnings(parseExtendConfig('[build]\nfoo = 1\n', E))).toMatchObject([{ keyPath: 'build.foo', line: 2 }]);
   });
 });
+
+describe('parseBuildFile unknown keys', () => {
+  it('warns about them', () => {
+    expect(warnings(parseBuildFile('[[unmet]]\nname = "a"\nwhy = "x"\n', 'build.toml'))).toMatchObject([{ keyPath: 'unmet[0].why', line: 3 }]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDetectPlan } from '../../../src/spec/detect-plan.js';
+import { parseDetectPlan, planHasRequires } from '../../../src/spec/detect-plan.js';
 import { parseOrderFile, stringifyOrderFile } from '../../../src/spec/order.js';
 import { errors, ok, toml, warnings } from './helpers.js';
 
@@ -64,6 +64,14 @@ describe('parseOrderFile', () => {
     ]);
   });
 
+  it('warns about unknown keys', () => {
+    const r = parseOrderFile('[[order]]\n[[order.group]]\nid = "a"\nversion = "1"\nfoo = 1\n[extra]\n', 'o');
+    expect(warnings(r).map((i) => [i.keyPath, i.line])).toEqual([
+      ['order[0].group[0].foo', 5],
+      ['extra', 6],
+    ]);
+  });
+
   it('requires a group in every order entry', () => {
     expect(errors(parseOrderFile('[[order]]\n', 'o'))).toMatchObject([{ keyPath: 'order[0].group', line: 1 }]);
   });
@@ -121,5 +129,10 @@ describe('parseDetectPlan', () => {
       { keyPath: 'or[0].requires[0].name', line: 5, message: 'must not be empty' },
     ]);
     expect(warnings(r)).toMatchObject([{ keyPath: 'provides[0].nam', line: 2 }]);
+  });
+
+  it('says whether a plan requires anything', () => {
+    expect(planHasRequires(ok(parseDetectPlan('[[provides]]\nname = "a"\n', 'p')))).toBe(false);
+    expect(planHasRequires(ok(parseDetectPlan('[[or]]\n[[or.requires]]\nname = "a"\n', 'p')))).toBe(true);
   });
 });

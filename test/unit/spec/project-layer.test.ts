@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLayerMetadata } from '../../../src/spec/layer-metadata.js';
+import { isForbiddenLayerName, parseLayerMetadata } from '../../../src/spec/layer-metadata.js';
 import { parseProjectDescriptor } from '../../../src/spec/project-descriptor.js';
 import { errors, ok, toml, warnings } from './helpers.js';
 
@@ -114,6 +114,10 @@ describe('parseLayerMetadata', () => {
       { severity: 'error', file: L, keyPath: 'launch', line: 1, message: expect.stringContaining('must be under [types]') },
       { severity: 'error', file: L, keyPath: 'types.build', line: 3, message: 'must be a boolean, not a string' },
     ]);
+  });
+
+  it('knows the forbidden layer names', () => {
+    expect(['build', 'launch', 'store', 'node'].map(isForbiddenLayerName)).toEqual([true, true, true, false]);
   });
 
   it('warns about unknown keys', () => {

@@ -49,6 +49,18 @@ describe('indexKeyLines', () => {
     expect(lines.get('x.y.z.w')).toBe(11);
   });
 
+  it('skips the continuation lines of multi-line arrays', () => {
+    const lines = indexKeyLines('a = [\n  ["x"],\n  ["y"]  # ]\n]\n[t]\nb = 1\n');
+    expect(lines.get('t')).toBe(5);
+    expect(lines.get('t.b')).toBe(6);
+    expect(lines.has('x')).toBe(false);
+  });
+
+  it('handles CRLF line ends and comments after headers', () => {
+    const lines = indexKeyLines('[[images]] # run\r\nimage = "x"\r\n');
+    expect(lines.get('images[0].image')).toBe(2);
+  });
+
   it('skips the insides of multi-line strings', () => {
     const lines = indexKeyLines('a = """\nb = 1\n"""\nc = 2\n');
     expect(lines.has('b')).toBe(false);
