@@ -1,0 +1,204 @@
+/**
+ * The ContainerEngine port (src/ports.ts) on a Docker daemon through dockerode — the only adapter that
+ * knows Docker's API. Every failure becomes a KilnError: an unreachable daemon is one error naming
+ * DOCKER_HOST or the socket, a missing image names the image, anything else keeps the daemon's words.
+ */
+import type { Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { ExitCode, KilnError } from '../errors.js';
+import type { BuildSpec, ContainerEngine, ContainerSpec, ImageInfo, Labels, ResourceFilter, RunResult, RunSpec } from '../ports.js';
+import { resolveDaemonTarget } from './connection.js';
+import { isNotFound, missingImage, toDaemonError, daemonMessage, isConnectionError, daemonUnreachable } from './errors.js';
+import { buildImageStream, dialStream, loadedRefs, splitRef, toImageInfo } from './image-ops.js';
+import { followJsonStream, StreamError } from './json-stream.js';
+import { containerCreateOptions, runContainer } from './run-container.js';
+
+export interface DockerEngineOptions {
+  /** Overrides DOCKER_HOST: unix:///path, /path or tcp://host:port. */
+  host?: string;
+}
+
+/** Missing paths in getArchive are reported with this cause prefix (volume-io relies on it). */
+export const NO_SUCH_PATH = 'no such file or directory';
+
+export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEngine {
+  const target = resolveDaemonTarget(opts.host);
+  const docker = new Docker(target.options);
+  const where = target.description;
+
+  const wrap = (e: unknown, action: string, exitCode: number = ExitCode.generic): KilnError => toDaemonError(e, action, where, exitCode);
+
+  async function guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw wrap(e, action);
+    }
+  }
+
+  async function inspectImage(ref: string): Promise<ImageInfo | undefined> {
+    try {
+      return toImageInfo((await docker.getImage(ref).inspect()) as Parameters<typeof toImageInfo>[0]);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw wrap(e, `inspect image ${ref}`);
+    }
+  }
+
+  async function createContainer(spec: ContainerSpec): Promise<string> {
+    try {
+      const c = await docker.createContainer(containerCreateOptions(spec));
+      return c.id;
+    } catch (e) {
+      if (isNotFound(e) && /no such image/i.test(daemonMessage(e))) throw missingImage(spec.image, 'create a container', e);
+      throw wrap(e, `create a container of ${spec.image}`);
+    }
+  }
+
+  async function removeContainer(id: string): Promise<void> {
+    try {
+      await docker.getContainer(id).remove({ force: true, v: false });
+    } catch (e) {
+      // Gone already, or being removed by the daemon: both mean "removed".
+      if (isNotFound(e) || /removal of container .* is already in progress/i.test(daemonMessage(e))) return;
+      throw wrap(e, `remove container ${id.slice(0, 12)}`);
+    }
+  }
+
+  const labelFilters = (filter: ResourceFilter): string => JSON.stringify({ label: filter.labels });
+
+  const engine: ContainerEngine = {
+    async ping() {
+      try {
+        await docker.ping();
+      } catch (e) {
+        if (isConnectionError(e)) throw daemonUnreachable(where, e);
+        throw wrap(e, 'connect to the Docker daemon', ExitCode.daemon);
+      }
+    },
+
+    runContainer: (spec: RunSpec): Promise<RunResult> => runContainer({ docker, create: createContainer, remove: removeContainer, wrap }, spec),
+    createContainer,
+    removeContainer,
+
+    async putArchive(containerId, destPath, tar) {
+      await guard(`copy files to ${destPath}`, async () => {
+        await docker.getContainer(containerId).putArchive(tar, { path: destPath });
+      });
+    },
+
+    async getArchive(containerId, srcPath) {
+      try {
+        return (await docker.getContainer(containerId).getArchive({ path: srcPath })) as unknown as Readable;
+      } catch (e) {
+        if (isNotFound(e) && !/no such container/i.test(daemonMessage(e))) {
+          throw new KilnError({ action: `copy ${srcPath} out of a container`, cause: `${NO_SUCH_PATH}: ${srcPath}`, subject: srcPath, original: e });
+        }
+        throw wrap(e, `copy ${srcPath} out of a container`);
+      }
+    },
+
+    async buildImage(spec: BuildSpec) {
+      const what = spec.tag !== undefined ? `build image ${spec.tag}` : `build an image from ${spec.dockerfile}`;
+      let built: string | undefined;
+      try {
+        built = await buildImageStream(docker, spec);
+      } catch (e) {
+        if (spec.signal?.aborted === true) {
+          throw new KilnError({ action: what, cause: 'the build was interrupted', exitCode: ExitCode.interrupted, original: e });
+        }
+        if (e instanceof StreamError) throw new KilnError({ action: what, cause: e.message, original: e });
+        throw wrap(e, what);
+      }
+      if (built === undefined) throw new KilnError({ action: what, cause: 'the daemon did not report the id of the built image' });
+      const info = await inspectImage(built);
+      if (info === undefined) throw missingImage(built, what);
+      return { imageId: info.id };
+    },
+
+    async loadImage(archive) {
+      try {
+        const stream = await dialStream(docker, { path: '/images/load?', method: 'POST', options: { _query: { quiet: '0' } }, file: archive });
+        return loadedRefs(await followJsonStream(stream));
+      } catch (e) {
+        if (e instanceof StreamError) throw new KilnError({ action: 'load an image archive', cause: e.message, original: e });
+        throw wrap(e, 'load an image archive');
+      }
+    },
+
+    async importImage(rootfs, o) {
+      const { repo, tag } = splitRef(o.ref);
+      const action = `import image ${o.ref}`;
+      try {
+        const query: Record<string, unknown> = { fromSrc: '-', repo, tag };
+        if (o.changes !== undefined && o.changes.length > 0) query.changes = o.changes;
+        const stream = await dialStream(docker, { path: '/images/create?', method: 'POST', options: { _query: query }, file: rootfs });
+        await followJsonStream(stream);
+      } catch (e) {
+        if (e instanceof StreamError) throw new KilnError({ action, cause: e.message, original: e });
+        throw wrap(e, action);
+      }
+      const info = await inspectImage(o.ref);
+      if (info === undefined) throw missingImage(o.ref, action);
+      return info.id;
+    },
+
+    async saveImage(ref) {
+      if ((await inspectImage(ref)) === undefined) throw missingImage(ref, `save image ${ref}`);
+      return guard(`save image ${ref}`, async () => (await docker.getImage(ref).get()) as unknown as Readable);
+    },
+
+    inspectImage,
+
+    async tagImage(ref, targetRef) {
+      const { repo, tag } = splitRef(targetRef);
+      try {
+        await docker.getImage(ref).tag({ repo, tag });
+      } catch (e) {
+        if (isNotFound(e)) throw missingImage(ref, `tag image ${ref} as ${targetRef}`, e);
+        throw wrap(e, `tag image ${ref} as ${targetRef}`);
+      }
+    },
+
+    async removeImage(ref, o) {
+      try {
+        await docker.getImage(ref).remove({ force: o?.force ?? false });
+      } catch (e) {
+        if (isNotFound(e)) return;
+        throw wrap(e, `remove image ${ref}`);
+      }
+    },
+
+    async createVolume(name: string, labels: Labels) {
+      await guard(`create volume ${name}`, async () => {
+        await docker.createVolume({ Name: name, Labels: labels });
+      });
+    },
+
+    async removeVolume(name) {
+      try {
+        await docker.getVolume(name).remove();
+      } catch (e) {
+        if (isNotFound(e)) return;
+        throw wrap(e, `remove volume ${name}`);
+      }
+    },
+
+    async volumeExists(name) {
+      try {
+        await docker.getVolume(name).inspect();
+        return true;
+      } catch (e) {
+        if (isNotFound(e)) return false;
+        throw wrap(e, `inspect volume ${name}`);
+      }
+    },
+
+    listContainers: (filter) =>
+      guard('list containers', async () => (await docker.listContainers({ all: true, filters: labelFilters(filter) })).map((c) => c.Id)),
+    listImages: (filter) => guard('list images', async () => (await docker.listImages({ filters: labelFilters(filter) })).map((i) => i.Id)),
+    listVolumes: (filter) =>
+      guard('list volumes', async () => ((await docker.listVolumes({ filters: labelFilters(filter) })).Volumes ?? []).map((v) => v.Name)),
+  };
+  return engine;
+}

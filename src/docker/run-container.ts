@@ -1,0 +1,125 @@
+/**
+ * One module run: create, attach BEFORE start (so no early output is lost), demultiplex, wait, and
+ * always remove the container — also when the run is aborted or times out (architecture.md, data flow 9).
+ */
+import type Docker from 'dockerode';
+import { ExitCode, KilnError, isKilnError } from '../errors.js';
+import type { ContainerSpec, RunResult, RunSpec } from '../ports.js';
+import { lineDemuxer } from './demux.js';
+
+/** The create body for a spec: Entrypoint cleared, Cmd = spec.cmd, network 'none' unless asked. */
+export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
+  return {
+    Image: spec.image,
+    // An empty Entrypoint (not null) makes the daemon drop the image's ENTRYPOINT, like `--entrypoint ''`.
+    Entrypoint: [],
+    Cmd: spec.cmd,
+    User: spec.user,
+    Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    WorkingDir: spec.workingDir ?? '',
+    Labels: spec.labels,
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    OpenStdin: false,
+    HostConfig: {
+      NetworkMode: spec.network ?? 'none',
+      Mounts: (spec.mounts ?? []).map((m) => ({
+        Type: m.type,
+        Source: m.source,
+        Target: m.target,
+        ReadOnly: m.readOnly ?? false,
+      })),
+    },
+  };
+}
+
+function describe(spec: RunSpec): string {
+  return `${spec.cmd.join(' ')} in ${spec.image}`;
+}
+
+export function interruptedError(spec: RunSpec): KilnError {
+  return new KilnError({
+    action: `run ${describe(spec)}`,
+    cause: 'the run was interrupted; its container was killed and removed',
+    exitCode: ExitCode.interrupted,
+  });
+}
+
+function timeoutError(spec: RunSpec, ms: number): KilnError {
+  return new KilnError({
+    action: `run ${describe(spec)}`,
+    cause: `it did not finish within the limit of ${ms} ms; its container was killed and removed`,
+    hint: 'look for a module that waits for input or loops, or raise the time limit',
+    exitCode: ExitCode.generic,
+  });
+}
+
+interface RunDeps {
+  docker: Docker;
+  create(spec: ContainerSpec): Promise<string>;
+  remove(id: string): Promise<void>;
+  wrap(e: unknown, action: string): KilnError;
+}
+
+/** Waits at most `ms` for a promise; used so a lost `end` event cannot hang a finished run. */
+function within(p: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    void p.finally(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunResult> {
+  if (spec.signal?.aborted) throw interruptedError(spec);
+  const id = await deps.create(spec);
+  const container = deps.docker.getContainer(id);
+  let stopError: KilnError | undefined;
+  let rejectStopped: (e: KilnError) => void = () => undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    rejectStopped = reject;
+  });
+  stopped.catch(() => undefined);
+  const stop = (err: KilnError): void => {
+    if (stopError !== undefined) return;
+    stopError = err;
+    rejectStopped(err);
+    container.kill().catch(() => undefined);
+  };
+  const onAbort = (): void => stop(interruptedError(spec));
+  const timer = spec.timeoutMs !== undefined ? setTimeout(() => stop(timeoutError(spec, spec.timeoutMs ?? 0)), spec.timeoutMs) : undefined;
+  spec.signal?.addEventListener('abort', onAbort);
+  let output: NodeJS.ReadableStream | undefined;
+  try {
+    output = await container.attach({ stream: true, stdout: true, stderr: true, logs: false });
+    const lines = lineDemuxer(spec.onLine ?? (() => undefined));
+    const attached = output;
+    const ended = new Promise<void>((resolve) => {
+      attached.on('data', (chunk: Buffer) => lines.write(chunk));
+      attached.on('end', () => resolve());
+      attached.on('close', () => resolve());
+      attached.on('error', () => resolve());
+    });
+    await Promise.race([container.start(), stopped]);
+    const waited = (await Promise.race([container.wait(), stopped])) as { StatusCode?: unknown };
+    // The attach stream ends right after the process; wait for it so no trailing output is lost.
+    await Promise.race([within(ended, 10_000), stopped]);
+    lines.end();
+    if (stopError !== undefined) throw stopError;
+    return { exitCode: typeof waited.StatusCode === 'number' ? waited.StatusCode : -1 };
+  } catch (e) {
+    if (stopError !== undefined) throw stopError;
+    if (isKilnError(e)) throw e;
+    throw deps.wrap(e, `run ${describe(spec)}`);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    spec.signal?.removeEventListener('abort', onAbort);
+    const s = output as { destroy?: () => void } | undefined;
+    s?.destroy?.();
+    await deps.remove(id);
+  }
+}
