@@ -91,7 +91,8 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
       try {
         return (await docker.getContainer(containerId).getArchive({ path: srcPath })) as unknown as Readable;
       } catch (e) {
-        if (isNotFound(e) && !/no such container/i.test(daemonMessage(e))) {
+        // The modem prefixes every 404 with "no such container"; the daemon itself says "No such container: <id>".
+        if (isNotFound(e) && !/No such container:/.test(daemonMessage(e))) {
           throw new KilnError({ action: `copy ${srcPath} out of a container`, cause: `${NO_SUCH_PATH}: ${srcPath}`, subject: srcPath, original: e });
         }
         throw wrap(e, `copy ${srcPath} out of a container`);

@@ -1,10 +1,22 @@
 import { execSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createDockerEngine } from '../../src/docker/docker-engine.js';
+import { cleanupByLabel, TEST_LABEL } from '../helpers/test-labels.js';
 
-/** Integration tests need a daemon; scripts/ensure-docker.sh starts one. Fail early and clearly if none answers. */
-export default function setup(): void {
+/**
+ * Integration tests need a daemon; scripts/ensure-docker.sh starts one. Fail early and clearly if none
+ * answers. Also fixes one run id for every test file (test/helpers/test-labels.ts reads it from the
+ * environment the forks inherit) and, as a safety net, removes whatever still carries it at the end.
+ */
+export default function setup(): () => Promise<void> {
   try {
     execSync('docker version --format "{{.Server.Version}}"', { stdio: 'pipe' });
   } catch {
     throw new Error('integration tests need a Docker daemon: run scripts/ensure-docker.sh (or scripts/test.sh) first');
   }
+  const runId = process.env.KILN_TEST_RUN_ID ?? `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  process.env.KILN_TEST_RUN_ID = runId;
+  return async () => {
+    await cleanupByLabel(createDockerEngine(), { [TEST_LABEL]: runId });
+  };
 }
