@@ -5,7 +5,11 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { BuildSpec, ImageInfo } from '../ports.js';
+import { LineSplitter } from './demux.js';
 import { followJsonStream, type JsonMessage } from './json-stream.js';
+
+// eslint-disable-next-line no-control-regex
+const ANSI_SGR = /\u001b\[[0-9;]*m/g;
 
 export function dialStream(docker: Docker, opts: Parameters<Docker['modem']['dial']>[0]): Promise<Readable> {
   return new Promise((resolve, reject) => {
@@ -44,17 +48,23 @@ export async function buildImageStream(docker: Docker, spec: BuildSpec): Promise
     ...(spec.signal !== undefined ? { abortSignal: spec.signal } : {}),
   });
   let imageId: string | undefined;
+  // `stream` messages are fragments ("Step 1/3 : FROM x" then "\n"): join them into whole lines, and
+  // drop the colour codes the classic builder wraps around a RUN's stderr.
+  const lines = new LineSplitter((raw) => {
+    const line = raw.replace(ANSI_SGR, '');
+    const built = /^Successfully built ([0-9a-f]+)/.exec(line);
+    if (built?.[1] !== undefined && imageId === undefined) imageId = built[1];
+    spec.onLine?.(line);
+  });
   const onMessage = (m: JsonMessage): void => {
     if (m.aux?.ID !== undefined) imageId = m.aux.ID;
-    if (m.stream !== undefined) {
-      for (const line of m.stream.replace(/\n$/, '').split('\n')) {
-        const built = /^Successfully built ([0-9a-f]+)/.exec(line);
-        if (built?.[1] !== undefined && imageId === undefined) imageId = built[1];
-        spec.onLine?.(line);
-      }
-    }
+    if (m.stream !== undefined) lines.write(Buffer.from(m.stream));
   };
-  await followJsonStream(stream, onMessage);
+  try {
+    await followJsonStream(stream, onMessage);
+  } finally {
+    lines.flush();
+  }
   return imageId;
 }
 
