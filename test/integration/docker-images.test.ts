@@ -11,6 +11,7 @@ import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../src/errors.js';
 import { makeTar } from '../../src/image/tar-files.js';
 import type { OutputStream } from '../../src/ports.js';
+import { busyboxRootfsTar } from '../../src/stacks/busybox.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
 import { cleanupByLabel, leftovers, testLabels, testName } from '../helpers/test-labels.js';
@@ -84,6 +85,25 @@ describe('buildImage', () => {
     expect(err).toBeInstanceOf(KilnError);
     expect((err as KilnError).message.toLowerCase()).toContain('unknown instruction: notaninstruction');
   });
+
+  it('aborting a build rejects it as interrupted', async () => {
+    const ac = new AbortController();
+    const context = await makeTar([{ path: 'Dockerfile', content: `FROM ${bases().build}\nRUN echo started; sleep 20\n` }]);
+    const started = Date.now();
+    const err = await engine
+      .buildImage({ context, dockerfile: 'Dockerfile', buildArgs: {}, labels, signal: ac.signal, onLine: (l) => (l === 'started' ? ac.abort() : undefined) })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KilnError);
+    expect((err as KilnError).exitCode).toBe(ExitCode.interrupted);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('the image ENTRYPOINT is cleared: cmd runs as given', async () => {
+    const tag = newTag('entrypoint');
+    const context = await makeTar([{ path: 'Dockerfile', content: `FROM ${bases().build}\nENTRYPOINT ["echo", "from-entrypoint"]\nCMD ["ignored"]\n` }]);
+    await engine.buildImage({ context, dockerfile: 'Dockerfile', buildArgs: {}, tag, labels });
+    expect(await output(tag, 'echo only-cmd')).toEqual({ exitCode: 0, lines: [['stdout', 'only-cmd']] });
+  });
 });
 
 describe('images', () => {
@@ -126,6 +146,17 @@ describe('images', () => {
       expect(err).toBeInstanceOf(KilnError);
       expect((err as KilnError).exitCode).toBe(ExitCode.missingImage);
       expect((err as KilnError).message).toContain('kiln-test/none:none');
+    }
+  });
+
+  it('a busybox that cannot be had is a clear KilnError', async () => {
+    const saved = process.env.KILN_BUSYBOX;
+    process.env.KILN_BUSYBOX = '/nonexistent/busybox';
+    try {
+      await expect(busyboxRootfsTar({ uid: 1000, gid: 1000 })).rejects.toThrow('failed to get a static busybox binary: KILN_BUSYBOX=/nonexistent/busybox does not exist');
+    } finally {
+      if (saved === undefined) delete process.env.KILN_BUSYBOX;
+      else process.env.KILN_BUSYBOX = saved;
     }
   });
 

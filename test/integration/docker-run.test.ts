@@ -6,11 +6,12 @@
  */
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../src/errors.js';
-import { makeTar } from '../../src/image/tar-files.js';
+import { makeTar, readTar } from '../../src/image/tar-files.js';
 import type { PhaseContext } from '../../src/lifecycle/phase-context.js';
 import { readFilesFromVolume, writeToVolume } from '../../src/lifecycle/volume-io.js';
 import type { OutputStream } from '../../src/ports.js';
@@ -175,7 +176,30 @@ describe('runContainer', () => {
   });
 });
 
+describe('archives', () => {
+  it('putArchive takes a stream; getArchive of a file gives it as the tar root', async () => {
+    const id = await engine.createContainer({ image: bases().build, cmd: ['true'], user: '0:0', labels });
+    try {
+      const tar = await makeTar([{ path: 'streamed.txt', content: 'via a stream\n', mode: 0o600, uid: 1000, gid: 1000 }]);
+      await engine.putArchive(id, '/tmp', Readable.from([tar.subarray(0, 700), tar.subarray(700)]));
+      const entries = await readTar(await engine.getArchive(id, '/tmp/streamed.txt'));
+      expect(entries.map((e) => [e.path, e.mode & 0o777, e.uid, e.content.toString()])).toEqual([['streamed.txt', 0o600, 1000, 'via a stream\n']]);
+    } finally {
+      await engine.removeContainer(id);
+    }
+    await engine.removeContainer(id);
+    expect(await engine.listContainers({ labels: [`io.kiln.test=${labels['io.kiln.test'] ?? ''}`] })).toEqual([]);
+  });
+});
+
 describe('an unreachable daemon', () => {
+  it('on tcp is the same KilnError', async () => {
+    const err = await createDockerEngine({ host: 'tcp://127.0.0.1:1' }).ping().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KilnError);
+    expect((err as KilnError).exitCode).toBe(ExitCode.daemon);
+    expect((err as KilnError).message).toBe('failed to connect to the Docker daemon: no daemon answers at tcp://127.0.0.1:1 (ECONNREFUSED)');
+  });
+
   it('is one KilnError naming DOCKER_HOST and the way to start a daemon', async () => {
     const saved = process.env.DOCKER_HOST;
     process.env.DOCKER_HOST = 'unix:///nonexistent.sock';
