@@ -8,7 +8,8 @@ import type { ContainerEngine, Labels } from '../../src/ports.js';
 export const TEST_LABEL = 'io.kiln.test';
 
 /** One id per test run: set by test/integration/global-setup.ts, else one per test-file process. */
-export const runId: string = process.env.KILN_TEST_RUN_ID ?? (process.env.KILN_TEST_RUN_ID = `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`);
+const fromEnv = process.env.KILN_TEST_RUN_ID;
+export const runId: string = fromEnv !== undefined && fromEnv !== '' ? fromEnv : (process.env.KILN_TEST_RUN_ID = `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`);
 
 /** Labels to put on every container, volume and image a test creates. */
 export function testLabels(extra: Labels = {}): Labels {

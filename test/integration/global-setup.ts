@@ -14,8 +14,11 @@ export default function setup(): () => Promise<void> {
   } catch {
     throw new Error('integration tests need a Docker daemon: run scripts/ensure-docker.sh (or scripts/test.sh) first');
   }
-  const runId = process.env.KILN_TEST_RUN_ID ?? `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  // test-labels.ts has already fixed the id when it was imported; this is only the fallback.
+  const current = process.env.KILN_TEST_RUN_ID;
+  const runId = current !== undefined && current !== '' ? current : `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   process.env.KILN_TEST_RUN_ID = runId;
+  console.log(`integration run id: ${TEST_LABEL}=${runId}`);
   return async () => {
     await cleanupByLabel(createDockerEngine(), { [TEST_LABEL]: runId });
   };
