@@ -1,0 +1,193 @@
+/**
+ * Reads a builder image into typed models (architecture.md data flow 2): the image is inspected once,
+ * and /cnb/order.toml, /cnb/run.toml (or the legacy stack.toml), the module trees and the operator env
+ * (/cnb/build-config/env) are copied out of one created — never started — labelled container.
+ */
+import { ExitCode, KilnError } from '../errors.js';
+import { readTar, type ReadTarEntry } from '../image/tar-files.js';
+import type { ImageInfo } from '../ports.js';
+import { parseBuildpackDescriptor } from '../spec/buildpack-descriptor.js';
+import { parseExtensionDescriptor } from '../spec/extension-descriptor.js';
+import type { BuildpackDescriptor, ExtensionDescriptor, OrderFile, RunImageRef } from '../spec/models.js';
+import { parseOrderFile } from '../spec/order.js';
+import { parseRunFile, parseStackFile } from '../spec/run-file.js';
+import { throwOnErrors } from '../spec/spec-error.js';
+import type { EnvFile } from './build-env.js';
+import { parseImageEnv } from './module-env.js';
+import { BUILDPACKS_DIR, EXTENSIONS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
+import { isMissingPath } from './volume-io.js';
+
+interface ModuleBase {
+  /** Directory in builder containers: /cnb/buildpacks/<escaped-id>/<version>. */
+  dir: string;
+  /** Regular files of the module dir (relative paths, e.g. "bin/detect", "detect/plan.toml"). */
+  files: Map<string, Buffer>;
+  hasDetect: boolean;
+}
+
+export interface BuilderBuildpack extends ModuleBase {
+  kind: 'buildpack';
+  descriptor: BuildpackDescriptor;
+  hasBuild: boolean;
+}
+
+export interface BuilderExtension extends ModuleBase {
+  kind: 'extension';
+  descriptor: ExtensionDescriptor;
+  hasGenerate: boolean;
+}
+
+export type BuilderModule = BuilderBuildpack | BuilderExtension;
+
+export interface BuilderInfo {
+  /** The reference the user gave. */
+  image: string;
+  info: ImageInfo;
+  user: CnbUser;
+  /** The image's ENV as "K=V" strings. */
+  env: string[];
+  order: OrderFile;
+  /** run.toml images (or stack.toml's run-image); may be empty. */
+  runImages: RunImageRef[];
+  /** Keyed by `id@version`. */
+  buildpacks: Map<string, BuilderBuildpack>;
+  extensions: Map<string, BuilderExtension>;
+  /** Regular files of /cnb/build-config/env (operator env, digest 7.3). */
+  buildConfigEnv: EnvFile[];
+}
+
+export function moduleKey(id: string, version: string): string {
+  return `${id}@${version}`;
+}
+
+/** CNB_USER_ID / CNB_GROUP_ID from the image env; a missing, invalid or root user is refused (digest 2.1, 16). */
+export function cnbUserOf(image: string, env: readonly string[]): CnbUser {
+  const vars = parseImageEnv(env);
+  const num = (name: string): number => {
+    const v = vars[name];
+    const n = v !== undefined && /^\d+$/.test(v) ? Number(v) : NaN;
+    if (Number.isNaN(n)) {
+      throw new KilnError({
+        action: `read builder ${image}`,
+        cause: `the image has no valid ${name} in its environment`,
+        hint: 'a build image must set CNB_USER_ID and CNB_GROUP_ID (digest 2.1)',
+        exitCode: ExitCode.config,
+      });
+    }
+    return n;
+  };
+  const uid = num('CNB_USER_ID');
+  const gid = num('CNB_GROUP_ID');
+  if (uid === 0) {
+    throw new KilnError({ action: `read builder ${image}`, cause: 'CNB_USER_ID is 0 (root); modules never run as root', exitCode: ExitCode.config });
+  }
+  return { uid, gid };
+}
+
+async function archive(ctx: PhaseContext, id: string, path: string): Promise<ReadTarEntry[] | undefined> {
+  try {
+    return await readTar(await ctx.engine.getArchive(id, path), { maxBytes: 512 * 1024 * 1024 });
+  } catch (e) {
+    if (isMissingPath(e)) return undefined;
+    throw e;
+  }
+}
+
+function fileText(entries: ReadTarEntry[] | undefined, path: string): string | undefined {
+  const e = entries?.find((x) => x.path === path && x.type === 'file');
+  return e?.content.toString('utf8');
+}
+
+/**
+ * Groups the entries of a /cnb/buildpacks or /cnb/extensions tar (root "buildpacks"/"extensions") by
+ * module dir "<root>/<escaped-id>/<version>".
+ */
+function groupModules(entries: ReadTarEntry[]): Map<string, ReadTarEntry[]> {
+  const out = new Map<string, ReadTarEntry[]>();
+  for (const e of entries) {
+    const parts = e.path.split('/');
+    if (parts.length < 4) continue;
+    const key = parts.slice(0, 3).join('/');
+    const rel = parts.slice(3).join('/');
+    const list = out.get(key) ?? [];
+    list.push({ ...e, path: rel });
+    out.set(key, list);
+  }
+  return out;
+}
+
+function isExecutableEntry(entries: ReadTarEntry[], path: string): boolean {
+  return entries.some((e) => e.path === path && (e.type === 'file' || e.type === 'symlink'));
+}
+
+function filesOf(entries: ReadTarEntry[]): Map<string, Buffer> {
+  return new Map(entries.filter((e) => e.type === 'file').map((e) => [e.path, e.content]));
+}
+
+/** Inspects and reads the builder image. Throws exit 5 for a missing image, 2 for unusable files. */
+export async function readBuilder(ctx: PhaseContext, image: string): Promise<BuilderInfo> {
+  const info = await ctx.engine.inspectImage(image);
+  if (info === undefined) {
+    throw new KilnError({
+      action: `read builder ${image}`,
+      cause: 'the image does not exist in the Docker daemon',
+      hint: 'create it with `kiln builder create` or load it with `docker load` (kiln never pulls)',
+      exitCode: ExitCode.missingImage,
+    });
+  }
+  const user = cnbUserOf(image, info.config.env);
+  const id = await ctx.engine.createContainer({ image: info.id, cmd: ['true'], user: `${user.uid}:${user.gid}`, labels: ctx.labels });
+  try {
+    const cnb = await archive(ctx, id, '/cnb/order.toml');
+    const orderText = fileText(cnb, 'order.toml');
+    if (orderText === undefined) {
+      throw new KilnError({ action: `read builder ${image}`, cause: '/cnb/order.toml is missing', exitCode: ExitCode.config });
+    }
+    const order = throwOnErrors(parseOrderFile(orderText, `${image}:/cnb/order.toml`), `read builder ${image}`);
+    let runImages: RunImageRef[] = [];
+    const runText = fileText(await archive(ctx, id, '/cnb/run.toml'), 'run.toml');
+    if (runText !== undefined) {
+      runImages = throwOnErrors(parseRunFile(runText, `${image}:/cnb/run.toml`), `read builder ${image}`).images;
+    } else {
+      const stackText = fileText(await archive(ctx, id, '/cnb/stack.toml'), 'stack.toml');
+      const stack = stackText !== undefined ? throwOnErrors(parseStackFile(stackText, `${image}:/cnb/stack.toml`), `read builder ${image}`) : undefined;
+      if (stack?.runImage !== undefined) runImages = [stack.runImage];
+    }
+    const buildpacks = new Map<string, BuilderBuildpack>();
+    for (const [dir, entries] of groupModules((await archive(ctx, id, BUILDPACKS_DIR)) ?? [])) {
+      const text = fileText(entries, 'buildpack.toml');
+      if (text === undefined) continue;
+      const file = `${image}:/cnb/${dir}/buildpack.toml`;
+      const descriptor = throwOnErrors(parseBuildpackDescriptor(text, file, { hasExecutables: isExecutableEntry(entries, 'bin/build') }), `read builder ${image}`);
+      buildpacks.set(moduleKey(descriptor.id, descriptor.version), {
+        kind: 'buildpack',
+        descriptor,
+        dir: `/cnb/${dir}`,
+        files: filesOf(entries),
+        hasDetect: isExecutableEntry(entries, 'bin/detect'),
+        hasBuild: isExecutableEntry(entries, 'bin/build'),
+      });
+    }
+    const extensions = new Map<string, BuilderExtension>();
+    for (const [dir, entries] of groupModules((await archive(ctx, id, EXTENSIONS_DIR)) ?? [])) {
+      const text = fileText(entries, 'extension.toml');
+      if (text === undefined) continue;
+      const file = `${image}:/cnb/${dir}/extension.toml`;
+      const descriptor = throwOnErrors(parseExtensionDescriptor(text, file, { hasExecutables: isExecutableEntry(entries, 'bin/detect') || isExecutableEntry(entries, 'bin/generate') }), `read builder ${image}`);
+      extensions.set(moduleKey(descriptor.id, descriptor.version), {
+        kind: 'extension',
+        descriptor,
+        dir: `/cnb/${dir}`,
+        files: filesOf(entries),
+        hasDetect: isExecutableEntry(entries, 'bin/detect'),
+        hasGenerate: isExecutableEntry(entries, 'bin/generate'),
+      });
+    }
+    const buildConfigEnv: EnvFile[] = ((await archive(ctx, id, '/cnb/build-config/env')) ?? [])
+      .filter((e) => e.type === 'file' && e.path.split('/').length === 2)
+      .map((e) => ({ name: e.path.split('/')[1] ?? '', content: e.content.toString('utf8') }));
+    return { image, info, user, env: info.config.env, order, runImages, buildpacks, extensions, buildConfigEnv };
+  } finally {
+    await ctx.engine.removeContainer(id);
+  }
+}
