@@ -3,7 +3,7 @@
  * a labelled container of some image is created — never started — with the volume mounted, and the
  * daemon's archive endpoints copy tar streams through it. The container is removed in every case.
  */
-import { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { isKilnError } from '../errors.js';
 import { readTarFiles } from '../image/tar-files.js';
 import type { PhaseContext } from './phase-context.js';
@@ -17,14 +17,18 @@ const MOUNT = '/kiln-volume';
  */
 const NO_SUCH_PATH = 'no such file or directory';
 
-async function withVolumeContainer<T>(ctx: PhaseContext, volume: string, image: string, fn: (id: string) => Promise<T>): Promise<T> {
-  const id = await ctx.engine.createContainer({
+function createHelper(ctx: PhaseContext, volume: string, image: string, target: string = MOUNT): Promise<string> {
+  return ctx.engine.createContainer({
     image,
     cmd: ['true'],
     user: '0:0',
-    mounts: [{ type: 'volume', source: volume, target: MOUNT }],
+    mounts: [{ type: 'volume', source: volume, target }],
     labels: ctx.labels,
   });
+}
+
+async function withVolumeContainer<T>(ctx: PhaseContext, volume: string, image: string, fn: (id: string) => Promise<T>): Promise<T> {
+  const id = await createHelper(ctx, volume, image);
   try {
     return await fn(id);
   } finally {
@@ -35,6 +39,17 @@ async function withVolumeContainer<T>(ctx: PhaseContext, volume: string, image: 
 function inVolume(path: string): string {
   const rel = path.replace(/^\/+/, '');
   return rel === '' ? MOUNT : `${MOUNT}/${rel}`;
+}
+
+/**
+ * Gives a new, EMPTY volume the ownership, mode and contents of directory `path` of `image`: Docker copies
+ * an image directory into an empty named volume when a container mounting it there is created
+ * (architecture.md traps). E.g. the builder's /layers (owned by the CNB user) for the layers volume, so
+ * the CNB user can write the volume's root, which putArchive cannot chown. No effect on a non-empty volume.
+ */
+export async function seedVolumeFromImage(ctx: PhaseContext, opts: { volume: string; image: string; path: string }): Promise<void> {
+  const id = await createHelper(ctx, opts.volume, opts.image, opts.path);
+  await ctx.engine.removeContainer(id);
 }
 
 export interface WriteToVolumeOptions {
@@ -59,16 +74,30 @@ export interface ReadFromVolumeOptions {
 }
 
 /**
- * A tar stream of `path` inside the volume. The stream is fully buffered before the helper container is
- * removed, so the caller never reads from a container that is already gone.
+ * A tar stream of `path` inside the volume, streamed (layer contents can be large). The helper container
+ * is removed when the stream ends, fails or is destroyed; `end` is only emitted once it is gone, so a
+ * caller that reads to the end leaves nothing behind. A caller must read or destroy the stream.
  */
 export async function readFromVolume(ctx: PhaseContext, opts: ReadFromVolumeOptions): Promise<Readable> {
-  return withVolumeContainer(ctx, opts.volume, opts.image, async (id) => {
-    const stream = await ctx.engine.getArchive(id, inVolume(opts.path));
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
-    return Readable.from([Buffer.concat(chunks)]);
+  const id = await createHelper(ctx, opts.volume, opts.image);
+  let source: Readable;
+  try {
+    source = await ctx.engine.getArchive(id, inVolume(opts.path));
+  } catch (e) {
+    await ctx.engine.removeContainer(id);
+    throw e;
+  }
+  let removal: Promise<void> | undefined;
+  const remove = (): Promise<void> => (removal ??= ctx.engine.removeContainer(id).catch(() => undefined));
+  const out = new PassThrough();
+  source.pipe(out, { end: false });
+  source.once('end', () => void remove().then(() => out.end()));
+  source.once('error', (e) => void remove().then(() => out.destroy(e)));
+  out.once('close', () => {
+    if (!source.readableEnded) source.destroy();
+    void remove();
   });
+  return out;
 }
 
 export function isMissingPath(e: unknown): boolean {
@@ -81,13 +110,16 @@ export function isMissingPath(e: unknown): boolean {
  * relative to the volume's root. A missing path gives an empty map. For metadata-sized content only.
  */
 export async function readFilesFromVolume(ctx: PhaseContext, opts: ReadFromVolumeOptions & { maxBytes?: number }): Promise<Map<string, Buffer>> {
+  let tar: Readable | undefined;
   try {
-    const tar = await readFromVolume(ctx, opts);
+    tar = await readFromVolume(ctx, opts);
     const files = await readTarFiles(tar, opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {});
     if (inVolume(opts.path) !== MOUNT) return files;
     const root = `${MOUNT.slice(1)}/`;
     return new Map([...files].filter(([k]) => k.startsWith(root)).map(([k, v]) => [k.slice(root.length), v]));
   } catch (e) {
+    // Destroying the stream removes the helper container (readFromVolume).
+    tar?.destroy();
     if (isMissingPath(e)) return new Map();
     throw e;
   }

@@ -13,7 +13,7 @@ import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../src/errors.js';
 import { makeTar, readTar } from '../../src/image/tar-files.js';
 import type { PhaseContext } from '../../src/lifecycle/phase-context.js';
-import { readFilesFromVolume, writeToVolume } from '../../src/lifecycle/volume-io.js';
+import { readFilesFromVolume, readFromVolume, seedVolumeFromImage, writeToVolume } from '../../src/lifecycle/volume-io.js';
 import type { OutputStream } from '../../src/ports.js';
 import { parseToml } from '../../src/spec/toml.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
@@ -189,6 +189,38 @@ describe('archives', () => {
     }
     await engine.removeContainer(id);
     expect(await engine.listContainers({ labels: [`io.kiln.test=${labels['io.kiln.test'] ?? ''}`] })).toEqual([]);
+  });
+});
+
+describe('volume-io', () => {
+  it('seedVolumeFromImage gives a new volume the ownership of an image directory; readFromVolume streams and cleans up', async () => {
+    const volume = testName('seeded');
+    await engine.createVolume(volume, labels);
+    await seedVolumeFromImage(ctx, { volume, image: builderTag, path: '/layers' });
+    await writeToVolume(ctx, { volume, image: builderTag, dest: '/', tar: await makeTar([{ path: 'note.txt', content: 'n\n' }]) });
+    const out = collect();
+    const r = await engine.runContainer({
+      image: builderTag,
+      cmd: ['sh', '-c', 'touch /layers/by-cnb && stat -c "%u:%g" /layers /layers/by-cnb'],
+      user: '1000:1000',
+      mounts: [{ type: 'volume', source: volume, target: '/layers' }],
+      labels,
+      onLine: out.onLine,
+    });
+    expect(r.exitCode).toBe(0);
+    expect(out.lines).toEqual([['stdout', '1000:1000'], ['stdout', '1000:1000']]);
+    const entries = await readTar(await readFromVolume(ctx, { volume, image: builderTag, path: '/' }));
+    expect(entries.filter((e) => e.type === 'file').map((e) => e.path).sort()).toEqual(['kiln-volume/by-cnb', 'kiln-volume/note.txt']);
+    // The stream ended only after its helper container was removed.
+    expect((await leftovers(engine)).containers).toEqual([]);
+    const files = await readFilesFromVolume(ctx, { volume, image: builderTag, path: '/' });
+    expect([...files.keys()].sort()).toEqual(['by-cnb', 'note.txt']);
+    // A stream destroyed half-way also removes its container.
+    const half = await readFromVolume(ctx, { volume, image: builderTag, path: '/' });
+    half.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await leftovers(engine)).containers).toEqual([]);
+    await engine.removeVolume(volume);
   });
 });
 
