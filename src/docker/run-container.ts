@@ -94,9 +94,21 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
   const timer = spec.timeoutMs !== undefined ? setTimeout(() => stop(timeoutError(spec, spec.timeoutMs ?? 0)), spec.timeoutMs) : undefined;
   spec.signal?.addEventListener('abort', onAbort);
   let output: NodeJS.ReadableStream | undefined;
+  let lineError: unknown;
+  let failed = false;
   try {
     output = await container.attach({ stream: true, stdout: true, stderr: true, logs: false });
-    const lines = lineDemuxer(spec.onLine ?? (() => undefined));
+    const onLine = spec.onLine ?? (() => undefined);
+    // A throwing callback must not become an uncaught exception inside a stream event: keep the first
+    // error and reject with it once the container is done.
+    const lines = lineDemuxer((stream, line) => {
+      if (lineError !== undefined) return;
+      try {
+        onLine(stream, line);
+      } catch (e) {
+        lineError = e ?? new Error('onLine threw');
+      }
+    });
     const attached = output;
     const ended = new Promise<void>((resolve) => {
       attached.on('data', (chunk: Buffer) => lines.write(chunk));
@@ -110,16 +122,21 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
     await Promise.race([within(ended, 10_000), stopped]);
     lines.end();
     if (stopError !== undefined) throw stopError;
+    if (lineError !== undefined) throw lineError;
     return { exitCode: typeof waited.StatusCode === 'number' ? waited.StatusCode : -1 };
   } catch (e) {
+    failed = true;
     if (stopError !== undefined) throw stopError;
-    if (isKilnError(e)) throw e;
+    if (isKilnError(e) || e === lineError) throw e;
     throw deps.wrap(e, `run ${describe(spec)}`);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     spec.signal?.removeEventListener('abort', onAbort);
     const s = output as { destroy?: () => void } | undefined;
     s?.destroy?.();
-    await deps.remove(id);
+    // A removal failure must not hide the error that ended the run.
+    await deps.remove(id).catch((e: unknown) => {
+      if (!failed) throw e;
+    });
   }
 }

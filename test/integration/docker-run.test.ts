@@ -137,6 +137,14 @@ describe('runContainer', () => {
     expect(out.lines).toEqual([['stdout', 'hello world|1000:1000|/tmp|lo ']]);
   });
 
+  it('an onLine callback that throws rejects the run with its error and still removes the container', async () => {
+    const err = await engine
+      .runContainer({ image: bases().build, cmd: ['sh', '-c', 'echo one; echo two'], user: '1000:1000', labels, onLine: () => { throw new Error('renderer broke'); } })
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toBe('renderer broke');
+    expect((await leftovers(engine)).containers).toEqual([]);
+  });
+
   it('a missing image is a missing-image KilnError naming it', async () => {
     const err = await engine.runContainer({ image: 'kiln-test/no-such-image:nope', cmd: ['true'], user: '1000:1000', labels }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KilnError);
