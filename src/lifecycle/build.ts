@@ -1,0 +1,183 @@
+/**
+ * The build phase (digest 7.1): each buildpack's `bin/build` runs in a container of the (extended)
+ * builder image as the CNB user. The environment accumulates here, on the host, from earlier buildpacks'
+ * build layers (read back from the layers volume); user platform env is re-applied for every buildpack.
+ * Post-processing decisions are pure (build-post.ts); this file only moves files and runs containers.
+ */
+import { ExitCode, KilnError } from '../errors.js';
+import { makeTar, readTar, type TarFileEntry } from '../image/tar-files.js';
+import type { LayerMetadataFile, PlanEntry, PlanRequire } from '../spec/models.js';
+import { stringifyToml } from '../spec/toml.js';
+import { applyBuildLayers, moduleExecutionEnv } from './build-env.js';
+import { addLaunch, buildpackPlanOf, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses, type AggregatedProcess, type SbomCopy } from './build-post.js';
+import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type TargetVars } from './module-env.js';
+import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
+import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
+import { moduleKey, type BuilderInfo } from './read-builder.js';
+import { readFromVolume, writeToVolume } from './volume-io.js';
+
+export interface BuildGroupMember {
+  id: string;
+  version: string;
+}
+
+export interface BuildInput {
+  builder: BuilderInfo;
+  /** Image to run in: the extended builder image, or the builder itself. */
+  image: string;
+  /** That image's ENV ("K=V"): its allow-listed part starts the build env (digest 14.1, edge 35). */
+  imageEnv: readonly string[];
+  volumes: RunVolumes;
+  /** Buildpacks of the chosen group, in order. */
+  group: readonly BuildGroupMember[];
+  /** The working plan (already filtered by generate). */
+  plan: readonly PlanEntry[];
+  platformEnv: Env;
+  target?: TargetVars;
+  network?: string;
+}
+
+export interface BuiltBuildpack {
+  id: string;
+  version: string;
+  api: string;
+  homepage?: string;
+  /** Layers with a .toml, alphabetically; ignored layers are not listed. */
+  layers: { name: string; metadata: LayerMetadataFile; hasDir: boolean }[];
+  store?: Record<string, unknown>;
+}
+
+export interface BuildResult {
+  buildpacks: BuiltBuildpack[];
+  /** Sorted by type (digest 7.4). */
+  processes: AggregatedProcess[];
+  /** buildpack-default-process-type. */
+  defaultProcessType?: string;
+  labels: { key: string; value: string }[];
+  slices: { paths: string[] }[];
+  warnings: string[];
+}
+
+async function writePlanAndDir(ctx: PhaseContext, input: BuildInput, bpDir: string, planRel: string, plan: PlanRequire[]): Promise<void> {
+  const { uid, gid } = input.builder.user;
+  const image = input.image;
+  // <layers>/<bp>/ owned by the CNB user (digest 7.1 step 1); putArchive leaves existing contents alone.
+  await writeToVolume(ctx, { volume: input.volumes.layers, image, dest: '/', tar: await makeTar([{ path: bpDir, type: 'directory', mode: 0o755, uid, gid }]) });
+  const text = stringifyToml({ entries: plan.map((p) => ({ name: p.name, ...(Object.keys(p.metadata).length > 0 ? { metadata: p.metadata } : {}) })) });
+  const parts = planRel.split('/');
+  const entries: TarFileEntry[] = parts.slice(0, -1).map((_, i) => ({ path: parts.slice(0, i + 1).join('/'), type: 'directory' as const, mode: 0o755, uid, gid }));
+  // The buildpack plan is read-only for the buildpack (digest 2.4).
+  entries.push({ path: planRel, content: text, mode: 0o444, uid, gid });
+  await writeToVolume(ctx, { volume: input.volumes.scratch, image, dest: '/', tar: await makeTar(entries) });
+}
+
+/** Renames all-false layers to <layer>.ignore inside the volume, as the CNB user (digest 7.1, edge 38). */
+async function renameIgnored(ctx: PhaseContext, input: BuildInput, bpPath: string, names: string[]): Promise<void> {
+  if (names.length === 0) return;
+  const script = names.map((n) => `rm -rf "${bpPath}/${n}.ignore" && mv "${bpPath}/${n}" "${bpPath}/${n}.ignore"`).join(' && ');
+  const code = await runModule(ctx, {
+    image: input.image,
+    imageEnv: [],
+    user: input.builder.user,
+    volumes: input.volumes,
+    env: {},
+    exe: 'sh',
+    args: ['-c', script],
+  });
+  if (code !== 0) throw new KilnError({ action: `hide ignored layers of ${bpPath}`, cause: `mv exited with ${code}`, exitCode: ExitCode.buildError });
+}
+
+async function writeSbom(ctx: PhaseContext, input: BuildInput, copies: SbomCopy[]): Promise<void> {
+  if (copies.length === 0) return;
+  const dirs = new Set<string>();
+  const entries: TarFileEntry[] = [];
+  for (const c of copies) {
+    const parts = c.to.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (!dirs.has(d)) {
+        dirs.add(d);
+        entries.push({ path: d, type: 'directory', mode: 0o755 });
+      }
+    }
+    entries.push({ path: c.to, content: c.content, mode: 0o644 });
+  }
+  await writeToVolume(ctx, { volume: input.volumes.layers, image: input.image, dest: '/', tar: await makeTar(entries) });
+}
+
+/** Runs the group's builds; throws exit 51 when a bin/build fails, 52 when its output is invalid. */
+export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<BuildResult> {
+  let env: Env = allowedOuterEnv(input.imageEnv);
+  let plan: PlanEntry[] = [...input.plan];
+  let launch = emptyLaunchAggregate();
+  const buildpacks: BuiltBuildpack[] = [];
+  const warnings: string[] = [];
+  const sbom: SbomCopy[] = [];
+  for (const member of input.group) {
+    const bp = input.builder.buildpacks.get(moduleKey(member.id, member.version));
+    if (bp === undefined) {
+      throw new KilnError({ action: 'run build', cause: `buildpack ${member.id}@${member.version} is not in the builder`, exitCode: ExitCode.buildError });
+    }
+    const d = bp.descriptor;
+    const esc = escapeId(d.id);
+    const layersDir = `${LAYERS_DIR}/${esc}`;
+    const planRel = `build/${esc}/plan.toml`;
+    const planPath = `${SCRATCH_DIR}/${planRel}`;
+    const bpPlan = buildpackPlanOf(plan, d.id);
+    await writePlanAndDir(ctx, input, esc, planRel, bpPlan);
+
+    const cnbVars = moduleCnbVars({ phase: 'build', kind: 'buildpack', api: d.api, moduleDir: bp.dir, platformDir: PLATFORM_DIR, planPath, layersDir, ...(input.target !== undefined ? { target: input.target } : {}) });
+    const runEnv = moduleExecutionEnv({ base: env, platformEnv: input.platformEnv, clearEnv: d.clearEnv, buildConfigEnv: input.builder.buildConfigEnv, cnbVars });
+    ctx.reporter.emit({ type: 'info', message: `Running build for ${d.id}@${d.version}` });
+    const code = await runModule(ctx, {
+      image: input.image,
+      imageEnv: input.imageEnv,
+      user: input.builder.user,
+      volumes: input.volumes,
+      env: runEnv,
+      exe: `${bp.dir}/bin/build`,
+      args: moduleArgs('build', { platformDir: PLATFORM_DIR, planPath, layersDir }),
+      ...(input.network !== undefined ? { network: input.network } : {}),
+      onLine: (stream, line) => ctx.reporter.emit({ type: 'module-line', module: d.id, stream, line }),
+    });
+    if (code !== 0) {
+      throw new KilnError({
+        action: `build with buildpack ${d.id}@${d.version}`,
+        cause: `bin/build exited with code ${code}`,
+        subject: d.id,
+        hint: 'see the buildpack output above',
+        exitCode: ExitCode.buildFailed,
+      });
+    }
+
+    const tar = await readFromVolume(ctx, { volume: input.volumes.layers, image: input.image, path: `/${esc}` });
+    const entries = (await readTar(tar, { maxBytes: 2 * 1024 * 1024 * 1024 }))
+      .filter((e) => e.path !== esc && e.path.startsWith(`${esc}/`))
+      .map((e) => ({ ...e, path: e.path.slice(esc.length + 1) }));
+    const post = postProcess({ id: d.id, version: d.version, api: d.api, sbomFormats: d.sbomFormats, layersDir, entries, plan: bpPlan });
+    warnings.push(...post.warnings);
+    await renameIgnored(ctx, input, layersDir, post.ignore);
+    // These changes affect subsequent buildpacks only (digest 7.1 step 3).
+    env = applyBuildLayers(env, post.buildLayers);
+    sbom.push(...post.sbom);
+    plan = removeMet(plan, post.met);
+    launch = addLaunch(launch, d.id, post.launch);
+    buildpacks.push({
+      id: d.id,
+      version: d.version,
+      api: d.api,
+      ...(d.homepage !== '' ? { homepage: d.homepage } : {}),
+      layers: post.layers.filter((l) => l.metadata.types.launch || l.metadata.types.build || l.metadata.types.cache),
+      ...(post.store !== undefined ? { store: post.store } : {}),
+    });
+  }
+  await writeSbom(ctx, input, sbom);
+  return {
+    buildpacks,
+    processes: sortedProcesses(launch),
+    ...(launch.defaultType !== undefined ? { defaultProcessType: launch.defaultType } : {}),
+    labels: launch.labels,
+    slices: launch.slices,
+    warnings: [...warnings, ...launch.warnings],
+  };
+}

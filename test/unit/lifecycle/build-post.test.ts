@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import type { ReadTarEntry } from '../../../src/image/tar-files.js';
+import { addLaunch, buildpackPlanOf, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses } from '../../../src/lifecycle/build-post.js';
+import { KilnError } from '../../../src/errors.js';
+
+const file = (path: string, content: string): ReadTarEntry => ({ path, type: 'file', mode: 0o644, uid: 1000, gid: 1000, content: Buffer.from(content) });
+const dir = (path: string): ReadTarEntry => ({ path, type: 'directory', mode: 0o755, uid: 1000, gid: 1000, content: Buffer.alloc(0) });
+const base = { id: 'acme/node', version: '1.0.0', api: '0.10', sbomFormats: [] as string[], layersDir: '/layers/acme_node', plan: [] };
+
+function exitOf(fn: () => unknown): number | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof KilnError ? e.exitCode : -1;
+  }
+  return undefined;
+}
+
+describe('postProcess layers (digest 7.1, 7.2)', () => {
+  it('collects build layers with existing root dirs and env files', () => {
+    const r = postProcess({
+      ...base,
+      entries: [
+        file('tool.toml', '[types]\nbuild = true\n'),
+        dir('tool'),
+        dir('tool/bin'),
+        dir('tool/env.build'),
+        file('tool/env.build/FOO.append', 'x'),
+        file('tool/env.build/FOO.delim', ':'),
+        dir('tool/env.build/sub'),
+        file('tool/env.build/sub/NOPE', 'n'),
+        file('tool/env/BAR', 'b'),
+        file('tool/bin/t', '#!/bin/sh'),
+      ],
+    });
+    expect(r.buildLayers).toEqual([
+      { name: 'tool', path: '/layers/acme_node/tool', rootDirs: ['bin'], env: [{ name: 'BAR', content: 'b' }], envBuild: [{ name: 'FOO.append', content: 'x' }, { name: 'FOO.delim', content: ':' }] },
+    ]);
+    expect(r.ignore).toEqual([]);
+  });
+  it('marks all-false layers with a directory for .ignore (edge 38)', () => {
+    const r = postProcess({ ...base, entries: [file('a.toml', '[metadata]\nx = 1\n'), dir('a'), file('b.toml', ''), file('c.toml', '[types]\nlaunch = true\n'), dir('c')] });
+    expect(r.ignore).toEqual(['a']);
+    expect(r.layers.map((l) => [l.name, l.hasDir])).toEqual([['a', true], ['b', false], ['c', true]]);
+  });
+  it('top-level types are a build error 52 (edge 37)', () => {
+    expect(exitOf(() => postProcess({ ...base, entries: [file('a.toml', 'launch = true\n')] }))).toBe(52);
+  });
+  it('does not read launch.toml/build.toml/store.toml as layers', () => {
+    const r = postProcess({ ...base, entries: [file('store.toml', '[metadata]\nk = "v"\n')] });
+    expect(r.layers).toEqual([]);
+    expect(r.store).toEqual({ k: 'v' });
+  });
+});
+
+describe('postProcess build.toml (edge 41)', () => {
+  const plan = [{ name: 'node', metadata: {} }, { name: 'npm', metadata: {} }];
+  it('unmet names must be in the plan', () => {
+    expect(exitOf(() => postProcess({ ...base, plan, entries: [file('build.toml', '[[unmet]]\nname = "x"\n')] }))).toBe(52);
+  });
+  it('met = plan names not unmet', () => {
+    const r = postProcess({ ...base, plan, entries: [file('build.toml', '[[unmet]]\nname = "npm"\n')] });
+    expect(r.met).toEqual(['node']);
+    expect(r.unmet).toEqual(['npm']);
+  });
+});
+
+describe('postProcess SBOM (digest 7.5, edge 45)', () => {
+  const entries = [file('node.toml', '[types]\nlaunch = true\ncache = true\n'), file('node.sbom.cdx.json', '{}'), file('launch.sbom.spdx.json', '{}'), file('ghost.sbom.cdx.json', '{}')];
+  it('undeclared media type is a build error', () => {
+    expect(exitOf(() => postProcess({ ...base, entries }))).toBe(52);
+  });
+  it('unknown format is a build error', () => {
+    expect(exitOf(() => postProcess({ ...base, sbomFormats: ['application/vnd.cyclonedx+json'], entries: [file('x.sbom.foo.json', '{}')] }))).toBe(52);
+  });
+  it('copies to launch/cache destinations and ignores layers without toml', () => {
+    const r = postProcess({ ...base, sbomFormats: ['application/vnd.cyclonedx+json', 'application/spdx+json; version=2.3'], entries });
+    expect(r.sbom.map((s) => s.to).sort()).toEqual([
+      'sbom/cache/acme_node/node/sbom.cdx.json',
+      'sbom/launch/acme_node/node/sbom.cdx.json',
+      'sbom/launch/acme_node/sbom.spdx.json',
+    ]);
+  });
+});
+
+describe('postProcess launch.toml (edges 43, 44)', () => {
+  it('two defaults in one file fail with 52', () => {
+    const text = '[[processes]]\ntype = "a"\ncommand = ["x"]\ndefault = true\n[[processes]]\ntype = "b"\ncommand = ["y"]\ndefault = true\n';
+    expect(exitOf(() => postProcess({ ...base, entries: [file('launch.toml', text)] }))).toBe(52);
+  });
+  it('direct key at API 0.9+ fails with 52', () => {
+    expect(exitOf(() => postProcess({ ...base, entries: [file('launch.toml', '[[processes]]\ntype = "a"\ncommand = ["x"]\ndirect = true\n')] }))).toBe(52);
+  });
+});
+
+describe('process aggregation (digest 7.4, edge 42)', () => {
+  const proc = (type: string, cmd: string, dflt = false) => ({ type, command: [cmd], args: [], direct: true, default: dflt });
+  it('later definitions win; result sorted by type; default tracked', () => {
+    let agg = addLaunch(emptyLaunchAggregate(), 'a', { labels: [{ key: 'k', value: '1' }], processes: [proc('web', 'a-web', true), proc('worker', 'a-w')], slices: [] });
+    agg = addLaunch(agg, 'b', { labels: [{ key: 'k', value: '2' }], processes: [proc('cli', 'b-cli')], slices: [{ paths: ['x'] }] });
+    expect(sortedProcesses(agg).map((p) => [p.type, p.command[0], p.buildpackId])).toEqual([['cli', 'b-cli', 'b'], ['web', 'a-web', 'a'], ['worker', 'a-w', 'a']]);
+    expect(agg.defaultType).toBe('web');
+    expect(agg.labels).toEqual([{ key: 'k', value: '1' }, { key: 'k', value: '2' }]);
+    expect(agg.slices).toEqual([{ paths: ['x'] }]);
+  });
+  it('a later non-default process of the default type clears the default with a warning', () => {
+    let agg = addLaunch(emptyLaunchAggregate(), 'a', { labels: [], processes: [proc('web', 'a', true)], slices: [] });
+    agg = addLaunch(agg, 'b', { labels: [], processes: [proc('web', 'b')], slices: [] });
+    expect(agg.defaultType).toBeUndefined();
+    expect(agg.warnings).toHaveLength(1);
+    expect(sortedProcesses(agg)[0]?.command).toEqual(['b']);
+  });
+});
+
+describe('plan handling (digest 4.6, 7.6)', () => {
+  const entries = [
+    { providers: [{ id: 'a', version: '1' }, { id: 'b', version: '1' }], requires: [{ name: 'x', metadata: { v: 1 } }, { name: 'x', metadata: {} }] },
+    { providers: [{ id: 'ext', version: '1', extension: true }, { id: 'b', version: '1' }], requires: [{ name: 'y', metadata: {} }] },
+  ];
+  it('a buildpack gets the requires of entries it provides', () => {
+    expect(buildpackPlanOf(entries, 'a')).toEqual([{ name: 'x', metadata: { v: 1 } }, { name: 'x', metadata: {} }]);
+    expect(buildpackPlanOf(entries, 'b').map((r) => r.name)).toEqual(['x', 'x', 'y']);
+    expect(buildpackPlanOf(entries, 'ext')).toEqual([]);
+  });
+  it('met entries disappear for later buildpacks; unmet ones pass on', () => {
+    expect(buildpackPlanOf(removeMet(entries, ['x']), 'b').map((r) => r.name)).toEqual(['y']);
+  });
+});
