@@ -1,0 +1,128 @@
+/**
+ * The app source: a host directory becomes a tar owned by the CNB user, honouring project.toml's
+ * `include` / `exclude` (project descriptor 0.2: gitignore-style patterns, at most one of the two), and
+ * is extracted into the app volume mounted at /workspace.
+ *
+ * Pattern rules implemented (gitignore subset): blank lines and `#` comments are skipped; a trailing `/`
+ * matches directories only; a pattern with a `/` elsewhere is anchored at the app root, otherwise it
+ * matches a name at any depth; `*` and `?` do not cross `/`; `**` crosses directories. A matching
+ * directory matches everything below it. Negation (`!`) is not supported and is reported as a warning.
+ */
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeTar, type TarFileEntry } from '../image/tar-files.js';
+import type { CnbUser, PhaseContext } from './phase-context.js';
+import { writeToVolume } from './volume-io.js';
+
+interface Pattern {
+  re: RegExp;
+  dirOnly: boolean;
+}
+
+function globToRegex(glob: string): string {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        // "**/" = zero or more directories; "**" elsewhere = anything.
+        if (glob[i + 2] === '/') {
+          out += '(?:.*/)?';
+          i += 2;
+        } else {
+          out += '.*';
+          i += 1;
+        }
+      } else out += '[^/]*';
+    } else if (c === '?') out += '[^/]';
+    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return out;
+}
+
+/** Compiles one pattern; undefined for blanks and comments. */
+export function compilePattern(raw: string): Pattern | undefined {
+  let p = raw.trim();
+  if (p === '' || p.startsWith('#') || p.startsWith('!')) return undefined;
+  const dirOnly = p.endsWith('/');
+  if (dirOnly) p = p.replace(/\/+$/, '');
+  const anchored = p.includes('/');
+  p = p.replace(/^\/+/, '');
+  const body = globToRegex(p);
+  return { re: new RegExp(anchored ? `^${body}$` : `^(?:.*/)?${body}$`), dirOnly };
+}
+
+function matches(patterns: readonly Pattern[], path: string, isDir: boolean): boolean {
+  return patterns.some((p) => (!p.dirOnly || isDir) && p.re.test(path));
+}
+
+export interface AppFile {
+  /** Relative path, '/'-separated. */
+  path: string;
+  type: 'file' | 'directory' | 'symlink';
+}
+
+/**
+ * Which paths go into the app volume. With `exclude`, a matching path (and everything below a matching
+ * directory) is left out. With `include`, only matching paths, everything below matching directories and
+ * the directories leading to them are kept.
+ */
+export function selectAppFiles(files: readonly AppFile[], include: readonly string[], exclude: readonly string[]): AppFile[] {
+  const inc = include.map(compilePattern).filter((p): p is Pattern => p !== undefined);
+  const exc = exclude.map(compilePattern).filter((p): p is Pattern => p !== undefined);
+  const ancestors = (path: string): string[] => {
+    const parts = path.split('/');
+    return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+  };
+  const isDir = new Map(files.map((f) => [f.path, f.type === 'directory']));
+  const selfOrAncestorMatches = (pats: Pattern[], f: AppFile): boolean =>
+    matches(pats, f.path, f.type === 'directory') || ancestors(f.path).some((a) => matches(pats, a, isDir.get(a) ?? true));
+  if (inc.length > 0) {
+    const kept = new Set(files.filter((f) => selfOrAncestorMatches(inc, f)).map((f) => f.path));
+    for (const p of [...kept]) for (const a of ancestors(p)) kept.add(a);
+    return files.filter((f) => kept.has(f.path));
+  }
+  if (exc.length > 0) return files.filter((f) => !selfOrAncestorMatches(exc, f));
+  return [...files];
+}
+
+async function walk(root: string, rel: string, out: (AppFile & { host: string })[]): Promise<void> {
+  for (const name of (await readdir(join(root, rel))).sort()) {
+    const path = rel === '' ? name : `${rel}/${name}`;
+    const host = join(root, path);
+    const st = await lstat(host);
+    if (st.isDirectory()) {
+      out.push({ path, type: 'directory', host });
+      await walk(root, path, out);
+    } else if (st.isSymbolicLink()) out.push({ path, type: 'symlink', host });
+    else if (st.isFile()) out.push({ path, type: 'file', host });
+  }
+}
+
+/**
+ * The app tar: every selected entry owned by the CNB user with a fixed mtime (reproducible, digest 8.3),
+ * modes normalised to 0755 (directories, executables) or 0644.
+ */
+export async function appSourceTar(dir: string, user: CnbUser, include: readonly string[] = [], exclude: readonly string[] = []): Promise<Buffer> {
+  const all: (AppFile & { host: string })[] = [];
+  await walk(dir, '', all);
+  const keep = new Set(selectAppFiles(all, include, exclude).map((f) => f.path));
+  const entries: TarFileEntry[] = [];
+  for (const f of all) {
+    if (!keep.has(f.path)) continue;
+    const owner = { uid: user.uid, gid: user.gid };
+    if (f.type === 'directory') entries.push({ path: f.path, type: 'directory', mode: 0o755, ...owner });
+    else if (f.type === 'symlink') entries.push({ path: f.path, type: 'symlink', linkname: await readlink(f.host), ...owner });
+    else {
+      const st = await lstat(f.host);
+      entries.push({ path: f.path, content: await readFile(f.host), mode: (st.mode & 0o111) !== 0 ? 0o755 : 0o644, ...owner });
+    }
+  }
+  return makeTar(entries);
+}
+
+/** Copies the app source into the (already seeded, CNB-user-owned) app volume. */
+export async function copyAppSource(ctx: PhaseContext, opts: { volume: string; image: string; dir: string; user: CnbUser; include?: readonly string[]; exclude?: readonly string[] }): Promise<void> {
+  const tar = await appSourceTar(opts.dir, opts.user, opts.include ?? [], opts.exclude ?? []);
+  await writeToVolume(ctx, { volume: opts.volume, image: opts.image, dest: '/', tar });
+}
