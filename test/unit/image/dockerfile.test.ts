@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseDockerfile, splitWords, validateBuildDockerfile, validateRunDockerfile, formatDockerfileIssue } from '../../../src/image/dockerfile.js';
+import type { SpecIssue } from '../../../src/spec/models.js';
 
-const errors = (r: { issues: { severity: string }[] }) => r.issues.filter((i) => i.severity === 'error');
-const warnings = (r: { issues: { severity: string }[] }) => r.issues.filter((i) => i.severity === 'warning');
+const errors = (r: { issues: SpecIssue[] }): SpecIssue[] => r.issues.filter((i) => i.severity === 'error');
+const warnings = (r: { issues: SpecIssue[] }): SpecIssue[] => r.issues.filter((i) => i.severity === 'warning');
 
 describe('parseDockerfile', () => {
   it('joins continuations, drops comments inside them and keeps the first line number', () => {
@@ -59,7 +60,7 @@ describe('validateBuildDockerfile (digest 5.2, edge 24)', () => {
   it('rejects a second global ARG at its line', () => {
     const r = validateBuildDockerfile('ARG base_image\nARG other=1\nFROM ${base_image}\n', 'build.Dockerfile');
     expect(errors(r)[0]).toMatchObject({ line: 2 });
-    expect(formatDockerfileIssue(errors(r)[0] as never)).toMatch(/^build.Dockerfile:2: .*exactly one ARG/);
+    expect(formatDockerfileIssue(errors(r)[0] as SpecIssue)).toMatch(/^build.Dockerfile:2: .*exactly one ARG/);
   });
   it('rejects a missing ARG base_image and a wrong ARG name', () => {
     expect(errors(validateBuildDockerfile('FROM ${base_image}\nRUN x\n', 'f'))[0]).toMatchObject({ line: 1 });
