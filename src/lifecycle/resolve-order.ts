@@ -1,0 +1,364 @@
+/**
+ * Order resolution (digest 4.2-4.4): which group of buildpacks (and extensions) applies to the app,
+ * and its build plan. Pure apart from the injected `runDetect`; the per-group plan trials live in
+ * resolve-plan.ts. Mirrors the lifecycle's lazy depth-first expansion (digest 4.3): composite orders
+ * and the extension order are expanded only when reached, and bin/detect runs once per kind+id@version.
+ */
+import { ExitCode, KilnError } from '../errors.js';
+import { apiAtLeast, isSupportedBuildpackApi, SUPPORTED_BUILDPACK_APIS } from '../spec/api-version.js';
+import type { DetectPlan, GroupMember, ModuleDescriptor, ModuleKind, ModuleRef, OrderGroup, PlanFile, Target } from '../spec/models.js';
+import { moduleLabel, resolvePlan, type PassedModule, type TrialRecord } from './resolve-plan.js';
+
+/** code 0 pass, 100 fail, anything else error; `error` = a lifecycle-side problem (bad plan, ...) making it an error. */
+export interface DetectOutcome {
+  code: number;
+  plan: DetectPlan;
+  output?: string;
+  error?: string;
+}
+
+export type RunDetect = (module: ModuleDescriptor) => Promise<DetectOutcome>;
+
+export interface ResolveInput {
+  order: OrderGroup[];
+  orderExtensions: OrderGroup[];
+  /** system.toml pre/post buildpacks (digest 4.2 step 2, edge 15). */
+  systemPre?: ModuleRef[];
+  systemPost?: ModuleRef[];
+  lookup: (kind: ModuleKind, id: string, version: string) => ModuleDescriptor | undefined;
+  /** Called at most once per kind+id@version (memoised here). */
+  runDetect: RunDetect;
+  /** The run image's target for target matching (edge 14); undefined matches every module. */
+  runImageTarget?: Target;
+  /** CNB_EXEC_ENV (Platform 0.15): buildpacks (API >= 0.12) whose exec-env excludes it are skipped. */
+  execEnv?: string;
+}
+
+export type TraceStatus = 'pass' | 'fail' | 'error' | 'skipped-duplicate' | 'skipped-optional' | 'not-run';
+
+export interface TraceMember {
+  kind: ModuleKind;
+  id: string;
+  version: string;
+  optional: boolean;
+  status: TraceStatus;
+  /** The raw detect result, when detect ran (or a target mismatch counted as an error). */
+  detect?: 'pass' | 'fail' | 'error';
+  /** bin/detect exit code, when it ran. */
+  code?: number;
+  /** Why: error message, the reason an optional module was dropped, the duplicate it lost to, ... */
+  note?: string;
+  /** Composite buildpacks (id@version) or "order-extensions" this member was reached through. */
+  via: string[];
+  output?: string;
+}
+
+export interface TraceGroup {
+  /** 1-based number of the candidate group, in the order tried. */
+  index: number;
+  result: 'pass' | 'fail' | 'error';
+  /** Why the group failed. */
+  reason?: string;
+  members: TraceMember[];
+  /** The build-plan trials run for this group (the first 64 at most). */
+  trials: TrialRecord[];
+}
+
+export type ResolveResult =
+  | { ok: true; group: GroupMember[]; groupExtensions: GroupMember[]; plan: PlanFile; trace: TraceGroup[] }
+  | { ok: false; code: 20 | 21; trace: TraceGroup[] };
+
+type Element =
+  | { type: 'module'; kind: ModuleKind; ref: ModuleRef; optional: boolean; via: string[] }
+  | { type: 'ext-order' };
+
+/** A module that made it into the candidate group; `outcome` is shared through the memo. */
+interface Done {
+  kind: ModuleKind;
+  desc: ModuleDescriptor;
+  optional: boolean;
+  via: string[];
+  outcome: Promise<DetectOutcome>;
+}
+
+/** Everything met while expanding, in order: modules in the group and modules skipped on the way. */
+type Slot = { done: Done } | { skipped: TraceMember };
+
+interface Branch {
+  done: Done[];
+  slots: Slot[];
+}
+
+type GroupOutcome =
+  | { kind: 'pass'; group: GroupMember[]; groupExtensions: GroupMember[]; plan: PlanFile }
+  | { kind: 'fail' | 'error' };
+
+const ACTION = 'resolve the detect order';
+
+/** Each of os, arch, variant matches when equal or when either side is empty (digest 3.1, 14.7). */
+function fieldMatches(a: string, b: string): boolean {
+  return a === '' || b === '' || a === '*' || b === '*' || a === b;
+}
+
+/** Whether a module with these targets may run on the run image; no targets = matches everything. */
+export function targetMatches(moduleTargets: Target[], run: Target | undefined): boolean {
+  if (run === undefined || moduleTargets.length === 0) return true;
+  return moduleTargets.some(
+    (t) =>
+      fieldMatches(t.os, run.os) &&
+      fieldMatches(t.arch, run.arch) &&
+      fieldMatches(t.variant, run.variant) &&
+      (t.distros.length === 0 || t.distros.some((d) => run.distros.some((r) => fieldMatches(d.name, r.name) && fieldMatches(d.version, r.version)))),
+  );
+}
+
+function describeTarget(t: Target): string {
+  const arch = t.variant !== '' ? `${t.arch}/${t.variant}` : t.arch;
+  const distros = t.distros.map((d) => `${d.name} ${d.version}`.trim()).join(', ');
+  return `${t.os || '*'}/${arch || '*'}${distros !== '' ? ` (${distros})` : ''}`;
+}
+
+function lookupOrThrow(input: ResolveInput, kind: ModuleKind, ref: ModuleRef): ModuleDescriptor {
+  const desc = input.lookup(kind, ref.id, ref.version);
+  const label = ref.version !== '' ? moduleLabel(ref) : ref.id;
+  if (desc === undefined) {
+    throw new KilnError({
+      action: ACTION,
+      cause: `${kind} ${label} is referenced by the order but is not on the builder`,
+      hint: `add ${label} to the builder, or remove it from the order`,
+      exitCode: ExitCode.generic,
+      subject: label,
+    });
+  }
+  // Extensions only exist from Buildpack API 0.9 (digest 1.2).
+  if (!isSupportedBuildpackApi(desc.api) || (kind === 'extension' && !apiAtLeast(desc.api, '0.9'))) {
+    throw new KilnError({
+      action: ACTION,
+      cause: `${kind} ${moduleLabel(desc)} declares Buildpack API ${desc.api}, which kiln does not support`,
+      hint: `use a ${kind} implementing Buildpack API ${kind === 'extension' ? '0.9' : SUPPORTED_BUILDPACK_APIS[0]} to ${SUPPORTED_BUILDPACK_APIS.at(-1)}`,
+      exitCode: ExitCode.buildpackApi,
+      subject: moduleLabel(desc),
+    });
+  }
+  return desc;
+}
+
+/**
+ * Digest 4.2 step 3: every module the order can reach must exist and declare a supported API before
+ * any detect runs. kiln checks composites' inner orders too (the lifecycle only finds those lazily)
+ * and rejects composite cycles, which would make the lifecycle recurse forever.
+ */
+function verifyOrder(input: ResolveInput): void {
+  const walk = (groups: OrderGroup[], stack: string[]): void => {
+    for (const g of groups) {
+      for (const ref of g.group) {
+        const desc = lookupOrThrow(input, 'buildpack', ref);
+        if (desc.kind !== 'buildpack' || desc.order.length === 0) continue;
+        const key = moduleLabel(desc);
+        if (stack.includes(key)) {
+          throw new KilnError({
+            action: ACTION,
+            cause: `composite buildpack ${key} contains itself (${[...stack, key].join(' -> ')})`,
+            hint: 'remove the cycle from the composite buildpacks’ [[order]]',
+            subject: key,
+          });
+        }
+        walk(desc.order, [...stack, key]);
+      }
+    }
+  };
+  walk(input.order, []);
+  walk([{ group: [...(input.systemPre ?? []), ...(input.systemPost ?? [])] }], []);
+  for (const g of input.orderExtensions) for (const ref of g.group) lookupOrThrow(input, 'extension', ref);
+}
+
+/** Digest 4.2 steps 1, 2, 4: extensions optional, system buildpacks around each group, extension order first. */
+function topLevelGroups(input: ResolveInput): Element[][] {
+  const mod = (ref: ModuleRef): Element => ({ type: 'module', kind: 'buildpack', ref, optional: ref.optional, via: [] });
+  return input.order.map((g) => {
+    const ids = new Set(g.group.map((r) => r.id));
+    const pre = (input.systemPre ?? []).filter((r) => !ids.has(r.id)).map(mod);
+    const post = (input.systemPost ?? []).filter((r) => !ids.has(r.id)).map(mod);
+    const head: Element[] = input.orderExtensions.length > 0 ? [{ type: 'ext-order' }] : [];
+    return [...head, ...pre, ...g.group.map(mod), ...post];
+  });
+}
+
+function classify(kind: ModuleKind, o: DetectOutcome): { detect: 'pass' | 'fail' | 'error'; note?: string } {
+  if (o.error !== undefined) return { detect: 'error', note: o.error };
+  if (o.code === 100) return { detect: 'fail' };
+  if (o.code !== 0) return { detect: 'error' };
+  // Extensions only provide (digest 4.5, edge 19).
+  if (kind === 'extension' && (o.plan.requires.length > 0 || o.plan.or.some((s) => s.requires.length > 0))) {
+    return { detect: 'error', note: 'an extension must not emit [[requires]] in its build plan' };
+  }
+  return { detect: 'pass' };
+}
+
+function toMember(desc: ModuleDescriptor): GroupMember {
+  return { id: desc.id, version: desc.version, api: desc.api, ...(desc.homepage !== '' ? { homepage: desc.homepage } : {}) };
+}
+
+export async function resolveOrder(input: ResolveInput): Promise<ResolveResult> {
+  verifyOrder(input);
+  const memo = new Map<string, Promise<DetectOutcome>>();
+  const trace: TraceGroup[] = [];
+  const extGroups: Element[][] = input.orderExtensions.map((g) =>
+    g.group.map((ref) => ({ type: 'module', kind: 'extension', ref, optional: true, via: ['order-extensions'] })),
+  );
+
+  const detectOnce = (kind: ModuleKind, desc: ModuleDescriptor): Promise<DetectOutcome> => {
+    const key = `${kind}:${moduleLabel(desc)}`;
+    let p = memo.get(key);
+    if (p === undefined) {
+      p = input.runDetect(desc);
+      // Marks the promise handled; every awaiting resolve still sees a rejection.
+      p.catch(() => undefined);
+      memo.set(key, p);
+    }
+    return p;
+  };
+
+  /** Digest 4.4 step 1 + resolve-plan: classifies the group's results and records a trace entry. */
+  const resolveDone = async (branch: Branch): Promise<GroupOutcome> => {
+    const outcomes = await Promise.all(branch.done.map((d) => d.outcome));
+    const results = branch.done.map((d, i) => ({ d, o: outcomes[i] as DetectOutcome, c: classify(d.kind, outcomes[i] as DetectOutcome) }));
+    const problems: string[] = [];
+    let sawError = false;
+    for (const { d, o, c } of results) {
+      if (c.detect === 'error') sawError = true;
+      if (c.detect !== 'pass' && !d.optional) {
+        const detail = c.note ?? (c.detect === 'fail' || o.code !== -1 ? `exit ${o.code}` : 'error');
+        problems.push(`non-optional ${moduleLabel(d.desc)} ${c.detect === 'fail' ? 'failed' : 'errored'} (${detail})`);
+      }
+    }
+    const passed = results.filter((r) => r.c.detect === 'pass');
+    let reason: string | undefined;
+    let trials: TrialRecord[] = [];
+    let survivors = new Set<number>();
+    const droppedNotes = new Map<number, string>();
+    let ok: Extract<GroupOutcome, { kind: 'pass' }> | undefined;
+    if (problems.length > 0) reason = problems.join('; ');
+    else if (!passed.some((r) => r.d.kind === 'buildpack')) reason = 'no buildpack passed';
+    else {
+      const pm: PassedModule[] = passed.map(({ d, o }) => ({ kind: d.kind, id: d.desc.id, version: d.desc.version, optional: d.optional, plan: o.plan }));
+      const r = resolvePlan(pm);
+      trials = r.trials;
+      if (!r.ok) reason = r.reason;
+      else {
+        survivors = new Set(r.survivors.map((i) => branch.done.indexOf((passed[i] as (typeof passed)[number]).d)));
+        for (const dr of r.dropped) droppedNotes.set(branch.done.indexOf((passed[dr.index] as (typeof passed)[number]).d), dr.reason);
+        const kept = branch.done.filter((_, i) => survivors.has(i));
+        ok = {
+          kind: 'pass',
+          group: kept.filter((d) => d.kind === 'buildpack').map((d) => toMember(d.desc)),
+          groupExtensions: kept.filter((d) => d.kind === 'extension').map((d) => toMember(d.desc)),
+          plan: { entries: r.entries },
+        };
+      }
+    }
+    const members: TraceMember[] = branch.slots.map((s) => {
+      if ('skipped' in s) return s.skipped;
+      const i = results.findIndex((r) => r.d === s.done);
+      const { d, o, c } = results[i] as (typeof results)[number];
+      let status: TraceStatus = c.detect;
+      let note = c.note;
+      if (c.detect !== 'pass' && d.optional) status = 'skipped-optional';
+      if (droppedNotes.has(i)) {
+        status = 'skipped-optional';
+        note = droppedNotes.get(i);
+      }
+      return {
+        kind: d.kind,
+        id: d.desc.id,
+        version: d.desc.version,
+        optional: d.optional,
+        status,
+        detect: c.detect,
+        ...(o.code !== -1 ? { code: o.code } : {}),
+        ...(note !== undefined ? { note } : {}),
+        via: d.via,
+        ...(o.output !== undefined && o.output !== '' ? { output: o.output } : {}),
+      };
+    });
+    const result = ok !== undefined ? 'pass' : problems.length > 0 && sawError ? 'error' : 'fail';
+    trace.push({ index: trace.length + 1, result, ...(reason !== undefined ? { reason } : {}), members, trials });
+    return ok ?? { kind: result === 'error' ? 'error' : 'fail' };
+  };
+
+  const detectOrder = async (groups: Element[][], branch: Branch, rest: Element[], optional: boolean): Promise<GroupOutcome> => {
+    let sawError = false;
+    for (const g of groups) {
+      const r = await detectGroup([...g, ...rest], branch);
+      if (r.kind === 'pass') return r;
+      if (r.kind === 'error') sawError = true;
+    }
+    // An optional composite (or the extension order) that never passes: retry as if it were absent.
+    if (optional) return detectGroup(rest, branch);
+    return { kind: sawError ? 'error' : 'fail' };
+  };
+
+  const detectGroup = async (elements: Element[], from: Branch): Promise<GroupOutcome> => {
+    const branch: Branch = { done: from.done.slice(), slots: from.slots.slice() };
+    for (let i = 0; i < elements.length; i++) {
+      const el = elements[i] as Element;
+      const rest = elements.slice(i + 1);
+      if (el.type === 'ext-order') return detectOrder(extGroups, branch, rest, true);
+      // First occurrence of an id wins, whatever the version (edge 10, digest 14.5).
+      const first = branch.done.find((d) => d.kind === el.kind && d.desc.id === el.ref.id);
+      if (first !== undefined) {
+        branch.slots.push({
+          skipped: { kind: el.kind, id: el.ref.id, version: el.ref.version, optional: el.optional, status: 'skipped-duplicate', note: `${moduleLabel(first.desc)} is already in the group`, via: el.via },
+        });
+        continue;
+      }
+      const desc = lookupOrThrow(input, el.kind, el.ref);
+      if (desc.kind === 'buildpack' && desc.order.length > 0) {
+        const via = [...el.via, moduleLabel(desc)];
+        const inner = desc.order.map((g) => g.group.map((ref): Element => ({ type: 'module', kind: 'buildpack', ref, optional: ref.optional, via })));
+        return detectOrder(inner, branch, rest, el.optional);
+      }
+      if (!el.optional && !targetMatches(desc.targets, input.runImageTarget)) {
+        // A synthetic error result (digest 4.3); optional modules skip the check (lifecycle quirk, edge 14).
+        const run = input.runImageTarget as Target;
+        const error = `no target of ${moduleLabel(desc)} (${desc.targets.map(describeTarget).join('; ')}) matches the run image (${describeTarget(run)})`;
+        branch.done.push({ kind: el.kind, desc, optional: false, via: el.via, outcome: Promise.resolve({ code: -1, plan: { provides: [], requires: [], or: [] }, error }) });
+        branch.slots.push({ done: branch.done.at(-1) as Done });
+        continue;
+      }
+      if (input.execEnv !== undefined && desc.kind === 'buildpack' && apiAtLeast(desc.api, '0.12')) {
+        const envs = desc.execEnv;
+        if (envs.length > 0 && !envs.includes('*') && !envs.includes(input.execEnv)) {
+          // Skipped silently and not added to the group (digest 4.3, Platform 0.15).
+          branch.slots.push({
+            skipped: { kind: el.kind, id: desc.id, version: desc.version, optional: el.optional, status: 'not-run', note: `exec-env ${envs.join(', ')} excludes ${input.execEnv}`, via: el.via },
+          });
+          continue;
+        }
+      }
+      const done: Done = { kind: el.kind, desc, optional: el.optional, via: el.via, outcome: detectOnce(el.kind, desc) };
+      branch.done.push(done);
+      branch.slots.push({ done });
+    }
+    return resolveDone(branch);
+  };
+
+  const r = await detectOrder(topLevelGroups(input), { done: [], slots: [] }, [], false);
+  if (r.kind === 'pass') return { ok: true, group: r.group, groupExtensions: r.groupExtensions, plan: r.plan, trace };
+  return { ok: false, code: r.kind === 'error' ? 21 : 20, trace };
+}
+
+/** Human-readable lines for `kiln detect --explain`. */
+export function formatTrace(trace: TraceGroup[]): string[] {
+  const lines: string[] = [];
+  for (const g of trace) {
+    lines.push(`candidate group ${g.index}: ${g.result}${g.reason !== undefined ? ` — ${g.reason}` : ''}`);
+    for (const m of g.members) {
+      const flags = [m.optional ? 'optional' : '', m.via.length > 0 ? `via ${m.via.join(' > ')}` : ''].filter((s) => s !== '').join(', ');
+      const detail = [m.code !== undefined && m.code !== 0 ? `exit ${m.code}` : '', m.note ?? ''].filter((s) => s !== '').join(': ');
+      lines.push(`  ${m.status.padEnd(17)} ${m.kind} ${moduleLabel(m)}${flags !== '' ? ` [${flags}]` : ''}${detail !== '' ? ` — ${detail}` : ''}`);
+    }
+    if (g.trials.length > 1) lines.push(`  (${g.trials.length} build-plan trials)`);
+  }
+  return lines;
+}
