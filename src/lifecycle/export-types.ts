@@ -1,0 +1,82 @@
+/**
+ * What the export phase is given (produced from the build phase's results by the build use case) and
+ * what it returns. Kept apart from export.ts so pure code and tests can import it without the engine.
+ */
+import type { LifecycleMetadata } from '../image/lifecycle-labels.js';
+import type { ImageInfo } from '../ports.js';
+import type { GroupMember, LaunchLabel, LayerMetadataFile, Slice } from '../spec/models.js';
+import type { LaunchProcess } from './config-metadata.js';
+import type { CnbUser } from './phase-context.js';
+
+/** One layer a run Dockerfile added (digest 6.4): already in the daemon as part of the extended image. */
+export interface ExtensionLayer {
+  diffId: string;
+  extensionId: string;
+  /** The Dockerfile instruction, for history `Layer: '<cmd>', Created by extension: <id>`. */
+  command: string;
+}
+
+export interface ExtendedRunImage {
+  /** The image the run Dockerfiles produced; its config replaces the run image's (digest 6.4). */
+  info: ImageInfo;
+  /** Layers above the original run image's, bottom to top (info.layers = run layers ++ these). */
+  extensionLayers: ExtensionLayer[];
+  /** io.buildpacks.rebasable after the run Dockerfiles (false when any left it false/unset). */
+  rebasable: boolean;
+}
+
+export interface ExportRunImage {
+  /** The original (un-extended, possibly switched) run image. */
+  info: ImageInfo;
+  /** runImage.reference: registry digest reference or daemon image id of `info`. */
+  reference: string;
+  /** runImage.image / mirrors as selected from run.toml (digest 8.4). */
+  image: string;
+  mirrors: string[];
+  extended?: ExtendedRunImage;
+}
+
+export interface ExportInput {
+  /** Image name first, then further tags. */
+  tags: string[];
+  runImage: ExportRunImage;
+  /** Owner of layer contents in the image (digest 8.3). */
+  user: CnbUser;
+  /** Named volumes holding <layers> and <app> after the build. */
+  volumes: { layers: string; app: string };
+  /** Any local image to create never-started helper containers from (the builder image). */
+  helperImage: string;
+  group: GroupMember[];
+  groupExtensions: GroupMember[];
+  /** buildpack id -> layer name -> parsed `<layers>/<bp>/<layer>.toml`; every layer, launch or not. */
+  layerMetadata: Record<string, Record<string, LayerMetadataFile>>;
+  /** buildpack id -> `[metadata]` of store.toml, only for buildpacks that wrote one. */
+  storeMetadata: Record<string, Record<string, unknown>>;
+  /** Aggregated over the group (later wins per type), sorted by type (digest 7.4). */
+  processes: LaunchProcess[];
+  /** buildpack-default-process-type from the aggregation. */
+  defaultProcessType?: string;
+  /** The platform's -process-type / CNB_PROCESS_TYPE; must name a process (edge 52). */
+  processTypeOverride?: string;
+  /** launch.toml labels in group order (later duplicates win). */
+  labels: LaunchLabel[];
+  /** launch.toml slices in group order. */
+  slices: Slice[];
+  /** project-metadata.toml as a table; {} when absent. */
+  projectMetadata: Record<string, unknown>;
+  /** Decoded io.buildpacks.lifecycle.metadata of the previous image, when there is one. */
+  previous?: LifecycleMetadata;
+  /** The previous image's id, to take reused layers (digest 8.2 row 3) from when needed. */
+  previousImageId?: string;
+  /** Image `created` (SOURCE_DATE_EPOCH as RFC 3339); default 1980-01-01T00:00:01Z. */
+  created?: string;
+}
+
+export interface ExportResult {
+  imageId: string;
+  tags: string[];
+  /** All layer diffIDs of the image, bottom to top. */
+  layers: string[];
+  /** The labels written (lifecycle/build/project metadata among them). */
+  labels: Record<string, string>;
+}
