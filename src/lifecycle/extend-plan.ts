@@ -1,0 +1,94 @@
+/**
+ * PURE parts of the extend phase (digest 6.1, 6.3, 14.12-14.14): the build args of one Dockerfile
+ * application, the user checks and the rebasable computation.
+ */
+import type { ExtendArg } from '../spec/models.js';
+
+export type ExtendKind = 'build' | 'run';
+
+/** The label a run image (and each extension's run.Dockerfile) uses to declare rebasability. */
+export const REBASABLE_LABEL = 'io.buildpacks.rebasable';
+
+/** `User` of an image config split on the first ':' ("1000:1000" -> 1000/1000, "cnb" -> cnb/""; digest 6.1). */
+export function splitUser(user: string): { userId: string; groupId: string } {
+  const i = user.indexOf(':');
+  return i < 0 ? { userId: user, groupId: '' } : { userId: user.slice(0, i), groupId: user.slice(i + 1) };
+}
+
+/**
+ * Build args in the lifecycle's order (digest 14.12): base_image, build_id, user_id, group_id, then the
+ * extension's own args from extend-config.toml (which cannot use the three reserved names).
+ */
+export function extendBuildArgs(input: { baseImage: string; buildId: string; user: string; extensionArgs: readonly ExtendArg[] }): ExtendArg[] {
+  const { userId, groupId } = splitUser(input.user);
+  return [
+    { name: 'base_image', value: input.baseImage },
+    { name: 'build_id', value: input.buildId },
+    { name: 'user_id', value: userId },
+    { name: 'group_id', value: groupId },
+    ...input.extensionArgs,
+  ];
+}
+
+/** The ordered args as the engine's map; a later duplicate wins, as with repeated --build-arg. */
+export function buildArgsRecord(args: readonly ExtendArg[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of args) out[a.name] = a.value;
+  return out;
+}
+
+/**
+ * Whether an image config User runs as root: "", "0", "root", "0:<g>", "root:<g>". An empty User
+ * means root to Docker, so a Dockerfile that clears it leaves the image as root.
+ */
+export function isRootUser(user: string): boolean {
+  const { userId } = splitUser(user.trim());
+  return userId === '' || userId === '0' || userId === 'root';
+}
+
+/** Go's strconv.ParseBool accepted true values; the lifecycle parses the label with it. */
+export function labelIsTrue(value: string | undefined): boolean {
+  return value !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
+}
+
+/**
+ * Rebasability after one more Dockerfile (digest 6.3, 14.13): start at true; AND with the resulting
+ * image's label. A Dockerfile that does not set the label inherits the previous image's value.
+ */
+export function nextRebasable(previous: boolean, resultLabels: Readonly<Record<string, string>>): boolean {
+  return previous && labelIsTrue(resultLabels[REBASABLE_LABEL]);
+}
+
+export interface UserCheck {
+  warnings: string[];
+  /** Set when the final run image is left as root (digest 6.1, edge 31: exit 102). */
+  error?: string;
+}
+
+/**
+ * The user rules of digest 6.1/14.14: root after a Dockerfile warns; a final run image as root is an
+ * error; a final user different from the original warns. `users[i]` is the User after step i.
+ */
+export function checkUsers(kind: ExtendKind, original: string, steps: readonly { extensionId: string; user: string }[]): UserCheck {
+  const warnings: string[] = [];
+  let error: string | undefined;
+  steps.forEach((s, i) => {
+    if (!isRootUser(s.user)) return;
+    const last = i === steps.length - 1;
+    if (last && kind === 'run') {
+      error = `the run image is left with USER ${s.user === '' ? '(empty, i.e. root)' : s.user} after ${s.extensionId}'s run.Dockerfile; a run image left as root is refused`;
+    } else warnings.push(`the ${kind} image runs as root after ${s.extensionId}'s ${kind}.Dockerfile`);
+  });
+  const final = steps[steps.length - 1];
+  if (final !== undefined && error === undefined && final.user !== original) {
+    warnings.push(`extensions changed the ${kind} image's user from "${original}" to "${final.user}"`);
+  }
+  return error !== undefined ? { warnings, error } : { warnings };
+}
+
+/** The layers a step added: the result's diffIDs above the previous image's (undefined if not a prefix). */
+export function addedLayers(before: readonly string[], after: readonly string[]): string[] | undefined {
+  if (after.length < before.length) return undefined;
+  for (let i = 0; i < before.length; i++) if (before[i] !== after[i]) return undefined;
+  return after.slice(before.length);
+}

@@ -1,0 +1,216 @@
+/**
+ * The extend phase (digest 6, architecture.md data flow 6): each extension's build.Dockerfile is applied
+ * to the builder image and each run.Dockerfile to the run image, in group order, each on the previous
+ * result, through the daemon's image build (the "Docker-based equivalent" of digest 6.2). The lifecycle's
+ * build args, the build context rules, the user rules and the rebasable label follow digest 6.1 and 6.3.
+ */
+import { randomUUID } from 'node:crypto';
+import { ExitCode, KilnError, isKilnError } from '../errors.js';
+import { makeTar, readTar, type TarFileEntry } from '../image/tar-files.js';
+import type { ImageInfo } from '../ports.js';
+import type { ExtendArg } from '../spec/models.js';
+import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, nextRebasable, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
+import type { PhaseContext } from './phase-context.js';
+import { readFromVolume } from './volume-io.js';
+
+export interface ExtendStep {
+  extensionId: string;
+  /** The Dockerfile's text. */
+  dockerfile: string;
+  /** [[build.args]] or [[run.args]] of the extension's extend-config.toml. */
+  args: ExtendArg[];
+  /** The build context as a tar (context.<kind>/ or context/ of the output); undefined = the app (digest 6.1). */
+  context?: Buffer;
+}
+
+export interface ExtendInput {
+  kind: ExtendKind;
+  /** Image id or reference of the image to extend. */
+  baseImage: string;
+  steps: ExtendStep[];
+  /** Where the app is, for steps without their own context: read once from the app volume. */
+  app?: { volume: string; image: string };
+  /** Network for RUN steps (default 'host', so a step can reach a package mirror). */
+  network?: string;
+  /** Labels added to every image built (on top of ctx.labels), e.g. to find intermediates. */
+  labels?: Record<string, string>;
+}
+
+export interface ExtendLayer {
+  diffId: string;
+  /** The extension whose Dockerfile created the layer (history "Created by extension: <id>", digest 6.3). */
+  extensionId: string;
+}
+
+export interface ExtendStepResult {
+  extensionId: string;
+  imageId: string;
+  buildId: string;
+  /** Layers this step added. */
+  layers: string[];
+  user: string;
+}
+
+export interface ExtendResult {
+  kind: ExtendKind;
+  /** The final image id (the base's id when there were no steps). */
+  imageId: string;
+  /** Run kind: the computed io.buildpacks.rebasable (digest 6.3); build kind: always true (not recorded). */
+  rebasable: boolean;
+  /** diffIDs above the original top layer, bottom to top. */
+  newLayers: string[];
+  /** The same layers with the extension that made each. */
+  history: ExtendLayer[];
+  steps: ExtendStepResult[];
+  /** True when at least one Dockerfile was applied. */
+  changed: boolean;
+  warnings: string[];
+  /** Every image id built (intermediates and final), for cleanup. */
+  builtImages: string[];
+  /** The original image's top layer diffID (runImage.topLayer, digest 6.4), '' when it has none. */
+  originalTopLayer: string;
+}
+
+/** The Dockerfile's name inside the context tar; a name no extension context is likely to use. */
+const DOCKERFILE_NAME = '.kiln-extend.Dockerfile';
+
+async function inspectOrFail(ctx: PhaseContext, ref: string, action: string): Promise<ImageInfo> {
+  const info = await ctx.engine.inspectImage(ref);
+  if (info === undefined) {
+    throw new KilnError({ action, cause: `image ${ref} does not exist in the Docker daemon`, exitCode: ExitCode.extendFailed });
+  }
+  return info;
+}
+
+/** The context tar plus our Dockerfile at its root (an existing entry with that name is replaced). */
+export async function contextWithDockerfile(context: Buffer, dockerfile: string): Promise<Buffer> {
+  const entries: TarFileEntry[] = (await readTar(context, { maxBytes: 2 * 1024 * 1024 * 1024 }))
+    .filter((e) => e.path !== DOCKERFILE_NAME && e.path !== '.')
+    .map((e) => ({
+      path: e.path,
+      type: e.type === 'directory' ? 'directory' : e.type === 'symlink' ? 'symlink' : 'file',
+      content: e.content,
+      mode: e.mode,
+      uid: e.uid,
+      gid: e.gid,
+      ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
+    }));
+  entries.push({ path: DOCKERFILE_NAME, content: dockerfile, mode: 0o644 });
+  return makeTar(entries);
+}
+
+/** The app volume's contents as a context tar (entries relative to the volume root). */
+async function appContext(ctx: PhaseContext, app: { volume: string; image: string }): Promise<Buffer> {
+  const entries = await readTar(await readFromVolume(ctx, { volume: app.volume, image: app.image, path: '/' }), { maxBytes: 2 * 1024 * 1024 * 1024 });
+  const prefix = /^[^/]+\//;
+  return makeTar(
+    entries
+      .filter((e) => e.path.includes('/'))
+      .map((e) => ({
+        path: e.path.replace(prefix, ''),
+        type: e.type === 'directory' ? 'directory' : e.type === 'symlink' ? 'symlink' : 'file',
+        content: e.content,
+        mode: e.mode,
+        uid: e.uid,
+        gid: e.gid,
+        ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
+      })),
+  );
+}
+
+/**
+ * Applies the steps in order. Throws KilnError exit 102 when a Dockerfile fails to build or the final
+ * run image is left as root; everything built is labelled with ctx.labels, so a caller's cleanup finds it
+ * (the ids are also in the result, and in the error's `original` when a later check fails).
+ */
+export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promise<ExtendResult> {
+  const { kind } = input;
+  const original = await inspectOrFail(ctx, input.baseImage, `extend the ${kind} image`);
+  let current = original;
+  let rebasable = true;
+  let appTar: Buffer | undefined;
+  const steps: ExtendStepResult[] = [];
+  const history: ExtendLayer[] = [];
+  const builtImages: string[] = [];
+  for (const step of input.steps) {
+    const action = `apply ${step.extensionId}'s ${kind}.Dockerfile`;
+    const buildId = randomUUID();
+    const args = extendBuildArgs({ baseImage: current.id, buildId, user: current.config.user, extensionArgs: step.args });
+    let context = step.context;
+    if (context === undefined) {
+      if (input.app === undefined) throw new KilnError({ action, cause: 'no build context: the extension has no context directory and no app was given' });
+      appTar ??= await appContext(ctx, input.app);
+      context = appTar;
+    }
+    ctx.reporter.emit({ type: 'info', message: `Applying ${kind}.Dockerfile of ${step.extensionId}` });
+    let imageId: string;
+    try {
+      ({ imageId } = await ctx.engine.buildImage({
+        context: await contextWithDockerfile(context, step.dockerfile),
+        dockerfile: DOCKERFILE_NAME,
+        buildArgs: buildArgsRecord(args),
+        labels: { ...ctx.labels, ...(input.labels ?? {}) },
+        network: input.network ?? 'host',
+        onLine: (line) => ctx.reporter.emit({ type: 'module-line', module: step.extensionId, stream: 'stdout', line }),
+        ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+      }));
+    } catch (e) {
+      if (isKilnError(e) && e.exitCode === ExitCode.interrupted) throw e;
+      const cause = isKilnError(e) ? e.causeText : e instanceof Error ? e.message : String(e);
+      throw new KilnError({ action, cause, hint: `check ${step.extensionId}'s ${kind}.Dockerfile (output above)`, exitCode: ExitCode.extendFailed, subject: step.extensionId, original: e });
+    }
+    builtImages.push(imageId);
+    const result = await inspectOrFail(ctx, imageId, action);
+    const layers = addedLayers(current.layers, result.layers) ?? result.layers;
+    for (const diffId of layers) history.push({ diffId, extensionId: step.extensionId });
+    if (kind === 'run') rebasable = nextRebasable(rebasable, result.config.labels);
+    steps.push({ extensionId: step.extensionId, imageId, buildId, layers, user: result.config.user });
+    current = result;
+  }
+  const users = checkUsers(kind, original.config.user, steps);
+  for (const w of users.warnings) ctx.reporter.emit({ type: 'warning', message: w });
+  if (users.error !== undefined) {
+    throw new KilnError({
+      action: 'extend the run image',
+      cause: users.error,
+      hint: 'end the run.Dockerfile with USER set back to a non-root user, e.g. USER ${user_id}:${group_id}',
+      exitCode: ExitCode.extendFailed,
+      original: { builtImages },
+    });
+  }
+  const changed = steps.length > 0;
+  if (kind === 'run' && changed) {
+    // Digest 6.3 final config mutation: the label records the computed value, whatever was inherited.
+    const labelled = await setRebasableLabel(ctx, current, rebasable, input.labels ?? {});
+    if (labelled.id !== current.id) builtImages.push(labelled.id);
+    current = labelled;
+  }
+  const newLayers = addedLayers(original.layers, current.layers) ?? current.layers;
+  return {
+    kind,
+    imageId: current.id,
+    rebasable: kind === 'run' ? rebasable : true,
+    newLayers,
+    history,
+    steps,
+    changed,
+    warnings: users.warnings,
+    builtImages,
+    originalTopLayer: original.layers[original.layers.length - 1] ?? '',
+  };
+}
+
+/** A metadata-only build (no layer) setting io.buildpacks.rebasable on the extended run image. */
+async function setRebasableLabel(ctx: PhaseContext, image: ImageInfo, rebasable: boolean, labels: Record<string, string>): Promise<ImageInfo> {
+  if (image.config.labels[REBASABLE_LABEL] === String(rebasable)) return image;
+  const dockerfile = `FROM ${image.id}\nLABEL ${REBASABLE_LABEL}="${String(rebasable)}"\n`;
+  const { imageId } = await ctx.engine.buildImage({
+    context: await makeTar([{ path: DOCKERFILE_NAME, content: dockerfile }]),
+    dockerfile: DOCKERFILE_NAME,
+    buildArgs: {},
+    labels: { ...ctx.labels, ...labels },
+    network: 'none',
+    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+  });
+  return inspectOrFail(ctx, imageId, 'label the extended run image');
+}
