@@ -28,7 +28,7 @@ async function entriesOf(file: string): Promise<Seen[]> {
   const extract = tarStream.extract();
   const out: Seen[] = [];
   Readable.from([await readFile(file)]).pipe(extract);
-  for await (const entry of extract as unknown as AsyncIterable<tarStream.Entry>) {
+  for await (const entry of extract) {
     const chunks: Buffer[] = [];
     for await (const c of entry as unknown as AsyncIterable<Buffer>) chunks.push(c);
     out.push({ header: entry.header, content: Buffer.concat(chunks) });
@@ -40,7 +40,7 @@ async function entriesOf(file: string): Promise<Seen[]> {
 async function sourceTar(entries: Array<Partial<tarStream.Header> & { name: string; body?: string }>): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   for (const { body, ...h } of entries) {
     await new Promise<void>((resolve, reject) => {
