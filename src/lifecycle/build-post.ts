@@ -219,14 +219,6 @@ export function sortedProcesses(agg: LaunchAggregate): AggregatedProcess[] {
   return [...agg.processes.values()].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
 }
 
-/**
- * The buildpack plan of one buildpack from the working plan (digest 4.6): every require of every entry it
- * provides (as a buildpack, not an extension), in entry order.
- */
-export function buildpackPlanOf(entries: readonly { providers: readonly { id: string; extension?: boolean }[]; requires: readonly PlanRequire[] }[], id: string): PlanRequire[] {
-  return entries.filter((e) => e.providers.some((p) => p.id === id && p.extension !== true)).flatMap((e) => e.requires);
-}
-
 /** Removes the entries whose name the buildpack met, so later providers never see them (digest 7.6). */
 export function removeMet<E extends { requires: readonly PlanRequire[] }>(entries: readonly E[], met: readonly string[]): E[] {
   return entries.filter((e) => !e.requires.some((r) => met.includes(r.name)));

@@ -9,7 +9,8 @@ import { makeTar, readTar, type TarFileEntry } from '../image/tar-files.js';
 import type { LayerMetadataFile, PlanEntry, PlanRequire } from '../spec/models.js';
 import { stringifyToml } from '../spec/toml.js';
 import { applyBuildLayers, moduleExecutionEnv } from './build-env.js';
-import { addLaunch, buildpackPlanOf, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses, type AggregatedProcess, type SbomCopy } from './build-post.js';
+import { addLaunch, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses, type AggregatedProcess, type SbomCopy } from './build-post.js';
+import { buildpackPlanFor } from './generate-plan.js';
 import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type TargetVars } from './module-env.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
 import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
@@ -123,7 +124,7 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
     const layersDir = `${LAYERS_DIR}/${esc}`;
     const planRel = `build/${esc}/plan.toml`;
     const planPath = `${SCRATCH_DIR}/${planRel}`;
-    const bpPlan = buildpackPlanOf(plan, d.id);
+    const bpPlan = buildpackPlanFor({ entries: plan }, { id: d.id, version: d.version, extension: false });
     await writePlanAndDir(ctx, input, esc, planRel, bpPlan);
 
     const cnbVars = moduleCnbVars({ phase: 'build', kind: 'buildpack', api: d.api, moduleDir: bp.dir, platformDir: PLATFORM_DIR, planPath, layersDir, ...(input.target !== undefined ? { target: input.target } : {}) });

@@ -14,6 +14,8 @@ export const SCRATCH_DIR = '/kiln';
 export interface RunVolumes extends BuildVolumes {
   /** Scratch volume for plan files (writable by the CNB user). */
   scratch: string;
+  /** The user's --volume mounts. */
+  extra?: Mount[];
 }
 
 export interface ModuleRunSpec {
@@ -38,6 +40,7 @@ export function moduleMounts(v: RunVolumes, layersReadOnly = false): Mount[] {
     { type: 'volume', source: v.layers, target: LAYERS_DIR, readOnly: layersReadOnly },
     { type: 'volume', source: v.platform, target: PLATFORM_DIR, readOnly: true },
     { type: 'volume', source: v.scratch, target: SCRATCH_DIR },
+    ...(v.extra ?? []),
   ];
 }
 

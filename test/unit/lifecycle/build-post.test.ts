@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReadTarEntry } from '../../../src/image/tar-files.js';
-import { addLaunch, buildpackPlanOf, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses } from '../../../src/lifecycle/build-post.js';
+import { addLaunch, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses } from '../../../src/lifecycle/build-post.js';
 import { KilnError } from '../../../src/errors.js';
 
 const file = (path: string, content: string): ReadTarEntry => ({ path, type: 'file', mode: 0o644, uid: 1000, gid: 1000, content: Buffer.from(content) });
@@ -112,17 +112,13 @@ describe('process aggregation (digest 7.4, edge 42)', () => {
   });
 });
 
-describe('plan handling (digest 4.6, 7.6)', () => {
+describe('plan handling (digest 7.6)', () => {
   const entries = [
-    { providers: [{ id: 'a', version: '1' }, { id: 'b', version: '1' }], requires: [{ name: 'x', metadata: { v: 1 } }, { name: 'x', metadata: {} }] },
-    { providers: [{ id: 'ext', version: '1', extension: true }, { id: 'b', version: '1' }], requires: [{ name: 'y', metadata: {} }] },
+    { providers: [{ id: 'a', version: '1' }], requires: [{ name: 'x', metadata: { v: 1 } }, { name: 'x', metadata: {} }] },
+    { providers: [{ id: 'b', version: '1' }], requires: [{ name: 'y', metadata: {} }] },
   ];
-  it('a buildpack gets the requires of entries it provides', () => {
-    expect(buildpackPlanOf(entries, 'a')).toEqual([{ name: 'x', metadata: { v: 1 } }, { name: 'x', metadata: {} }]);
-    expect(buildpackPlanOf(entries, 'b').map((r) => r.name)).toEqual(['x', 'x', 'y']);
-    expect(buildpackPlanOf(entries, 'ext')).toEqual([]);
-  });
-  it('met entries disappear for later buildpacks; unmet ones pass on', () => {
-    expect(buildpackPlanOf(removeMet(entries, ['x']), 'b').map((r) => r.name)).toEqual(['y']);
+  it('met entries disappear for later buildpacks; unmet ones stay', () => {
+    expect(removeMet(entries, ['x']).map((e) => e.requires[0]?.name)).toEqual(['y']);
+    expect(removeMet(entries, [])).toHaveLength(2);
   });
 });

@@ -1,0 +1,174 @@
+/**
+ * The build use case (architecture.md "Data flow of one build"): labelled volumes, builder read once,
+ * detect, generate, extend, build, export — and cleanup of every container, volume and intermediate
+ * image of the session in a `finally`, which also runs when the signal aborts (Ctrl-C, SIGTERM).
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ExitCode, KilnError } from '../errors.js';
+import { makeTar, type TarFileEntry } from '../image/tar-files.js';
+import type { ContainerEngine, IdSource, Labels, Mount, Reporter } from '../ports.js';
+import { copyAppSource } from '../lifecycle/app-source.js';
+import type { Env, TargetVars } from '../lifecycle/module-env.js';
+import type { RunVolumes } from '../lifecycle/module-run.js';
+import type { PhaseContext } from '../lifecycle/phase-context.js';
+import { readBuilder, type BuilderInfo } from '../lifecycle/read-builder.js';
+import { seedVolumeFromImage, writeToVolume } from '../lifecycle/volume-io.js';
+import type { ProjectDescriptor, Target } from '../spec/models.js';
+import { parseProjectDescriptor } from '../spec/project-descriptor.js';
+import { throwOnErrors } from '../spec/spec-error.js';
+import { runPhases, type PhasesResult } from './build-phases.js';
+
+export const SESSION_LABEL = 'io.kiln.session';
+
+export interface BuildRequest {
+  /** The app image to write. */
+  image: string;
+  builder: string;
+  /** App source directory (default: cwd). */
+  path: string;
+  /** User platform env (--env-file entries first, --env after, later wins). */
+  env: Env;
+  runImage?: string;
+  defaultProcess?: string;
+  /** project.toml path (default <path>/project.toml when it exists). */
+  descriptor?: string;
+  network?: string;
+  /** --volume mounts for module containers. */
+  volumes: Mount[];
+  /** Extra labels on every resource of the session (e.g. the test label). */
+  labels?: Labels;
+}
+
+export interface BuildDeps {
+  engine: ContainerEngine;
+  reporter: Reporter;
+  ids: IdSource;
+  signal?: AbortSignal;
+}
+
+export interface BuildOutcome extends PhasesResult {
+  sessionId: string;
+}
+
+async function readProject(req: BuildRequest): Promise<ProjectDescriptor | undefined> {
+  const file = req.descriptor !== undefined ? resolve(req.descriptor) : join(resolve(req.path), 'project.toml');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (req.descriptor === undefined && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new KilnError({ action: `read ${file}`, cause: (e as Error).message, exitCode: ExitCode.config, original: e });
+  }
+  return throwOnErrors(parseProjectDescriptor(text, file), `read ${file}`);
+}
+
+/** /platform/env/<NAME> files (digest 7.3), root-owned and read-only for modules. */
+async function writePlatformEnv(ctx: PhaseContext, volume: string, image: string, env: Env): Promise<void> {
+  const entries: TarFileEntry[] = [{ path: 'env', type: 'directory', mode: 0o755 }];
+  for (const [k, v] of Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1))) entries.push({ path: `env/${k}`, content: v, mode: 0o644 });
+  await writeToVolume(ctx, { volume, image, dest: '/', tar: await makeTar(entries) });
+}
+
+/** The run image's target from its config and distro labels (digest 2.4 CNB_TARGET_*, 14.7). */
+export function targetOf(info: { os: string; architecture: string; variant?: string; config: { labels: Labels } }): { vars: TargetVars; target: Target } {
+  const name = info.config.labels['io.buildpacks.base.distro.name'] ?? '';
+  const version = info.config.labels['io.buildpacks.base.distro.version'] ?? '';
+  const vars: TargetVars = { os: info.os, arch: info.architecture, ...(info.variant ? { variant: info.variant } : {}), ...(name ? { distroName: name } : {}), ...(version ? { distroVersion: version } : {}) };
+  const target: Target = { os: info.os, arch: info.architecture, variant: info.variant ?? '', distros: name !== '' ? [{ name, version }] : [] };
+  return { vars, target };
+}
+
+function validateEnvNames(env: Env): void {
+  for (const k of Object.keys(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      throw new KilnError({ action: 'read --env', cause: `"${k}" is not a valid environment variable name`, exitCode: ExitCode.usage });
+    }
+  }
+}
+
+async function cleanup(engine: ContainerEngine, session: string, keepImages: Set<string>, volumes: string[], reporter: Reporter): Promise<void> {
+  const filter = { labels: [`${SESSION_LABEL}=${session}`] };
+  const errors: unknown[] = [];
+  const attempt = async (fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn();
+    } catch (e) {
+      errors.push(e);
+    }
+  };
+  await attempt(async () => {
+    for (const id of await engine.listContainers(filter)) await attempt(() => engine.removeContainer(id));
+  });
+  await attempt(async () => {
+    // Children before parents: retry while that makes progress.
+    let images = (await engine.listImages(filter)).filter((id) => !keepImages.has(id));
+    for (let round = 0; round < 5 && images.length > 0; round++) {
+      const left: string[] = [];
+      for (const id of images) {
+        try {
+          await engine.removeImage(id, { force: true });
+        } catch {
+          left.push(id);
+        }
+      }
+      if (left.length === images.length) break;
+      images = left;
+    }
+  });
+  for (const v of volumes) await attempt(() => engine.removeVolume(v));
+  await attempt(async () => {
+    for (const v of await engine.listVolumes(filter)) await attempt(() => engine.removeVolume(v));
+  });
+  if (errors.length > 0) reporter.emit({ type: 'warning', message: `cleanup left ${errors.length} problem(s); remove leftovers with label ${SESSION_LABEL}=${session}` });
+}
+
+export async function buildApp(deps: BuildDeps, req: BuildRequest): Promise<BuildOutcome> {
+  validateEnvNames(req.env);
+  const sessionId = deps.ids.newId();
+  const labels: Labels = { ...(req.labels ?? {}), [SESSION_LABEL]: sessionId };
+  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, ...(deps.signal !== undefined ? { signal: deps.signal } : {}) };
+  const volumes: RunVolumes = {
+    app: `kiln-${sessionId}-app`,
+    layers: `kiln-${sessionId}-layers`,
+    platform: `kiln-${sessionId}-platform`,
+    scratch: `kiln-${sessionId}-scratch`,
+    extra: req.volumes,
+  };
+  const keepImages = new Set<string>();
+  try {
+    const project = await readProject(req);
+    const builder: BuilderInfo = await readBuilder(ctx, req.builder);
+    const runImageRef = req.runImage ?? builder.runImages[0]?.image;
+    if (runImageRef === undefined) {
+      throw new KilnError({ action: 'choose the run image', cause: `builder ${req.builder} names no run image`, hint: 'pass --run-image', exitCode: ExitCode.config });
+    }
+    const runInfo = await deps.engine.inspectImage(runImageRef);
+    if (runInfo === undefined) {
+      throw new KilnError({ action: `inspect run image ${runImageRef}`, cause: 'the image does not exist in the Docker daemon', hint: 'build or load it first (kiln never pulls)', exitCode: ExitCode.missingImage });
+    }
+    // project.toml build env first; --env/--env-file win (pack's order).
+    const platformEnv: Env = { ...Object.fromEntries((project?.buildEnv ?? []).map((e) => [e.name, e.value])), ...req.env };
+
+    for (const v of [volumes.app, volumes.layers, volumes.platform, volumes.scratch]) await deps.engine.createVolume(v, labels);
+    // The app and layers volumes (and scratch) take the CNB-user-owned /workspace and /layers of the builder.
+    await seedVolumeFromImage(ctx, { volume: volumes.app, image: builder.info.id, path: '/workspace' });
+    await seedVolumeFromImage(ctx, { volume: volumes.layers, image: builder.info.id, path: '/layers' });
+    await seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: '/layers' });
+    await copyAppSource(ctx, { volume: volumes.app, image: builder.info.id, dir: resolve(req.path), user: builder.user, include: project?.include ?? [], exclude: project?.exclude ?? [] });
+    await writePlatformEnv(ctx, volumes.platform, builder.info.id, platformEnv);
+
+    const result = await runPhases(ctx, {
+      req,
+      builder,
+      project,
+      volumes,
+      platformEnv,
+      runImage: { ref: runImageRef, info: runInfo, ...targetOf(runInfo) },
+      keepImage: (id) => keepImages.add(id),
+    });
+    return { sessionId, ...result };
+  } finally {
+    await cleanup(deps.engine, sessionId, keepImages, [volumes.app, volumes.layers, volumes.platform, volumes.scratch], deps.reporter);
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The phases of one build after the volumes are ready (architecture.md data flow 4-8): detect (runs +
+ * pure resolution), generate and extend (extensions), build, export. build-app.ts owns the session and
+ * cleanup; this file only sequences phases and maps one phase's result onto the next one's input.
+ */
+import { ExitCode, KilnError } from '../errors.js';
+import type { ImageInfo, Reporter } from '../ports.js';
+import { runBuild, type BuildResult } from '../lifecycle/build.js';
+import { candidateModules, detectKey, runDetects, type DetectRunResult } from '../lifecycle/detect.js';
+import { exportImage } from '../lifecycle/export.js';
+import type { ExportInput, ExportResult } from '../lifecycle/export-types.js';
+import type { Env, TargetVars } from '../lifecycle/module-env.js';
+import type { RunVolumes } from '../lifecycle/module-run.js';
+import type { PhaseContext } from '../lifecycle/phase-context.js';
+import type { BuilderInfo } from '../lifecycle/read-builder.js';
+import { formatTrace, resolveOrder, type ResolveResult } from '../lifecycle/resolve-order.js';
+import type { GroupMember, OrderFile, PlanFile, ProjectDescriptor, Target } from '../spec/models.js';
+import { runExtensions, type ExtensionsResult } from './build-extensions.js';
+import type { BuildRequest } from './build-app.js';
+
+export interface PhasesInput {
+  req: BuildRequest;
+  builder: BuilderInfo;
+  project: ProjectDescriptor | undefined;
+  volumes: RunVolumes;
+  platformEnv: Env;
+  runImage: { ref: string; info: ImageInfo; vars: TargetVars; target: Target };
+  /** Images that must survive cleanup (the app image). */
+  keepImage: (id: string) => void;
+}
+
+export interface PhasesResult {
+  imageId: string;
+  group: GroupMember[];
+  groupExtensions: GroupMember[];
+  processes: string[];
+  defaultProcessType?: string;
+  runImage: string;
+  warnings: string[];
+  export: ExportResult;
+}
+
+async function timed<T>(reporter: Reporter, phase: string, fn: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  reporter.emit({ type: 'phase-start', phase });
+  const out = await fn();
+  reporter.emit({ type: 'phase-end', phase, elapsedMs: Date.now() - start });
+  return out;
+}
+
+/** project.toml's [[io.buildpacks.group]] (with pre/post) replaces the builder's order (pack behaviour). */
+function effectiveOrder(builder: BuilderInfo, project: ProjectDescriptor | undefined): OrderFile {
+  if (project === undefined || project.group.length === 0) return builder.order;
+  const group = [...(project.preGroup ?? []), ...project.group, ...(project.postGroup ?? [])];
+  return { order: [{ group }], orderExtensions: builder.order.orderExtensions };
+}
+
+function showOutput(reporter: Reporter, r: DetectRunResult, asDebug: boolean): void {
+  for (const o of r.output) {
+    if (asDebug) reporter.emit({ type: 'debug', message: `[${r.id}] ${o.line}` });
+    else reporter.emit({ type: 'module-line', module: r.id, stream: o.stream, line: o.line });
+  }
+}
+
+/** Detect runs (eager, parallel, memoised) fed to the pure resolver (digest 4.3-4.5). */
+async function detect(ctx: PhaseContext, input: PhasesInput): Promise<Extract<ResolveResult, { ok: true }>> {
+  const { builder } = input;
+  const order = effectiveOrder(builder, input.project);
+  const modules = candidateModules(builder, order);
+  const results = await runDetects(
+    ctx,
+    { builder, volumes: input.volumes, platformEnv: input.platformEnv, target: input.runImage.vars, ...(input.req.network !== undefined ? { network: input.req.network } : {}) },
+    modules,
+  );
+  for (const r of results.values()) showOutput(ctx.reporter, r, r.status !== 'error');
+  const resolved = await resolveOrder({
+    order: order.order,
+    orderExtensions: order.orderExtensions,
+    lookup: (kind, id, version) => {
+      const map = kind === 'buildpack' ? builder.buildpacks : builder.extensions;
+      const found = map.get(`${id}@${version}`) ?? (version === '' ? [...map.values()].find((m) => m.descriptor.id === id) : undefined);
+      return found?.descriptor;
+    },
+    runDetect: (desc) => {
+      const r = results.get(detectKey(desc.kind, desc.id, desc.version));
+      if (r === undefined) return Promise.resolve({ code: -1, plan: { provides: [], requires: [], or: [] }, error: 'detect did not run' });
+      return Promise.resolve({
+        code: r.exitCode ?? 0,
+        plan: r.plan ?? { provides: [], requires: [], or: [] },
+        output: r.output.map((o) => o.line).join('\n'),
+        ...(r.message !== undefined ? { error: r.message } : {}),
+      });
+    },
+    runImageTarget: input.runImage.target,
+  });
+  if (!resolved.ok) {
+    // All output is shown when the whole detection fails (digest 4.5).
+    for (const r of results.values()) if (r.status !== 'error') showOutput(ctx.reporter, r, false);
+    for (const line of formatTrace(resolved.trace)) ctx.reporter.emit({ type: 'info', message: line });
+    throw new KilnError({
+      action: 'detect',
+      cause: resolved.code === 21 ? 'no buildpack group passed detection, and at least one buildpack errored' : 'no buildpack group passed detection',
+      hint: resolved.code === 21 ? 'see the detect output above for the module that errored' : 'check that the builder has buildpacks for this app, or choose a group in project.toml',
+      exitCode: resolved.code === 21 ? ExitCode.detectError : ExitCode.detectFail,
+    });
+  }
+  const total = modules.filter((m) => m.kind === 'buildpack').length;
+  ctx.reporter.emit({ type: 'info', message: `${resolved.group.length} of ${total} buildpacks participating` });
+  for (const m of resolved.groupExtensions) ctx.reporter.emit({ type: 'info', message: `${m.id} ${m.version} (extension)` });
+  for (const m of resolved.group) ctx.reporter.emit({ type: 'info', message: `${m.id} ${m.version}` });
+  return resolved;
+}
+
+function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions: GroupMember[], ext: ExtensionsResult, built: BuildResult): ExportInput {
+  const layerMetadata: ExportInput['layerMetadata'] = {};
+  const storeMetadata: ExportInput['storeMetadata'] = {};
+  for (const bp of built.buildpacks) {
+    layerMetadata[bp.id] = Object.fromEntries(bp.layers.map((l) => [l.name, l.metadata]));
+    if (bp.store !== undefined) storeMetadata[bp.id] = bp.store;
+  }
+  const sde = process.env.SOURCE_DATE_EPOCH;
+  const created = sde !== undefined && /^\d+$/.test(sde) ? new Date(Number(sde) * 1000).toISOString().replace('.000Z', 'Z') : undefined;
+  return {
+    tags: [input.req.image],
+    runImage: ext.runImage,
+    user: input.builder.user,
+    volumes: { layers: input.volumes.layers, app: input.volumes.app },
+    helperImage: input.builder.info.id,
+    group,
+    groupExtensions,
+    layerMetadata,
+    storeMetadata,
+    processes: built.processes,
+    ...(built.defaultProcessType !== undefined ? { defaultProcessType: built.defaultProcessType } : {}),
+    ...(input.req.defaultProcess !== undefined ? { processTypeOverride: input.req.defaultProcess } : {}),
+    labels: built.labels,
+    slices: built.slices,
+    projectMetadata: {},
+    ...(created !== undefined ? { created } : {}),
+  };
+}
+
+export async function runPhases(ctx: PhaseContext, input: PhasesInput): Promise<PhasesResult> {
+  const resolved = await timed(ctx.reporter, 'detecting', () => detect(ctx, input));
+  const ext = await runExtensions(ctx, input, resolved.groupExtensions, resolved.plan);
+  const plan: PlanFile = ext.plan;
+  const built = await timed(ctx.reporter, 'building', () =>
+    runBuild(ctx, {
+      builder: input.builder,
+      image: ext.buildImage.id,
+      imageEnv: ext.buildImage.config.env,
+      volumes: input.volumes,
+      group: resolved.group,
+      plan: plan.entries,
+      platformEnv: input.platformEnv,
+      target: ext.targetVars,
+      ...(input.req.network !== undefined ? { network: input.req.network } : {}),
+    }),
+  );
+  for (const w of built.warnings) ctx.reporter.emit({ type: 'warning', message: w });
+  const exported = await timed(ctx.reporter, 'exporting', () => exportImage(ctx, exportInputOf(input, resolved.group, resolved.groupExtensions, ext, built)));
+  input.keepImage(exported.imageId);
+  ctx.reporter.emit({ type: 'info', message: `Successfully built image ${input.req.image} (${exported.imageId})` });
+  return {
+    imageId: exported.imageId,
+    group: resolved.group,
+    groupExtensions: resolved.groupExtensions,
+    processes: built.processes.map((p) => p.type),
+    ...(built.defaultProcessType !== undefined ? { defaultProcessType: built.defaultProcessType } : {}),
+    runImage: ext.runImage.image,
+    warnings: [...ext.warnings, ...built.warnings],
+    export: exported,
+  };
+}

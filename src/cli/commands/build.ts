@@ -1,0 +1,119 @@
+/**
+ * `kiln build <image> --builder <image> ...`: flags -> BuildRequest -> buildApp. Ctrl-C / SIGTERM abort
+ * the running container through an AbortController; buildApp's finally removes everything of the session.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { buildApp, type BuildRequest } from '../../app/build-app.js';
+import { createDockerEngine } from '../../docker/docker-engine.js';
+import { ExitCode, KilnError } from '../../errors.js';
+import type { Mount } from '../../ports.js';
+import { createPlainReporter } from '../../ui/plain-reporter.js';
+
+interface BuildFlags {
+  builder: string;
+  path: string;
+  env: string[];
+  envFile?: string;
+  runImage?: string;
+  defaultProcess?: string;
+  descriptor?: string;
+  network?: string;
+  volume: string[];
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+function usage(cause: string): KilnError {
+  return new KilnError({ action: 'read the build flags', cause, exitCode: ExitCode.usage });
+}
+
+/**
+ * `--env K=V` sets K; `--env K` takes K from kiln's own environment (like pack). An env file has one
+ * such entry per line; blank lines and `#` comments are skipped.
+ */
+export function parseEnvEntries(entries: readonly string[], source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of entries) {
+    const i = raw.indexOf('=');
+    if (i === 0) throw usage(`--env "${raw}" has no name`);
+    if (i < 0) {
+      const v = source[raw];
+      if (v !== undefined) out[raw] = v;
+    } else out[raw.slice(0, i)] = raw.slice(i + 1);
+  }
+  return out;
+}
+
+export function readEnvFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new KilnError({ action: `read env file ${path}`, cause: (e as Error).message, exitCode: ExitCode.usage, original: e });
+  }
+  return text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+}
+
+/** `SRC:DST[:ro|rw]`; an absolute SRC is a bind mount, anything else a named volume. */
+export function parseVolume(spec: string): Mount {
+  const parts = spec.split(':');
+  const [source, target, mode] = parts;
+  if (parts.length < 2 || parts.length > 3 || !source || !target || !target.startsWith('/') || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
+    throw usage(`--volume "${spec}" must be SRC:DST[:ro|rw] with an absolute DST`);
+  }
+  return { type: source.startsWith('/') ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' };
+}
+
+export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
+  const env = { ...parseEnvEntries(flags.envFile !== undefined ? readEnvFile(flags.envFile) : []), ...parseEnvEntries(flags.env) };
+  return {
+    image,
+    builder: flags.builder,
+    path: flags.path,
+    env,
+    volumes: flags.volume.map(parseVolume),
+    ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}),
+    ...(flags.defaultProcess !== undefined ? { defaultProcess: flags.defaultProcess } : {}),
+    ...(flags.descriptor !== undefined ? { descriptor: flags.descriptor } : {}),
+    ...(flags.network !== undefined ? { network: flags.network } : {}),
+  };
+}
+
+export function registerBuild(program: Command): void {
+  program
+    .command('build <image>')
+    .description('Build an app image from source with a builder (detect, generate, extend, build, export)')
+    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)')
+    .option('-p, --path <dir>', 'app source directory', '.')
+    .option('-e, --env <K=V>', 'build-time env var for buildpacks (repeatable; K alone takes it from your env)', collect, [])
+    .option('--env-file <file>', 'file of K=V lines, applied before --env')
+    .option('--run-image <image>', 'run image to use instead of the builder\'s')
+    .option('--default-process <type>', 'process type the image starts by default')
+    .option('-d, --descriptor <file>', 'project descriptor (default <path>/project.toml)')
+    .option('--network <mode>', 'network mode of build containers (default none)')
+    .option('--volume <SRC:DST[:ro]>', 'mount into build containers (repeatable)', collect, [])
+    .option('-v, --verbose', 'show detect output and timings')
+    .option('-q, --quiet', 'show only warnings and errors')
+    .action(async (image: string, flags: BuildFlags) => {
+      const req = buildRequestOf(image, flags);
+      const reporter = createPlainReporter({ verbose: flags.verbose === true, quiet: flags.quiet === true });
+      const engine = createDockerEngine();
+      const abort = new AbortController();
+      const onSignal = (): void => abort.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal }, req);
+      } catch (e) {
+        if (abort.signal.aborted) throw new KilnError({ action: 'build', cause: 'interrupted; everything the build created was removed', exitCode: ExitCode.interrupted, original: e });
+        throw e;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}
