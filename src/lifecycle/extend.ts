@@ -4,12 +4,12 @@
  * result, through the daemon's image build (the "Docker-based equivalent" of digest 6.2). The lifecycle's
  * build args, the build context rules, the user rules and the rebasable label follow digest 6.1 and 6.3.
  */
-import { randomUUID } from 'node:crypto';
 import { ExitCode, KilnError, isKilnError } from '../errors.js';
 import { makeTar, readTar, type TarFileEntry } from '../image/tar-files.js';
 import type { ImageInfo } from '../ports.js';
 import type { ExtendArg } from '../spec/models.js';
-import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, nextRebasable, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
+import { parseDockerfile } from '../image/dockerfile.js';
+import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, labelIsTrue, nextRebasable, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
 import type { PhaseContext } from './phase-context.js';
 import { readFromVolume } from './volume-io.js';
 
@@ -34,6 +34,12 @@ export interface ExtendInput {
   network?: string;
   /** Labels added to every image built (on top of ctx.labels), e.g. to find intermediates. */
   labels?: Record<string, string>;
+  /**
+   * 'inherit' (default, the lifecycle's behaviour, digest 14.13): a Dockerfile that does not set
+   * io.buildpacks.rebasable inherits the previous image's value. 'explicit' (RFC 0105's intent): each
+   * run.Dockerfile must itself contain LABEL io.buildpacks.rebasable=true.
+   */
+  rebasableMode?: 'inherit' | 'explicit';
 }
 
 export interface ExtendLayer {
@@ -134,7 +140,8 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
   const builtImages: string[] = [];
   for (const step of input.steps) {
     const action = `apply ${step.extensionId}'s ${kind}.Dockerfile`;
-    const buildId = randomUUID();
+    // Fresh per application (digest 6.1), so RUN steps after `ARG build_id` are never cached.
+    const buildId = ctx.ids.newId();
     const args = extendBuildArgs({ baseImage: current.id, buildId, user: current.config.user, extensionArgs: step.args });
     let context = step.context;
     if (context === undefined) {
@@ -163,7 +170,10 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     const result = await inspectOrFail(ctx, imageId, action);
     const layers = addedLayers(current.layers, result.layers) ?? result.layers;
     for (const diffId of layers) history.push({ diffId, extensionId: step.extensionId });
-    if (kind === 'run') rebasable = nextRebasable(rebasable, result.config.labels);
+    if (kind === 'run') {
+      rebasable = nextRebasable(rebasable, result.config.labels);
+      if (input.rebasableMode === 'explicit' && !setsRebasableTrue(step.dockerfile)) rebasable = false;
+    }
     steps.push({ extensionId: step.extensionId, imageId, buildId, layers, user: result.config.user });
     current = result;
   }
@@ -213,4 +223,20 @@ async function setRebasableLabel(ctx: PhaseContext, image: ImageInfo, rebasable:
     ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
   });
   return inspectOrFail(ctx, imageId, 'label the extended run image');
+}
+
+/** Whether the Dockerfile has a LABEL setting io.buildpacks.rebasable to a true value (quotes removed). */
+export function setsRebasableTrue(dockerfile: string): boolean {
+  const parsed = parseDockerfile(dockerfile, 'Dockerfile').value;
+  let value: string | undefined;
+  for (const ins of parsed?.instructions ?? []) {
+    if (ins.keyword !== 'LABEL') continue;
+    for (const w of ins.args) {
+      const eq = w.indexOf('=');
+      if (eq < 0) continue;
+      const key = w.slice(0, eq).replace(/^["']|["']$/g, '');
+      if (key === REBASABLE_LABEL) value = w.slice(eq + 1).replace(/^["']|["']$/g, '');
+    }
+  }
+  return labelIsTrue(value);
 }
