@@ -83,7 +83,7 @@ export async function writeLayerTar(entries: AsyncIterable<LayerEntry> | Iterabl
   outputFailed.catch(() => undefined);
   try {
     for await (const entry of entries) {
-      await Promise.race([addEntry(pack, checkEntry(entry)), outputFailed]);
+      await Promise.race([packLayerEntry(pack, checkEntry(entry)), outputFailed]);
     }
     pack.finalize();
     await piping;
@@ -105,7 +105,11 @@ function checkEntry(e: LayerEntry): LayerEntry {
   return e;
 }
 
-async function addEntry(pack: tarStream.Pack, e: LayerEntry): Promise<void> {
+/**
+ * Appends one entry to a tar-stream packer with reproducible headers, streaming file content with
+ * backpressure; resolves once the packer has taken the whole entry. (Also used for image archives.)
+ */
+export async function packLayerEntry(pack: tarStream.Pack, e: LayerEntry): Promise<void> {
   const header: Partial<tarStream.Header> & { name: string } = {
     // Directories end in '/', as in docker's own layer tars.
     name: e.type === 'directory' ? `${e.path}/` : e.path,
