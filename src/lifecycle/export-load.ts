@@ -1,0 +1,107 @@
+/**
+ * Loading the exported image: an archive with only the layers the daemon does not have on the same
+ * chain (image-archive.ts explains why the chain matters), then a check that the daemon has it.
+ * A launch layer reused from the previous image without local contents (digest 8.2 row 3) that sits
+ * above a changed layer has to be shipped too: its tar is taken out of `docker save` of that image.
+ */
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import * as tarStream from 'tar-stream';
+import { HashTap } from '../image/digest.js';
+import { imageArchiveStream, reusablePrefixLength, type ArchiveLayer } from '../image/image-archive.js';
+import type { HistoryEntry } from '../image/image-config.js';
+import type { ImageInfo } from '../ports.js';
+import type { ImagePlan } from './export-plan.js';
+import type { PhaseContext } from './phase-context.js';
+
+export interface LayerFile {
+  path: string;
+  size: number;
+}
+
+export interface LoadExportOptions {
+  plan: ImagePlan;
+  /** The (extended) run image the plan builds on. */
+  base: ImageInfo;
+  /** Tars written by this export, by diffID. */
+  files: Map<string, LayerFile>;
+  tags: string[];
+  /** A temp dir for layers taken out of the previous image. */
+  dir: string;
+  previousImageId?: string;
+}
+
+/** Base history: unknown entries for the run image's layers (the port has no history), extension texts on top. */
+function baseHistory(plan: ImagePlan): HistoryEntry[] {
+  const ext = new Map(plan.extensionHistory.map((h, i) => [plan.baseLayers.length - plan.extensionHistory.length + i, h.createdBy]));
+  return plan.baseLayers.map((_, i): HistoryEntry => {
+    const createdBy = ext.get(i);
+    return createdBy !== undefined ? { created_by: createdBy } : {};
+  });
+}
+
+/**
+ * Streams `docker save <image>` and keeps the layer tars whose diffID is wanted (a saved layer.tar is
+ * the uncompressed layer, so its sha256 is its diffID). Returns diffID -> file.
+ */
+async function layersFromSavedImage(ctx: PhaseContext, ref: string, wanted: Set<string>, dir: string): Promise<Map<string, LayerFile>> {
+  const found = new Map<string, LayerFile>();
+  const extract = tarStream.extract();
+  const source = await ctx.engine.saveImage(ref);
+  source.on('error', (e: Error) => extract.destroy(e));
+  source.pipe(extract);
+  let n = 0;
+  for await (const entry of extract) {
+    if (entry.header.type === 'file' && /(^|\/)layer\.tar$/.test(entry.header.name) && found.size < wanted.size) {
+      const path = join(dir, `previous-${n++}.tar`);
+      const tap = new HashTap();
+      await pipeline(entry, tap, createWriteStream(path));
+      const diffId = tap.digest();
+      if (wanted.has(diffId) && !found.has(diffId)) found.set(diffId, { path, size: tap.size });
+      else await rm(path, { force: true });
+    } else entry.resume();
+  }
+  return found;
+}
+
+/** Loads the image and returns its id (sha256 of the canonical config: same inputs => same id). */
+export async function loadExportImage(ctx: PhaseContext, opts: LoadExportOptions): Promise<string> {
+  const { plan, base } = opts;
+  const diffIds = [...plan.baseLayers, ...plan.layers.map((l) => l.diffId)];
+  const known: string[][] = [plan.baseLayers];
+  if (opts.previousImageId !== undefined && opts.previousImageId !== '') {
+    const prev = await ctx.engine.inspectImage(opts.previousImageId);
+    if (prev !== undefined) known.push(prev.layers);
+  }
+  const reusable = Math.max(plan.baseLayers.length, reusablePrefixLength(diffIds, known));
+  const files = new Map(opts.files);
+  const missing = new Set(plan.layers.filter((l, i) => plan.baseLayers.length + i >= reusable && !files.has(l.diffId)).map((l) => l.diffId));
+  if (missing.size > 0 && opts.previousImageId !== undefined) {
+    for (const [d, f] of await layersFromSavedImage(ctx, opts.previousImageId, missing, opts.dir)) files.set(d, f);
+  }
+  const layers: ArchiveLayer[] = plan.layers.map((l, i) => {
+    const history: HistoryEntry = { created_by: l.createdBy };
+    if (plan.baseLayers.length + i < reusable) return { diffId: l.diffId, history, reuse: true };
+    const file = files.get(l.diffId);
+    if (file === undefined) throw new Error(`layer ${l.diffId} (${l.createdBy}) is neither in the daemon on this chain nor in the previous image`);
+    return { diffId: l.diffId, history, tarPath: file.path };
+  });
+  const { imageId, stream } = await imageArchiveStream({
+    base: { layers: plan.baseLayers, os: base.os, architecture: base.architecture, ...(base.variant !== undefined ? { variant: base.variant } : {}), history: baseHistory(plan) },
+    layers,
+    config: plan.config,
+    created: plan.created,
+    tags: opts.tags,
+  });
+  await ctx.engine.loadImage(stream);
+  const loaded = await ctx.engine.inspectImage(imageId);
+  if (loaded === undefined) throw new Error(`the daemon did not report image ${imageId} after loading it`);
+  // docker load tags from the manifest's RepoTags; tag again in case an adapter ignores them.
+  for (const t of opts.tags) {
+    const tagged = await ctx.engine.inspectImage(t);
+    if (tagged?.id !== imageId) await ctx.engine.tagImage(imageId, t);
+  }
+  return imageId;
+}
