@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { registerBuild } from './build.js';
+import { registerBuilderCommands } from './builder-inspect.js';
+import { registerStackCommands } from './stack-create.js';
 
 /** Each command file exports a register function; this is the one list of them. */
 export function registerCommands(program: Command): void {
   registerBuild(program);
+  registerBuilderCommands(program);
+  registerStackCommands(program);
   // Commands are added here as they land (builder create/inspect, build, rebase, inspect, ...).
 }

@@ -1,0 +1,54 @@
+/**
+ * `kiln builder create <image-name> --config <builder.toml>` (issue 3, digest 12.1).
+ */
+import type { Command } from 'commander';
+import { createBuilder } from '../../app/create-builder.js';
+import type { ContainerEngine, KilnEvent, Reporter } from '../../ports.js';
+import { KILN_VERSION } from '../main.js';
+
+/** How a command gets its engine; the default is the Docker daemon (DOCKER_HOST or the socket). */
+export async function defaultEngine(): Promise<ContainerEngine> {
+  const { createDockerEngine } = await import('../../docker/docker-engine.js');
+  return createDockerEngine();
+}
+
+/** A plain stderr reporter for info and warnings until ui/ provides the shared renderers. */
+export function stderrReporter(opts: { quiet: boolean }): Reporter {
+  return {
+    emit(e: KilnEvent): void {
+      if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
+      else if (e.type === 'info' && !opts.quiet) process.stderr.write(`${e.message}\n`);
+      else if (e.type === 'debug' && process.env.KILN_DEBUG) process.stderr.write(`${e.message}\n`);
+      else if (e.type === 'phase-end' && !opts.quiet) process.stderr.write(`${e.phase} done in ${(e.elapsedMs / 1000).toFixed(1)}s\n`);
+    },
+  };
+}
+
+interface BuilderCreateOptions {
+  config: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function registerBuilderCreate(builder: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
+  builder
+    .command('create')
+    .description('create a builder image from a builder.toml, on top of its build image (no registry needed)')
+    .argument('<image-name>', 'tag of the builder image to create')
+    .requiredOption('-c, --config <path>', 'path of builder.toml')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'print only warnings and errors')
+    .action(async (imageName: string, opts: BuilderCreateOptions) => {
+      const engine = await getEngine();
+      const result = await createBuilder(
+        engine,
+        { imageName, configPath: opts.config, kilnVersion: KILN_VERSION },
+        stderrReporter({ quiet: opts.quiet === true || opts.json === true }),
+      );
+      if (opts.json === true) {
+        process.stdout.write(`${JSON.stringify({ image: result.imageName, id: result.imageId, warnings: result.warnings }, null, 2)}\n`);
+      } else {
+        process.stdout.write(`created builder ${result.imageName} (${result.imageId})\n`);
+      }
+    });
+}

@@ -1,0 +1,28 @@
+/**
+ * `kiln builder inspect <image> [--json]`: buildpacks, extensions, orders, run images, build image and
+ * CNB user of a builder (issue 3). Data goes to stdout.
+ */
+import type { Command } from 'commander';
+import { inspectBuilder } from '../../app/inspect-builder.js';
+import { formatBuilderSummary } from '../../builder/builder-summary.js';
+import type { ContainerEngine } from '../../ports.js';
+import { defaultEngine, registerBuilderCreate } from './builder-create.js';
+
+export function registerBuilderInspect(builder: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
+  builder
+    .command('inspect')
+    .description('show what a builder image holds')
+    .argument('<image>', 'the builder image')
+    .option('--json', 'print JSON for tools instead of text')
+    .action(async (image: string, opts: { json?: boolean }) => {
+      const summary = await inspectBuilder(await getEngine(), image);
+      process.stdout.write(opts.json === true ? `${JSON.stringify(summary, null, 2)}\n` : formatBuilderSummary(summary));
+    });
+}
+
+/** `kiln builder` with its subcommands. */
+export function registerBuilderCommands(program: Command, getEngine?: () => Promise<ContainerEngine>): void {
+  const builder = program.command('builder').description('create and inspect builder images');
+  registerBuilderCreate(builder, getEngine);
+  registerBuilderInspect(builder, getEngine);
+}
