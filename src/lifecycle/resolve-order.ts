@@ -7,7 +7,9 @@
 import { ExitCode, KilnError } from '../errors.js';
 import { apiAtLeast, isSupportedBuildpackApi, SUPPORTED_BUILDPACK_APIS } from '../spec/api-version.js';
 import type { DetectPlan, GroupMember, ModuleDescriptor, ModuleKind, ModuleRef, OrderGroup, PlanFile, Target } from '../spec/models.js';
-import { moduleLabel, resolvePlan, type PassedModule, type TrialRecord } from './resolve-plan.js';
+import { moduleLabel, resolvePlan, type PassedModule, type TraceGroup, type TraceMember, type TrialRecord } from './resolve-plan.js';
+
+export { formatTrace, type TraceGroup, type TraceMember, type TraceStatus } from './resolve-plan.js';
 
 /** code 0 pass, 100 fail, anything else error; `error` = a lifecycle-side problem (bad plan, ...) making it an error. */
 export interface DetectOutcome {
@@ -32,36 +34,6 @@ export interface ResolveInput {
   runImageTarget?: Target;
   /** CNB_EXEC_ENV (Platform 0.15): buildpacks (API >= 0.12) whose exec-env excludes it are skipped. */
   execEnv?: string;
-}
-
-export type TraceStatus = 'pass' | 'fail' | 'error' | 'skipped-duplicate' | 'skipped-optional' | 'not-run';
-
-export interface TraceMember {
-  kind: ModuleKind;
-  id: string;
-  version: string;
-  optional: boolean;
-  status: TraceStatus;
-  /** The raw detect result, when detect ran (or a target mismatch counted as an error). */
-  detect?: 'pass' | 'fail' | 'error';
-  /** bin/detect exit code, when it ran. */
-  code?: number;
-  /** Why: error message, the reason an optional module was dropped, the duplicate it lost to, ... */
-  note?: string;
-  /** Composite buildpacks (id@version) or "order-extensions" this member was reached through. */
-  via: string[];
-  output?: string;
-}
-
-export interface TraceGroup {
-  /** 1-based number of the candidate group, in the order tried. */
-  index: number;
-  result: 'pass' | 'fail' | 'error';
-  /** Why the group failed. */
-  reason?: string;
-  members: TraceMember[];
-  /** The build-plan trials run for this group (the first 64 at most). */
-  trials: TrialRecord[];
 }
 
 export type ResolveResult =
@@ -199,6 +171,35 @@ function toMember(desc: ModuleDescriptor): GroupMember {
   return { id: desc.id, version: desc.version, api: desc.api, ...(desc.homepage !== '' ? { homepage: desc.homepage } : {}) };
 }
 
+interface Result {
+  d: Done;
+  o: DetectOutcome;
+  c: ReturnType<typeof classify>;
+}
+
+function passedModule({ d, o }: Result): PassedModule {
+  return { kind: d.kind, id: d.desc.id, version: d.desc.version, optional: d.optional, plan: o.plan };
+}
+
+/** Optional modules that failed, errored or were dropped by the plan trials show as skipped-optional. */
+function traceMember({ d, o, c }: Result, droppedNote: string | undefined): TraceMember {
+  const skipped = (c.detect !== 'pass' && d.optional) || droppedNote !== undefined;
+  const note = droppedNote ?? c.note;
+  return {
+    kind: d.kind,
+    id: d.desc.id,
+    version: d.desc.version,
+    optional: d.optional,
+    status: skipped ? 'skipped-optional' : c.detect,
+    detect: c.detect,
+    // -1 marks a synthetic result (target mismatch): bin/detect never ran.
+    ...(o.code !== -1 ? { code: o.code } : {}),
+    ...(note !== undefined ? { note } : {}),
+    via: d.via,
+    ...(o.output !== undefined && o.output !== '' ? { output: o.output } : {}),
+  };
+}
+
 export async function resolveOrder(input: ResolveInput): Promise<ResolveResult> {
   verifyOrder(input);
   const memo = new Map<string, Promise<DetectOutcome>>();
@@ -222,33 +223,34 @@ export async function resolveOrder(input: ResolveInput): Promise<ResolveResult> 
   /** Digest 4.4 step 1 + resolve-plan: classifies the group's results and records a trace entry. */
   const resolveDone = async (branch: Branch): Promise<GroupOutcome> => {
     const outcomes = await Promise.all(branch.done.map((d) => d.outcome));
-    const results = branch.done.map((d, i) => ({ d, o: outcomes[i] as DetectOutcome, c: classify(d.kind, outcomes[i] as DetectOutcome) }));
+    const results: Result[] = branch.done.map((d, i) => {
+      const o = outcomes[i] as DetectOutcome;
+      return { d, o, c: classify(d.kind, o) };
+    });
     const problems: string[] = [];
     let sawError = false;
     for (const { d, o, c } of results) {
       if (c.detect === 'error') sawError = true;
       if (c.detect !== 'pass' && !d.optional) {
-        const detail = c.note ?? (c.detect === 'fail' || o.code !== -1 ? `exit ${o.code}` : 'error');
+        const detail = c.note ?? `exit ${o.code}`;
         problems.push(`non-optional ${moduleLabel(d.desc)} ${c.detect === 'fail' ? 'failed' : 'errored'} (${detail})`);
       }
     }
-    const passed = results.filter((r) => r.c.detect === 'pass');
+    // Indices (into branch.done) of the modules whose detect passed, in group order.
+    const passed = results.flatMap((r, i) => (r.c.detect === 'pass' ? [i] : []));
     let reason: string | undefined;
     let trials: TrialRecord[] = [];
-    let survivors = new Set<number>();
     const droppedNotes = new Map<number, string>();
     let ok: Extract<GroupOutcome, { kind: 'pass' }> | undefined;
     if (problems.length > 0) reason = problems.join('; ');
-    else if (!passed.some((r) => r.d.kind === 'buildpack')) reason = 'no buildpack passed';
+    else if (!passed.some((i) => branch.done[i]?.kind === 'buildpack')) reason = 'no buildpack passed';
     else {
-      const pm: PassedModule[] = passed.map(({ d, o }) => ({ kind: d.kind, id: d.desc.id, version: d.desc.version, optional: d.optional, plan: o.plan }));
-      const r = resolvePlan(pm);
+      const r = resolvePlan(passed.map((i) => passedModule(results[i] as Result)));
       trials = r.trials;
       if (!r.ok) reason = r.reason;
       else {
-        survivors = new Set(r.survivors.map((i) => branch.done.indexOf((passed[i] as (typeof passed)[number]).d)));
-        for (const dr of r.dropped) droppedNotes.set(branch.done.indexOf((passed[dr.index] as (typeof passed)[number]).d), dr.reason);
-        const kept = branch.done.filter((_, i) => survivors.has(i));
+        for (const dr of r.dropped) droppedNotes.set(passed[dr.index] as number, dr.reason);
+        const kept = r.survivors.map((j) => (results[passed[j] as number] as Result).d);
         ok = {
           kind: 'pass',
           group: kept.filter((d) => d.kind === 'buildpack').map((d) => toMember(d.desc)),
@@ -257,29 +259,10 @@ export async function resolveOrder(input: ResolveInput): Promise<ResolveResult> 
         };
       }
     }
-    const members: TraceMember[] = branch.slots.map((s) => {
+    const members = branch.slots.map((s) => {
       if ('skipped' in s) return s.skipped;
-      const i = results.findIndex((r) => r.d === s.done);
-      const { d, o, c } = results[i] as (typeof results)[number];
-      let status: TraceStatus = c.detect;
-      let note = c.note;
-      if (c.detect !== 'pass' && d.optional) status = 'skipped-optional';
-      if (droppedNotes.has(i)) {
-        status = 'skipped-optional';
-        note = droppedNotes.get(i);
-      }
-      return {
-        kind: d.kind,
-        id: d.desc.id,
-        version: d.desc.version,
-        optional: d.optional,
-        status,
-        detect: c.detect,
-        ...(o.code !== -1 ? { code: o.code } : {}),
-        ...(note !== undefined ? { note } : {}),
-        via: d.via,
-        ...(o.output !== undefined && o.output !== '' ? { output: o.output } : {}),
-      };
+      const i = branch.done.indexOf(s.done);
+      return traceMember(results[i] as Result, droppedNotes.get(i));
     });
     const result = ok !== undefined ? 'pass' : problems.length > 0 && sawError ? 'error' : 'fail';
     trace.push({ index: trace.length + 1, result, ...(reason !== undefined ? { reason } : {}), members, trials });
@@ -346,19 +329,4 @@ export async function resolveOrder(input: ResolveInput): Promise<ResolveResult> 
   const r = await detectOrder(topLevelGroups(input), { done: [], slots: [] }, [], false);
   if (r.kind === 'pass') return { ok: true, group: r.group, groupExtensions: r.groupExtensions, plan: r.plan, trace };
   return { ok: false, code: r.kind === 'error' ? 21 : 20, trace };
-}
-
-/** Human-readable lines for `kiln detect --explain`. */
-export function formatTrace(trace: TraceGroup[]): string[] {
-  const lines: string[] = [];
-  for (const g of trace) {
-    lines.push(`candidate group ${g.index}: ${g.result}${g.reason !== undefined ? ` — ${g.reason}` : ''}`);
-    for (const m of g.members) {
-      const flags = [m.optional ? 'optional' : '', m.via.length > 0 ? `via ${m.via.join(' > ')}` : ''].filter((s) => s !== '').join(', ');
-      const detail = [m.code !== undefined && m.code !== 0 ? `exit ${m.code}` : '', m.note ?? ''].filter((s) => s !== '').join(': ');
-      lines.push(`  ${m.status.padEnd(17)} ${m.kind} ${moduleLabel(m)}${flags !== '' ? ` [${flags}]` : ''}${detail !== '' ? ` — ${detail}` : ''}`);
-    }
-    if (g.trials.length > 1) lines.push(`  (${g.trials.length} build-plan trials)`);
-  }
-  return lines;
 }

@@ -1,7 +1,8 @@
 /**
  * Build-plan resolution for one fully expanded candidate group (digest 4.4 steps 2-4, 14.6): the
  * requires/provides trials over the modules whose detect passed. Pure and synchronous; the lazy order
- * expansion and the detect runs live in resolve-order.ts.
+ * expansion and the detect runs live in resolve-order.ts. Also the trace types and their rendering,
+ * which record one entry per candidate group resolved.
  */
 import type { DetectPlan, ModuleKind, PlanEntry, PlanProvider, PlanRequire, PlanSection } from '../spec/models.js';
 
@@ -27,6 +28,55 @@ export interface TrialRecord {
 export type PlanResolution =
   | { ok: true; survivors: number[]; entries: PlanEntry[]; trials: TrialRecord[]; dropped: { index: number; reason: string }[] }
   | { ok: false; reason: string; trials: TrialRecord[] };
+
+// ---- the trace of every candidate group tried (drives `kiln detect --explain`) ----
+
+export type TraceStatus = 'pass' | 'fail' | 'error' | 'skipped-duplicate' | 'skipped-optional' | 'not-run';
+
+export interface TraceMember {
+  kind: ModuleKind;
+  id: string;
+  version: string;
+  optional: boolean;
+  status: TraceStatus;
+  /** The raw detect result, when detect ran (or a target mismatch counted as an error). */
+  detect?: 'pass' | 'fail' | 'error';
+  /** bin/detect exit code, when it ran. */
+  code?: number;
+  /** Why: error message, the reason an optional module was dropped, the duplicate it lost to, ... */
+  note?: string;
+  /** Composite buildpacks (id@version) or "order-extensions" this member was reached through. */
+  via: string[];
+  output?: string;
+}
+
+export interface TraceGroup {
+  /** 1-based number of the candidate group, in the order tried. */
+  index: number;
+  result: 'pass' | 'fail' | 'error';
+  /** Why the group failed. */
+  reason?: string;
+  members: TraceMember[];
+  /** The build-plan trials run for this group (the first 64 at most). */
+  trials: TrialRecord[];
+}
+
+/** Human-readable lines for `kiln detect --explain`. */
+export function formatTrace(trace: TraceGroup[]): string[] {
+  const lines: string[] = [];
+  for (const g of trace) {
+    lines.push(`candidate group ${g.index}: ${g.result}${g.reason !== undefined ? ` — ${g.reason}` : ''}`);
+    for (const m of g.members) {
+      const flags = [m.optional ? 'optional' : '', m.via.length > 0 ? `via ${m.via.join(' > ')}` : ''].filter((s) => s !== '').join(', ');
+      const detail = [m.code !== undefined && m.code !== 0 ? `exit ${m.code}` : '', m.note ?? ''].filter((s) => s !== '').join(': ');
+      lines.push(`  ${m.status.padEnd(17)} ${m.kind} ${moduleLabel(m)}${flags !== '' ? ` [${flags}]` : ''}${detail !== '' ? ` — ${detail}` : ''}`);
+    }
+    if (g.trials.length > 1) lines.push(`  (${g.trials.length} build-plan trials)`);
+  }
+  return lines;
+}
+
+// ---- plan trials ----
 
 /** Only the first trials are kept for the trace; all of them are still tried. */
 const MAX_RECORDED_TRIALS = 64;
