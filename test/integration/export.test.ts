@@ -46,6 +46,8 @@ beforeAll(async () => {
       { path: 'test_hello/hello/bin/hello', content: HELLO, mode: 0o755, ...u },
       { path: 'test_hello/hello/env.launch', type: 'directory', ...u },
       { path: 'test_hello/hello/env.launch/GREETING', content: 'hi there', ...u },
+      { path: 'test_hello/hello/profile.d', type: 'directory', ...u },
+      { path: 'test_hello/hello/profile.d/p.sh', content: 'export FROM_PROFILE=yes\n', ...u },
       { path: 'test_hello/build-only', type: 'directory', ...u },
       { path: 'test_hello/build-only/secret', content: 'not for the image', ...u },
     ]),
@@ -161,7 +163,8 @@ describe('exportImage on the daemon', () => {
 
   it('the bare launcher runs `-- cmd` directly and a plain command through the shell (edge 56)', async () => {
     expect((await run(['--entrypoint', 'launcher'], ['--', 'echo', '$GREETING'])).stdout).toBe('$GREETING\n');
-    expect((await run(['--entrypoint', 'launcher'], ['echo $GREETING; echo $PATH'])).stdout).toMatch(/^hi there\n\/layers\/test_hello\/hello\/bin:/);
+    expect((await run(['--entrypoint', 'launcher'], ['echo $GREETING $FROM_PROFILE; echo $PATH'])).stdout).toMatch(/^hi there yes\n\/layers\/test_hello\/hello\/bin:/);
+    expect((await run(['--entrypoint', 'launcher'], ['--', 'sh', '-c', 'echo "[$FROM_PROFILE]"'])).stdout).toBe('[]\n');
   });
 
   it('the image holds only launch layers and the app', async () => {
@@ -198,5 +201,91 @@ describe('exportImage on the daemon', () => {
 
   it('leaves no containers behind', async () => {
     expect((await leftovers(engine)).containers).toEqual([]);
+  });
+});
+
+describe('exportImage with an extended run image, an SBOM and slices', () => {
+  const extTag = `kiln-test/export-ext:${runId}`;
+  const sliceTag = `kiln-test/export-slices:${runId}`;
+  const app2 = testName('app2');
+  const layers2 = testName('layers2');
+
+  beforeAll(async () => {
+    await engine.createVolume(app2, labels);
+    await engine.createVolume(layers2, labels);
+    const u = { uid: 1000, gid: 1000 };
+    await writeToVolume(ctx, {
+      volume: layers2,
+      image: bases().build,
+      dest: '/',
+      tar: await makeTar([
+        { path: 'sbom', type: 'directory', ...u },
+        { path: 'sbom/launch', type: 'directory', ...u },
+        { path: 'sbom/launch/test_hello', type: 'directory', ...u },
+        { path: 'sbom/launch/test_hello/sbom.cdx.json', content: '{}', ...u },
+      ]),
+    });
+    await writeToVolume(ctx, {
+      volume: app2,
+      image: bases().build,
+      dest: '/',
+      tar: await makeTar([
+        { path: 'public', type: 'directory', ...u },
+        { path: 'public/a.css', content: 'a', ...u },
+        { path: 'server.sh', content: 'echo server', ...u },
+      ]),
+    });
+    const dockerfile = 'ARG base_image\nFROM ${base_image}\nUSER root\nRUN echo ext > /ext.txt\nUSER 1000:1000\nLABEL io.buildpacks.rebasable=false\n';
+    await engine.buildImage({ context: await makeTar([{ path: 'Dockerfile', content: dockerfile }]), dockerfile: 'Dockerfile', buildArgs: { base_image: bases().run }, tag: extTag, labels });
+  });
+
+  afterAll(async () => {
+    await engine.removeImage(sliceTag, { force: true });
+    await engine.removeImage(extTag, { force: true });
+    await engine.removeVolume(app2);
+    await engine.removeVolume(layers2);
+  });
+
+  it('puts extension layers under the buildpack layers, takes the extended config, keeps topLayer of the original', async () => {
+    const run = await engine.inspectImage(bases().run);
+    const ext = await engine.inspectImage(extTag);
+    if (run === undefined || ext === undefined) throw new Error('images missing');
+    const extLayers = ext.layers.slice(run.layers.length);
+    expect(extLayers.length).toBe(1);
+    const inp = await input({
+      tags: [sliceTag],
+      volumes: { layers: layers2, app: app2 },
+      layerMetadata: {},
+      processes: [{ type: 'web', command: ['cat', '/ext.txt'], args: [], direct: true, default: true, buildpackId: 'test/hello' }],
+      slices: [{ paths: ['public/*'] }],
+      groupExtensions: [{ id: 'test/ext', version: '0.1.0', api: '0.10' }],
+    });
+    inp.runImage.extended = { info: ext, extensionLayers: extLayers.map((diffId) => ({ diffId, extensionId: 'test/ext', command: 'RUN echo ext > /ext.txt' })), rebasable: false };
+    const result = await exportImage(ctx, inp);
+    const info = await engine.inspectImage(sliceTag);
+    expect(info?.id).toBe(result.imageId);
+    // ext layers, then (no buildpack layers) SBOM, slice, app, launcher, config, process-types
+    expect(info?.layers.slice(0, ext.layers.length)).toEqual(ext.layers);
+    expect(info?.layers.length).toBe(ext.layers.length + 6);
+    const lm = decodeLifecycleMetadata(info?.config.labels['io.buildpacks.lifecycle.metadata'] ?? '');
+    expect(lm.runImage.topLayer).toBe(run.layers[run.layers.length - 1]);
+    expect(lm.sbom?.sha).toBe(info?.layers[ext.layers.length]);
+    expect(lm.app.length).toBe(2);
+    expect(info?.config.labels['io.buildpacks.rebasable']).toBe('false');
+    expect(decodeBuildMetadata(info?.config.labels['io.buildpacks.build.metadata'] ?? '').extensions).toEqual([{ id: 'test/ext', version: '0.1.0' }]);
+    const hist = await docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}', sliceTag]);
+    expect(hist.stdout.split('\n').slice(0, 7)).toEqual([
+      'Buildpacks Process Types',
+      'Buildpacks Launcher Config',
+      'Buildpacks Application Launcher',
+      'Application Slice: 2',
+      'Application Slice: 1',
+      'Software Bill-of-Materials',
+      "Layer: 'RUN echo ext > /ext.txt', Created by extension: test/ext",
+    ]);
+    const out = await docker(['run', '--rm', '--network', 'none', '--label', `${TEST_LABEL}=${runId}`, sliceTag]);
+    expect(out.stdout).toBe('ext\n');
+    const files = await docker(['run', '--rm', '--network', 'none', '--label', `${TEST_LABEL}=${runId}`, '--entrypoint', '/bin/sh', sliceTag, '-c', 'cat /workspace/public/a.css /workspace/server.sh /layers/sbom/launch/test_hello/sbom.cdx.json']);
+    expect(files.stdout).toBe('aecho server{}');
   });
 });
