@@ -30,8 +30,6 @@ import { isMissingPath, readFromVolume } from './volume-io.js';
 
 export type { ExportInput, ExportResult } from './export-types.js';
 
-const PHASE = 'export';
-
 /** Temp files for the layers this export wrote, by diffID. */
 type Files = Map<string, LayerFile>;
 
@@ -116,7 +114,8 @@ async function appLayers(ctx: PhaseContext, input: ExportInput, dir: string, fil
 
 /**
  * Exports the app image into the daemon and tags it with every tag of input.tags. Errors are
- * KilnErrors with exit code 62. Temp files are removed in every case.
+ * KilnErrors with exit code 62. Temp files are removed in every case. Phase start/end events are the
+ * caller's (it times the phase); this emits a `layer` event per launch layer and warnings.
  */
 export async function exportImage(ctx: PhaseContext, input: ExportInput): Promise<ExportResult> {
   if (input.tags.length === 0) throw new KilnError({ action: 'export the app image', cause: 'no image name given', exitCode: ExitCode.exportFailed });
@@ -124,8 +123,6 @@ export async function exportImage(ctx: PhaseContext, input: ExportInput): Promis
   checkProcessTypes(input);
   const entry = selectEntrypoint(input);
   if (entry.warning !== undefined) ctx.reporter.emit({ type: 'warning', message: entry.warning });
-  ctx.reporter.emit({ type: 'phase-start', phase: PHASE });
-  const started = Date.now();
   const dir = await mkdtemp(join(tmpdir(), 'kiln-export-'));
   try {
     const files: Files = new Map();
@@ -150,7 +147,6 @@ export async function exportImage(ctx: PhaseContext, input: ExportInput): Promis
     };
     const plan = planImage(input, built);
     const imageId = await loadExportImage(ctx, { plan, base: input.runImage.extended?.info ?? input.runImage.info, files, tags: input.tags, dir, ...(input.previousImageId !== undefined ? { previousImageId: input.previousImageId } : {}) });
-    ctx.reporter.emit({ type: 'phase-end', phase: PHASE, elapsedMs: Date.now() - started });
     return { imageId, tags: [...input.tags], layers: [...plan.baseLayers, ...plan.layers.map((l) => l.diffId)], labels: plan.config.labels };
   } catch (e) {
     throw toKilnError(e, 'export the app image', ExitCode.exportFailed);
