@@ -7,7 +7,6 @@
  * for. Names are the absolute in-image path without the leading slash (`layers/bp/layer/bin/x`):
  * that is how docker's own layer tars spell them, and docker treats both spellings alike.
  */
-import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { lstat, readdir, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -145,7 +144,7 @@ export async function packLayerEntry(pack: tarStream.Pack, e: LayerEntry): Promi
   try {
     // The entry sink is a streamx Writable: feed it by hand and honour its backpressure.
     for await (const chunk of source) {
-      if (!out.write(chunk)) await Promise.race([once(out, 'drain'), written]);
+      if (!out.write(chunk)) await drained(out);
     }
     out.end(Buffer.alloc(0));
   } catch (err) {
@@ -153,6 +152,25 @@ export async function packLayerEntry(pack: tarStream.Pack, e: LayerEntry): Promi
     throw err;
   }
   await written;
+}
+
+/** Resolves on 'drain'; rejects when the sink errors or closes first (the packer was destroyed). */
+function drained(sink: NodeJS.EventEmitter): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: Error): void => {
+      sink.off('drain', onDrain);
+      sink.off('error', onError);
+      sink.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onError = (e: Error): void => done(e);
+    const onClose = (): void => done(new Error('tar entry closed before it was written'));
+    sink.on('drain', onDrain);
+    sink.on('error', onError);
+    sink.on('close', onClose);
+  });
 }
 
 /** How layerFromDir sets modes (digest 12.1: builder module files must be readable by every user). */

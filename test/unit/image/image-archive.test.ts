@@ -101,6 +101,20 @@ describe('writeImageArchive', () => {
     await expect(imageArchiveStream({ ...opts, layers: [{ diffId: BASE_LAYER, tarPath: join(dir, 'nope.tar'), history: {} }] })).rejects.toThrow(/ENOENT/);
   });
 
+  it('stops cleanly when the consumer goes away mid-stream', async () => {
+    const dir = await tempDir();
+    const opts = await options(dir);
+    const { stream } = await imageArchiveStream(opts);
+    await new Promise<void>((resolve) => {
+      stream.once('data', () => {
+        stream.destroy();
+        resolve();
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stream.destroyed).toBe(true);
+  });
+
   it('insists on one non-empty history entry per layer', async () => {
     const dir = await tempDir();
     const opts = await options(dir);

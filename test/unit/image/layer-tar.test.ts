@@ -163,6 +163,25 @@ describe('writeLayerTar input checks', () => {
   });
 });
 
+describe('long and non-ASCII names', () => {
+  it('round-trip through PAX headers, reproducibly', async () => {
+    const dir = await tempDir();
+    const deep = `layers/bp/layer/${'d'.repeat(60)}/${'e'.repeat(60)}/${'f'.repeat(120)}.txt`;
+    const entries: LayerEntry[] = [
+      { path: deep, type: 'file', mode: 0o644, uid: 1, gid: 1, content: Buffer.from('deep') },
+      { path: 'layers/bp/layer/caf\u00e9-\u65e5\u672c.txt', type: 'file', mode: 0o644, uid: 1, gid: 1, content: Buffer.from('utf8') },
+      { path: 'layers/bp/layer/long-link', type: 'symlink', mode: 0o777, uid: 1, gid: 1, linkname: `/${deep}` },
+    ];
+    const a = await writeLayerTar(entries, join(dir, 'a.tar'));
+    const b = await writeLayerTar(entries, join(dir, 'b.tar'));
+    expect(b.diffId).toBe(a.diffId);
+    const seen = await entriesOf(join(dir, 'a.tar'));
+    expect(seen.map((s) => s.header.name)).toEqual(entries.map((e) => e.path));
+    expect(seen[2]?.header.linkname).toBe(`/${deep}`);
+    expect(seen.every((s) => s.header.mtime.getTime() === REPRODUCIBLE_MTIME.getTime())).toBe(true);
+  });
+});
+
 describe('layerFromFiles', () => {
   it('writes generated files, dirs and symlinks with root owner and default modes', async () => {
     const dir = await tempDir();
