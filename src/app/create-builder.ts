@@ -49,7 +49,7 @@ async function readConfig(configPath: string): Promise<{ text: string; config: B
     });
   }
   const result = parseBuilderConfig(text, configPath);
-  const config = throwOnErrors(result, `read ${configPath}`, 'fix the builder.toml keys named above');
+  const config = throwOnErrors(result, 'read builder.toml', 'fix the builder.toml keys named above');
   return { text, config, warnings: result.issues.filter((i) => i.severity === 'warning') };
 }
 

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuilder, type CreateBuilderResult } from '../../src/app/create-builder.js';
 import { inspectBuilder } from '../../src/app/inspect-builder.js';
+import { main } from '../../src/cli/main.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../src/errors.js';
 import { readTar, type ReadTarEntry } from '../../src/image/tar-files.js';
@@ -55,6 +56,22 @@ async function tree(image: string, path: string): Promise<Map<string, ReadTarEnt
   containers.push(id);
   const entries = await readTar(await engine.getArchive(id, path));
   return new Map(entries.map((e) => [e.path, e]));
+}
+
+/** Runs the CLI in-process, capturing stdout (stderr is left alone). */
+async function cli(args: string[]): Promise<{ code: number; stdout: string }> {
+  const chunks: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((c: string | Uint8Array): boolean => {
+    chunks.push(typeof c === 'string' ? c : Buffer.from(c).toString('utf8'));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const code = await main(['node', 'kiln', ...args]);
+    return { code, stdout: chunks.join('') };
+  } finally {
+    process.stdout.write = write;
+  }
 }
 
 const json = (labelsOf: Record<string, string>, k: string): unknown => JSON.parse(labelsOf[k] ?? 'null');
@@ -227,8 +244,13 @@ describe('kiln builder create', () => {
       { group: [{ id: 'kiln-test/bp-a', version: '1.0.0', optional: false }, { id: 'kiln-test/bp-b', version: '2.1.0', optional: true }] },
     ]);
     expect(s.warnings).toEqual([]);
-    // The JSON form is what `kiln builder inspect --json` prints.
-    expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+    // `kiln builder inspect --json` prints the same summary on stdout.
+    const { code, stdout } = await cli(['builder', 'inspect', '--json', tag]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual(JSON.parse(JSON.stringify(s)));
+    const text = await cli(['builder', 'inspect', tag]);
+    expect(text.stdout).toContain('kiln-test/meta@0.3.0  api 0.10  Meta  (composite)');
+    expect(text.stdout).toContain(`CNB user: ${bases().uid}:${bases().gid}`);
   });
 });
 
@@ -255,6 +277,9 @@ describe('kiln builder create errors', () => {
     const e = await failure(createBuilder(engine, { imageName: t, configPath: cfg, labels, kilnVersion: '0.1.0' }));
     expect(e.exitCode).toBe(ExitCode.config);
     expect(e.message).toContain(`${cfg}:1: description:`);
+    expect(await engine.inspectImage(t)).toBeUndefined();
+    const viaCli = await cli(['builder', 'create', t, '--config', cfg]);
+    expect(viaCli.code).toBe(ExitCode.config);
     expect(await engine.inspectImage(t)).toBeUndefined();
   });
 
