@@ -46,6 +46,11 @@ export interface ExtendLayer {
   diffId: string;
   /** The extension whose Dockerfile created the layer (history "Created by extension: <id>", digest 6.3). */
   extensionId: string;
+  /**
+   * The instruction that made the layer ("RUN ...", "COPY ..."), best effort: the port gives no image
+   * history, so the Dockerfile's RUN/COPY/ADD are matched to the new layers when their counts agree.
+   */
+  command: string;
 }
 
 export interface ExtendStepResult {
@@ -169,7 +174,8 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     builtImages.push(imageId);
     const result = await inspectOrFail(ctx, imageId, action);
     const layers = addedLayers(current.layers, result.layers) ?? result.layers;
-    for (const diffId of layers) history.push({ diffId, extensionId: step.extensionId });
+    const commands = layerCommands(step.dockerfile, layers.length, `${kind}.Dockerfile of ${step.extensionId}`);
+    layers.forEach((diffId, i) => history.push({ diffId, extensionId: step.extensionId, command: commands[i] ?? '' }));
     if (kind === 'run') {
       rebasable = nextRebasable(rebasable, result.config.labels);
       if (input.rebasableMode === 'explicit' && !setsRebasableTrue(step.dockerfile)) rebasable = false;
@@ -239,4 +245,14 @@ export function setsRebasableTrue(dockerfile: string): boolean {
     }
   }
   return labelIsTrue(value);
+}
+
+/**
+ * The instructions behind `count` new layers: the classic builder commits one layer per RUN, COPY and
+ * ADD. When the counts differ (e.g. WORKDIR creating a directory), a neutral description is used.
+ */
+export function layerCommands(dockerfile: string, count: number, what: string): string[] {
+  const ins = (parseDockerfile(dockerfile, 'Dockerfile').value?.instructions ?? []).filter((i) => ['RUN', 'COPY', 'ADD'].includes(i.keyword));
+  if (ins.length === count) return ins.map((i) => `${i.keyword} ${i.rest}`);
+  return Array.from({ length: count }, (_, i) => `layer ${i + 1} of ${count} from the ${what}`);
 }

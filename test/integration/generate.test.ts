@@ -103,7 +103,7 @@ describe('runGenerate', () => {
     await engine.runContainer({ image: run.imageId, cmd: ['sh', '-c', 'cat /opt/static.txt /opt/ext-plan.toml'], user: '1001:1000', labels, onLine: (_s, l) => runOut.push(l) });
     expect(runOut[0]).toBe('from the static context.run');
     expect(runOut.join('\n')).toContain('name = "tool"');
-    expect(run.history.map((h) => h.extensionId)).toEqual(['test/tool-ext', 'test/static-ext']);
+    expect(run.history.map((h) => [h.extensionId, h.command])).toEqual([['test/tool-ext', 'COPY plan.toml /opt/ext-plan.toml'], ['test/static-ext', 'COPY static.txt /opt/static.txt']]);
   });
 
   it('a bin/generate that exits non-zero fails with exit 91 naming the extension; its output streams', async () => {

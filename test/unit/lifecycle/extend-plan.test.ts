@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, isRootUser, labelIsTrue, nextRebasable, splitUser } from '../../../src/lifecycle/extend-plan.js';
+import { layerCommands } from '../../../src/lifecycle/extend.js';
 
 describe('extend args (digest 6.1, 14.12)', () => {
   it('splits the current User on the first colon', () => {
@@ -58,5 +59,13 @@ describe('addedLayers', () => {
     expect(addedLayers(['a', 'b'], ['a', 'b', 'c'])).toEqual(['c']);
     expect(addedLayers(['a'], ['a'])).toEqual([]);
     expect(addedLayers(['a', 'b'], ['a', 'x', 'c'])).toBeUndefined();
+  });
+});
+
+describe('layerCommands', () => {
+  it('matches RUN/COPY/ADD to layers when the counts agree, else describes them', () => {
+    const df = 'ARG base_image\nFROM ${base_image}\nUSER root\nRUN apt-get \\\n  install x\nCOPY a /a\nUSER 1000\n';
+    expect(layerCommands(df, 2, 'run.Dockerfile of e')).toEqual(['RUN apt-get   install x', 'COPY a /a']);
+    expect(layerCommands(df, 3, 'run.Dockerfile of e')).toEqual(['layer 1 of 3 from the run.Dockerfile of e', 'layer 2 of 3 from the run.Dockerfile of e', 'layer 3 of 3 from the run.Dockerfile of e']);
   });
 });
