@@ -91,6 +91,12 @@ export async function createBuilder(engine: ContainerEngine, req: CreateBuilderR
   const { text, config, warnings } = await readConfig(configPath);
   const warn = (message: string): void => reporter?.emit({ type: 'warning', message });
   for (const w of warnings) warn(formatIssue(w));
+  if (config.lifecycle !== undefined) {
+    // kiln runs its own lifecycle on the host (architecture.md): no /cnb/lifecycle is added.
+    const note: SpecIssue = { severity: 'warning', file: configPath, keyPath: 'lifecycle', message: "is ignored: kiln's lifecycle is built in" };
+    warnings.push(note);
+    warn(formatIssue(note));
+  }
   const base = await inspectBase(engine, config.buildImage, configPath);
   const user = cnbUserFromEnv(config.buildImage, base.config.env);
   const tmp = await mkdtemp(join(process.env.KILN_TMPDIR ?? tmpdir(), 'kiln-builder-'));
