@@ -3,11 +3,15 @@
  * run-image choice, build.Dockerfiles applied to the builder image, run.Dockerfiles to the run image.
  * Without extensions in the group, the builder and run image are used as they are.
  */
+import { ExitCode, KilnError } from '../errors.js';
 import type { ImageInfo } from '../ports.js';
 import type { ExportRunImage } from '../lifecycle/export-types.js';
+import { extendImage } from '../lifecycle/extend.js';
+import { extendStepsFor, runGenerate } from '../lifecycle/generate.js';
 import type { TargetVars } from '../lifecycle/module-env.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
 import type { GroupMember, PlanFile } from '../spec/models.js';
+import { targetOf } from './build-app.js';
 import type { PhasesInput } from './build-phases.js';
 
 export interface ExtensionsResult {
@@ -37,7 +41,60 @@ export async function runExtensions(ctx: PhaseContext, input: PhasesInput, group
   return runWithExtensions(ctx, input, groupExtensions, plan, plain);
 }
 
-async function runWithExtensions(_ctx: PhaseContext, _input: PhasesInput, _ext: GroupMember[], _plan: PlanFile, plain: ExtensionsResult): Promise<ExtensionsResult> {
-  // Wired to generate.ts / extend.ts once they land.
-  return Promise.resolve(plain);
+async function timed<T>(ctx: PhaseContext, phase: string, fn: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  ctx.reporter.emit({ type: 'phase-start', phase });
+  const out = await fn();
+  ctx.reporter.emit({ type: 'phase-end', phase, elapsedMs: Date.now() - start });
+  return out;
+}
+
+async function inspectOrFail(ctx: PhaseContext, ref: string, what: string): Promise<ImageInfo> {
+  const info = await ctx.engine.inspectImage(ref);
+  if (info === undefined) {
+    throw new KilnError({ action: `inspect ${what} ${ref}`, cause: 'the image does not exist in the Docker daemon', hint: 'build or load it first (kiln never pulls)', exitCode: ExitCode.missingImage });
+  }
+  return info;
+}
+
+/**
+ * Generate (digest 5), then the build extension on the builder image and the run extension on the
+ * (possibly switched) run image (digest 6). A switched run image not in run.toml is recorded without
+ * mirrors (digest 14.32); its target replaces the original's for CNB_TARGET_*.
+ */
+async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExtensions: GroupMember[], plan: PlanFile, plain: ExtensionsResult): Promise<ExtensionsResult> {
+  const net = input.req.network !== undefined ? { network: input.req.network } : {};
+  const gen = await timed(ctx, 'generating', () =>
+    runGenerate(ctx, { builder: input.builder, volumes: input.volumes, groupExtensions, plan, platformEnv: input.platformEnv, runImage: { image: input.runImage.ref }, target: input.runImage.vars, ...net }),
+  );
+  let runInfo = input.runImage.info;
+  let targetVars = input.runImage.vars;
+  let runRef = input.runImage.ref;
+  if (gen.runImage.switched) {
+    runRef = gen.runImage.image;
+    runInfo = await inspectOrFail(ctx, runRef, 'run image chosen by an extension');
+    targetVars = targetOf(runInfo).vars;
+    ctx.reporter.emit({ type: 'info', message: `Run image switched to ${runRef}` });
+  }
+  let buildImage = plain.buildImage;
+  const buildSteps = extendStepsFor(gen, 'build');
+  if (buildSteps.length > 0) {
+    const r = await timed(ctx, 'extending (build)', () =>
+      extendImage(ctx, { kind: 'build', baseImage: input.builder.info.id, steps: buildSteps, app: { volume: input.volumes.app, image: input.builder.info.id }, ...net }),
+    );
+    buildImage = await inspectOrFail(ctx, r.imageId, 'extended builder image');
+  }
+  const runImage: ExportRunImage = { info: runInfo, reference: runInfo.id, image: runRef, mirrors: mirrorsOf(input, runRef) };
+  const runSteps = extendStepsFor(gen, 'run');
+  if (gen.runImage.extend && runSteps.length > 0) {
+    const r = await timed(ctx, 'extending (run)', () =>
+      extendImage(ctx, { kind: 'run', baseImage: runInfo.id, steps: runSteps, app: { volume: input.volumes.app, image: input.builder.info.id }, ...net }),
+    );
+    runImage.extended = {
+      info: await inspectOrFail(ctx, r.imageId, 'extended run image'),
+      extensionLayers: r.history.map((h) => ({ diffId: h.diffId, extensionId: h.extensionId, command: '' })),
+      rebasable: r.rebasable,
+    };
+  }
+  return { buildImage, runImage, targetVars, plan: gen.plan, warnings: gen.warnings };
 }

@@ -1,0 +1,117 @@
+/**
+ * `kiln build` end to end on the real daemon with busybox bases and shell-script buildpacks (issue 4):
+ * detect with --env, a failing optional-free group skipped, build env layering between buildpacks,
+ * .ignore layers, launch processes run with `docker run`, labels, reproducible image id, no leftovers.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, SESSION_LABEL, type BuildRequest } from '../../src/app/build-app.js';
+import { createDockerEngine } from '../../src/docker/docker-engine.js';
+import { KilnError } from '../../src/errors.js';
+import type { KilnEvent } from '../../src/ports.js';
+import { useBusyboxImages } from '../helpers/busybox-images.js';
+import { makeTestBuilder } from '../helpers/test-builder.js';
+import { cleanupByLabel, leftovers, testLabels, testName } from '../helpers/test-labels.js';
+
+const run = promisify(execFile);
+const engine = createDockerEngine();
+const fixtures = join(import.meta.dirname, '../fixtures/build');
+const bases = useBusyboxImages(engine);
+const builderTag = `kiln-test/build-basic-builder:${testName('b')}`;
+const appTag = `kiln-test/build-basic-app:${testName('a')}`;
+let n = 0;
+
+function recorder(): { events: KilnEvent[]; lines: () => string[]; emit: (e: KilnEvent) => void } {
+  const events: KilnEvent[] = [];
+  return {
+    events,
+    emit: (e) => events.push(e),
+    lines: () => events.flatMap((e) => (e.type === 'module-line' ? [`[${e.module}] ${e.line}`] : e.type === 'debug' || e.type === 'info' || e.type === 'warning' ? [e.message] : [])),
+  };
+}
+
+function request(over: Partial<BuildRequest> = {}): BuildRequest {
+  return { image: appTag, builder: builderTag, path: join(fixtures, 'apps/simple'), env: { USER_VAR: 'from-user' }, volumes: [], labels: testLabels(), ...over };
+}
+
+async function build(over: Partial<BuildRequest> = {}) {
+  const rec = recorder();
+  const out = await buildApp({ engine, reporter: rec, ids: { newId: () => `t${Date.now().toString(36)}${n++}` } }, request(over));
+  return { out, rec };
+}
+
+beforeAll(async () => {
+  await makeTestBuilder(engine, {
+    buildpacks: ['first', 'second', 'never'].map((b) => join(fixtures, 'buildpacks', b)),
+    extensions: [],
+    orderToml: [
+      '[[order]]',
+      '[[order.group]]',
+      'id = "kiln-test/never"',
+      'version = "0.1.0"',
+      '[[order]]',
+      '[[order.group]]',
+      'id = "kiln-test/first"',
+      'version = "1.0.0"',
+      '[[order.group]]',
+      'id = "kiln-test/second"',
+      'version = "2.0.0"',
+      '',
+    ].join('\n'),
+    runImage: bases().run,
+    tag: builderTag,
+    labels: {},
+  });
+});
+
+afterAll(async () => {
+  await engine.removeImage(appTag, { force: true });
+  await engine.removeImage(builderTag, { force: true });
+  await cleanupByLabel(engine);
+});
+
+describe('kiln build (busybox, shell-script buildpacks)', () => {
+  it('detects, builds with layered env, exports, and leaves nothing of the session behind', async () => {
+    const { out, rec } = await build();
+    const lines = rec.lines();
+    expect(out.group.map((g) => g.id)).toEqual(['kiln-test/first', 'kiln-test/second']);
+    // --env reaches detect and build; the builder's own ENV (CNB_USER_ID) does not (digest 14.1).
+    expect(lines).toContain('[kiln-test/first] first detect: USER_VAR=from-user FROM_IMAGE=unset plan=/kiln/detect/buildpack/kiln-test_first/1.0.0/plan.toml');
+    expect(lines.some((l) => l.startsWith('[kiln-test/first] first build: USER_VAR=from-user CNB_USER_ID=unset layers=/layers/kiln-test_first uid=1000'))).toBe(true);
+    expect(lines.some((l) => l.includes('first build plan: [[entries]] name = "greeter"'))).toBe(true);
+    // A build layer of the first buildpack is on the second's PATH and env (digest 7.1, edge 39).
+    expect(lines).toContain('[kiln-test/second] second build: GREETING=hi USER_VAR=from-user');
+    expect(lines).toContain('[kiln-test/second] greet: from second');
+    expect(lines).toContain('[kiln-test/second] second build: scratch hidden');
+    expect(lines).toContain('[kiln-test/second] app content');
+    expect(lines).toContain('2 of 3 buildpacks participating');
+    expect(out.processes).toEqual(['web', 'worker']);
+    expect(out.defaultProcessType).toBe('web');
+
+    const left = await leftovers(engine, { [SESSION_LABEL]: out.sessionId });
+    expect(left.containers).toEqual([]);
+    expect(left.volumes).toEqual([]);
+    expect(left.images.filter((i) => i !== out.imageId)).toEqual([]);
+  });
+
+  it('runs the default and a second process with docker run', async () => {
+    const web = await run('docker', ['run', '--rm', '--network', 'none', appTag]);
+    expect(web.stdout.trim()).toBe('greet: from web');
+    const worker = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', '/cnb/process/worker', appTag]);
+    expect(worker.stdout.trim()).toBe('worker says hi');
+  });
+
+  it('gives the same image id for the same input', async () => {
+    const a = await build();
+    const b = await build();
+    expect(b.out.imageId).toBe(a.out.imageId);
+  });
+
+  it('exits 20 when no group passes detection', async () => {
+    const err = await build({ path: join(fixtures, 'apps/simple'), descriptor: join(fixtures, 'apps/never-project.toml') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KilnError);
+    expect((err as KilnError).exitCode).toBe(20);
+  });
+});
