@@ -103,10 +103,68 @@ describe('kiln build (busybox, shell-script buildpacks)', () => {
     expect(worker.stdout.trim()).toBe('worker says hi');
   });
 
+  it('writes the app image labels field by field (digest 8.5)', async () => {
+    const app = await engine.inspectImage(appTag);
+    const run = await engine.inspectImage(bases().run);
+    const labels = app?.config.labels ?? {};
+    expect(labels['org.example.first']).toBe('yes');
+    expect(labels['io.buildpacks.rebasable']).toBe('true');
+    expect(labels['io.buildpacks.base.id']).toBe(run?.config.labels['io.buildpacks.base.id']);
+    expect(JSON.parse(labels['io.buildpacks.project.metadata'] ?? 'null')).toEqual({});
+    const build = JSON.parse(labels['io.buildpacks.build.metadata'] ?? '{}') as Record<string, unknown>;
+    expect(build.buildpacks).toEqual([
+      { id: 'kiln-test/first', version: '1.0.0' },
+      { id: 'kiln-test/second', version: '2.0.0' },
+    ]);
+    expect(build.extensions).toBeUndefined();
+    expect(build.processes).toEqual([
+      { type: 'web', command: ['greet'], args: ['from', 'web'], direct: true, buildpackID: 'kiln-test/first' },
+      { type: 'worker', command: ['echo', 'worker says hi'], args: [], direct: true, buildpackID: 'kiln-test/first' },
+    ]);
+    expect(build['buildpack-default-process-type']).toBe('web');
+    const md = JSON.parse(labels['io.buildpacks.lifecycle.metadata'] ?? '{}') as {
+      buildpacks: { key: string; version: string; layers: Record<string, { sha: string; data: unknown; build: boolean; launch: boolean; cache: boolean }> }[];
+      runImage: { topLayer: string; reference: string; image: string };
+      stack: { runImage: { image: string } };
+      app: { sha: string }[];
+      config: { sha: string };
+      launcher: { sha: string };
+    };
+    expect(md.buildpacks.map((b) => [b.key, b.version, Object.keys(b.layers)])).toEqual([
+      ['kiln-test/first', '1.0.0', ['tools']],
+      ['kiln-test/second', '2.0.0', []],
+    ]);
+    const tools = md.buildpacks[0]?.layers.tools;
+    expect(tools).toMatchObject({ build: true, launch: true, cache: false, data: { version: '1' } });
+    expect(app?.layers).toContain(tools?.sha);
+    // The all-false "scratch" layer was hidden, never exported (edge 38).
+    expect(JSON.stringify(md)).not.toContain('scratch');
+    expect(md.runImage.image).toBe(bases().run);
+    expect(md.runImage.topLayer).toBe(run?.layers.at(-1));
+    expect(md.stack.runImage.image).toBe(bases().run);
+    for (const l of [...md.app, md.config, md.launcher]) expect(app?.layers).toContain(l.sha);
+    expect(app?.layers.slice(0, run?.layers.length)).toEqual(run?.layers);
+  });
+
   it('gives the same image id for the same input', async () => {
     const a = await build();
     const b = await build();
     expect(b.out.imageId).toBe(a.out.imageId);
+  });
+
+  it('an abort (Ctrl-C) mid-build removes everything of the session', async () => {
+    const abort = new AbortController();
+    const session = `abort${Date.now().toString(36)}`;
+    const reporter = {
+      emit: (e: KilnEvent) => {
+        if (e.type === 'module-line' && e.module === 'kiln-test/first' && e.line.startsWith('first build:')) abort.abort();
+      },
+    };
+    const err = await buildApp({ engine, reporter, ids: { newId: () => session }, signal: abort.signal }, request({ image: `${appTag}-aborted` })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KilnError);
+    expect((err as KilnError).exitCode).toBe(130);
+    expect(await leftovers(engine, { [SESSION_LABEL]: session })).toEqual({ containers: [], images: [], volumes: [] });
+    expect(await engine.inspectImage(`${appTag}-aborted`)).toBeUndefined();
   });
 
   it('exits 20 when no group passes detection', async () => {
