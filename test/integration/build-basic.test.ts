@@ -146,6 +146,17 @@ describe('kiln build (busybox, shell-script buildpacks)', () => {
     expect(app?.layers.slice(0, run?.layers.length)).toEqual(run?.layers);
   });
 
+  it('--default-process picks another process as the entrypoint', async () => {
+    const image = `${appTag}-worker`;
+    await build({ image, defaultProcess: 'worker' });
+    try {
+      const out = await run('docker', ['run', '--rm', '--network', 'none', image]);
+      expect(out.stdout.trim()).toBe('worker says hi');
+    } finally {
+      await engine.removeImage(image, { force: true });
+    }
+  });
+
   it('gives the same image id for the same input', async () => {
     const a = await build();
     const b = await build();
