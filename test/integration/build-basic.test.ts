@@ -86,6 +86,8 @@ describe('kiln build (busybox, shell-script buildpacks)', () => {
     expect(lines).toContain('[kiln-test/second] greet: from second');
     expect(lines).toContain('[kiln-test/second] second build: scratch hidden');
     expect(lines).toContain('[kiln-test/second] app content');
+    // project.toml's exclude = ["*.log"] kept secret.log out of the app volume.
+    expect(lines).toContain('[kiln-test/second] app files: app.txt project.toml ');
     expect(lines).toContain('2 of 3 buildpacks participating');
     expect(out.processes).toEqual(['web', 'worker']);
     expect(out.defaultProcessType).toBe('web');
