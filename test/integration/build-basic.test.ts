@@ -44,7 +44,7 @@ async function build(over: Partial<BuildRequest> = {}) {
 
 beforeAll(async () => {
   await makeTestBuilder(engine, {
-    buildpacks: ['first', 'second', 'never'].map((b) => join(fixtures, 'buildpacks', b)),
+    buildpacks: ['first', 'second', 'never', 'broken', 'bad-layer'].map((b) => join(fixtures, 'buildpacks', b)),
     extensions: [],
     orderToml: [
       '[[order]]',
@@ -184,5 +184,22 @@ describe('kiln build (busybox, shell-script buildpacks)', () => {
     const err = await build({ path: join(fixtures, 'apps/simple'), descriptor: join(fixtures, 'apps/never-project.toml') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KilnError);
     expect((err as KilnError).exitCode).toBe(20);
+  });
+
+  it('a failing bin/build exits 51 naming the buildpack, and writes no image (edge 36)', async () => {
+    const image = `${appTag}-broken`;
+    const err = await build({ image, descriptor: join(fixtures, 'apps/broken-project.toml') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KilnError);
+    expect((err as KilnError).exitCode).toBe(51);
+    expect((err as KilnError).message).toContain('kiln-test/broken');
+    expect(await engine.inspectImage(image)).toBeUndefined();
+  });
+
+  it('top-level layer types exit 52 naming the buildpack (edge 37)', async () => {
+    const err = await build({ image: `${appTag}-bad`, descriptor: join(fixtures, 'apps/bad-layer-project.toml') }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KilnError);
+    expect((err as KilnError).exitCode).toBe(52);
+    expect((err as KilnError).message).toContain('kiln-test/bad-layer');
+    expect((err as KilnError).message).toContain('old.toml');
   });
 });
