@@ -58,6 +58,15 @@ async function inspectOrFail(ctx: PhaseContext, ref: string, what: string): Prom
 }
 
 /**
+ * The extend step labels what it builds with the session labels so cleanup finds intermediates; those
+ * must not reach the app image's config, or a later sweep by label would remove the user's image.
+ */
+function withoutSessionLabels(info: ImageInfo, session: Readonly<Record<string, string>>): ImageInfo {
+  const labels = Object.fromEntries(Object.entries(info.config.labels).filter(([k, v]) => session[k] !== v));
+  return { ...info, config: { ...info.config, labels } };
+}
+
+/**
  * Generate (digest 5), then the build extension on the builder image and the run extension on the
  * (possibly switched) run image (digest 6). A switched run image not in run.toml is recorded without
  * mirrors (digest 14.32); its target replaces the original's for CNB_TARGET_*.
@@ -91,7 +100,7 @@ async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExt
       extendImage(ctx, { kind: 'run', baseImage: runInfo.id, steps: runSteps, app: { volume: input.volumes.app, image: input.builder.info.id }, ...net }),
     );
     runImage.extended = {
-      info: await inspectOrFail(ctx, r.imageId, 'extended run image'),
+      info: withoutSessionLabels(await inspectOrFail(ctx, r.imageId, 'extended run image'), ctx.labels),
       extensionLayers: r.history.map((h) => ({ diffId: h.diffId, extensionId: h.extensionId, command: '' })),
       rebasable: r.rebasable,
     };

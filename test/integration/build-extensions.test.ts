@@ -112,6 +112,10 @@ describe('kiln build with extensions', () => {
     // entry the extension provided is consumed (edge 30).
     expect(lines.some((l) => l.startsWith('[kiln-test/uses-tool] uses-tool build: NOT_FOR_BUILDPACKS=unset plan=') && !l.includes('exttool'))).toBe(true);
     expect(lines.some((l) => l.includes('fails generate must never run'))).toBe(false);
+    // Session and test labels of the intermediate extended run image do not leak into the app image.
+    const labels = (await engine.inspectImage(appTag))?.config.labels ?? {};
+    expect(Object.keys(labels).filter((k) => k.startsWith('io.kiln.'))).toEqual([]);
+    expect(labels['io.buildpacks.rebasable']).toBe('true');
     const shown = await run('docker', ['run', '--rm', '--network', 'none', appTag]);
     expect(shown.stdout.trim().split('\n')).toEqual(['exttool ran: baked', 'added by the run extension', '1001']);
     const left = await leftovers(engine, { [SESSION_LABEL]: out.sessionId });
