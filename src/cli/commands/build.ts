@@ -68,6 +68,19 @@ export function parseVolume(spec: string): Mount {
   return { type: source.startsWith('/') ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' };
 }
 
+/**
+ * KILN_LABELS="k=v,k2=v2": extra labels on every container, volume and intermediate image of the build
+ * (not on the app image), so a CI or test run can find and sweep what kiln created.
+ */
+export function labelsFromEnv(value: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of (value ?? '').split(',')) {
+    const i = kv.indexOf('=');
+    if (i > 0) out[kv.slice(0, i).trim()] = kv.slice(i + 1).trim();
+  }
+  return out;
+}
+
 export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
   const env = { ...parseEnvEntries(flags.envFile !== undefined ? readEnvFile(flags.envFile) : []), ...parseEnvEntries(flags.env) };
   return {
@@ -76,6 +89,7 @@ export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
     path: flags.path,
     env,
     volumes: flags.volume.map(parseVolume),
+    ...(process.env.KILN_LABELS !== undefined ? { labels: labelsFromEnv(process.env.KILN_LABELS) } : {}),
     ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}),
     ...(flags.defaultProcess !== undefined ? { defaultProcess: flags.defaultProcess } : {}),
     ...(flags.descriptor !== undefined ? { descriptor: flags.descriptor } : {}),
