@@ -62,7 +62,12 @@ function showOutput(reporter: Reporter, r: DetectRunResult, asDebug: boolean): v
   }
 }
 
-/** Detect runs (eager, parallel, memoised) fed to the pure resolver (digest 4.3-4.5). */
+/**
+ * Detect runs fed to the pure resolver (digest 4.3-4.5). Deviation, on purpose: every module the order
+ * can reach runs its bin/detect up front, in parallel (4 at a time), instead of lazily as the lifecycle
+ * does; the resolver's runDetect then answers from those results. Detect must not have side effects, so
+ * the outcome is the same, and one container per module in parallel is much faster than one at a time.
+ */
 async function detect(ctx: PhaseContext, input: PhasesInput): Promise<Extract<ResolveResult, { ok: true }>> {
   const { builder } = input;
   const order = effectiveOrder(builder, input.project);

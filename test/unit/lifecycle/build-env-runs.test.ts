@@ -118,6 +118,15 @@ describe('runDetects', () => {
     expect(f.puts[0]?.files.get('detect/buildpack/acme_a/1/plan.toml')?.length).toBe(0);
   });
 
+  it('adds --volume mounts and --network to module containers', async () => {
+    const f = new FakeEngine();
+    const b = builder(bp('acme/a'));
+    const extra = [{ type: 'bind' as const, source: '/host/data', target: '/data', readOnly: true }];
+    await runDetects(ctxOf(f), { builder: b, volumes: { ...volumes, extra }, platformEnv: {}, network: 'host' }, candidateModules(b, b.order));
+    expect(f.runs[0]?.mounts).toContainEqual(extra[0]);
+    expect(f.runs[0]?.network).toBe('host');
+  });
+
   it('classifies exit 100 as fail, other codes and bad plans as error', async () => {
     const f = new FakeEngine();
     f.exits.set('/cnb/buildpacks/acme_a/1/bin/detect', 100);
