@@ -79,6 +79,18 @@ export function targetOf(info: { os: string; architecture: string; variant?: str
   return { vars, target };
 }
 
+/**
+ * "name" means "name:latest" (Docker's rule). An image archive's RepoTags must carry the tag, so the
+ * app image name is normalised before anything else uses it; digests are refused (kiln writes a tag).
+ */
+export function withDefaultTag(ref: string): string {
+  if (ref.includes('@')) {
+    throw new KilnError({ action: `use ${ref} as the app image name`, cause: 'a digest reference cannot be written', hint: 'give a name with an optional :tag', exitCode: ExitCode.usage });
+  }
+  const last = ref.slice(ref.lastIndexOf('/') + 1);
+  return last.includes(':') ? ref : `${ref}:latest`;
+}
+
 function validateEnvNames(env: Env): void {
   for (const k of Object.keys(env)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
@@ -123,8 +135,9 @@ async function cleanup(engine: ContainerEngine, session: string, keepImages: Set
   if (errors.length > 0) reporter.emit({ type: 'warning', message: `cleanup left ${errors.length} problem(s); remove leftovers with label ${SESSION_LABEL}=${session}` });
 }
 
-export async function buildApp(deps: BuildDeps, req: BuildRequest): Promise<BuildOutcome> {
-  validateEnvNames(req.env);
+export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<BuildOutcome> {
+  validateEnvNames(request.env);
+  const req: BuildRequest = { ...request, image: withDefaultTag(request.image) };
   const sessionId = deps.ids.newId();
   const labels: Labels = { ...(req.labels ?? {}), [SESSION_LABEL]: sessionId };
   const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, ...(deps.signal !== undefined ? { signal: deps.signal } : {}) };

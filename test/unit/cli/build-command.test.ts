@@ -30,3 +30,13 @@ describe('kiln build flags', () => {
     expect(req).toEqual({ image: 'app', builder: 'b', path: '.', env: { A: 'file', B: 'flag' }, volumes: [], network: 'host' });
   });
 });
+
+describe('app image name', () => {
+  it('gets :latest when it has no tag; registry ports are not tags', async () => {
+    const { withDefaultTag } = await import('../../../src/app/build-app.js');
+    expect(withDefaultTag('app')).toBe('app:latest');
+    expect(withDefaultTag('acme/app:1')).toBe('acme/app:1');
+    expect(withDefaultTag('localhost:5000/acme/app')).toBe('localhost:5000/acme/app:latest');
+    expect(() => withDefaultTag('app@sha256:abc')).toThrow(KilnError);
+  });
+});
