@@ -116,6 +116,16 @@ async function detect(ctx: PhaseContext, input: PhasesInput): Promise<Extract<Re
   return resolved;
 }
 
+/**
+ * project-metadata.toml as pack derives it from project.toml: a `source` of type "project" with the
+ * declared version, when the project declares one (io.buildpacks.project.metadata, digest 8.5).
+ * project.toml's source-url is not kept by the parser, so metadata.url is not written.
+ */
+export function projectMetadataOf(project: ProjectDescriptor | undefined): Record<string, unknown> {
+  if (project === undefined || project.version === '') return {};
+  return { source: { type: 'project', version: { declared: project.version } } };
+}
+
 function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions: GroupMember[], ext: ExtensionsResult, built: BuildResult): ExportInput {
   const layerMetadata: ExportInput['layerMetadata'] = {};
   const storeMetadata: ExportInput['storeMetadata'] = {};
@@ -140,7 +150,7 @@ function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions
     ...(input.req.defaultProcess !== undefined ? { processTypeOverride: input.req.defaultProcess } : {}),
     labels: built.labels,
     slices: built.slices,
-    projectMetadata: {},
+    projectMetadata: projectMetadataOf(input.project),
     ...(created !== undefined ? { created } : {}),
   };
 }

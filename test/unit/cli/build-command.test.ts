@@ -40,3 +40,13 @@ describe('app image name', () => {
     expect(() => withDefaultTag('app@sha256:abc')).toThrow(KilnError);
   });
 });
+
+describe('project metadata label', () => {
+  it('records the declared project version as pack does, else nothing', async () => {
+    const { projectMetadataOf } = await import('../../../src/app/build-phases.js');
+    const base = { schemaVersion: '0.2', id: '', name: '', version: '', include: [], exclude: [], buildEnv: [], group: [], metadata: {} };
+    expect(projectMetadataOf(undefined)).toEqual({});
+    expect(projectMetadataOf(base)).toEqual({});
+    expect(projectMetadataOf({ ...base, version: '1.2.3' })).toEqual({ source: { type: 'project', version: { declared: '1.2.3' } } });
+  });
+});
