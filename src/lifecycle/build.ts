@@ -5,7 +5,7 @@
  * Post-processing decisions are pure (build-post.ts); this file only moves files and runs containers.
  */
 import { ExitCode, KilnError } from '../errors.js';
-import { makeTar, readTar, type TarFileEntry } from '../image/tar-files.js';
+import { makeTar, type TarFileEntry } from '../image/tar-files.js';
 import type { LayerMetadataFile, PlanEntry, PlanRequire } from '../spec/models.js';
 import { stringifyToml } from '../spec/toml.js';
 import { applyBuildLayers, moduleExecutionEnv } from './build-env.js';
@@ -13,6 +13,7 @@ import { addLaunch, emptyLaunchAggregate, postProcess, removeMet, sortedProcesse
 import { buildpackPlanFor } from './generate-plan.js';
 import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type TargetVars } from './module-env.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
+import { scanLayersDir } from './layers-scan.js';
 import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderInfo } from './read-builder.js';
 import { readFromVolume, writeToVolume } from './volume-io.js';
@@ -152,9 +153,7 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
     }
 
     const tar = await readFromVolume(ctx, { volume: input.volumes.layers, image: input.image, path: `/${esc}` });
-    const entries = (await readTar(tar, { maxBytes: 2 * 1024 * 1024 * 1024 }))
-      .filter((e) => e.path !== esc && e.path.startsWith(`${esc}/`))
-      .map((e) => ({ ...e, path: e.path.slice(esc.length + 1) }));
+    const entries = await scanLayersDir(tar, esc);
     const post = postProcess({ id: d.id, version: d.version, api: d.api, sbomFormats: d.sbomFormats, layersDir, entries, plan: bpPlan });
     warnings.push(...post.warnings);
     await renameIgnored(ctx, input, layersDir, post.ignore);

@@ -122,3 +122,30 @@ describe('plan handling (digest 7.6)', () => {
     expect(removeMet(entries, [])).toHaveLength(2);
   });
 });
+
+describe('scanLayersDir', () => {
+  it('keeps every entry but only metadata contents, relative to the buildpack dir', async () => {
+    const { makeTar } = await import('../../../src/image/tar-files.js');
+    const { scanLayersDir, isMetadataPath } = await import('../../../src/lifecycle/layers-scan.js');
+    const { Readable } = await import('node:stream');
+    const tar = await makeTar([
+      { path: 'acme_a', type: 'directory' },
+      { path: 'acme_a/tool.toml', content: '[types]\nbuild = true\n' },
+      { path: 'acme_a/tool', type: 'directory' },
+      { path: 'acme_a/tool/big.bin', content: Buffer.alloc(4096, 1) },
+      { path: 'acme_a/tool/env.build/FOO', content: 'x' },
+      { path: 'acme_a/tool/env.build/sub/BAR', content: 'y' },
+    ]);
+    const entries = await scanLayersDir(Readable.from([tar]), 'acme_a');
+    expect(entries.map((e) => [e.path, e.content.length])).toEqual([
+      ['tool.toml', 21],
+      ['tool', 0],
+      ['tool/big.bin', 0],
+      ['tool/env.build/FOO', 1],
+      ['tool/env.build/sub/BAR', 0],
+    ]);
+    expect(isMetadataPath('launch.toml')).toBe(true);
+    expect(isMetadataPath('tool/env.launch/X')).toBe(true);
+    expect(isMetadataPath('tool/bin/x')).toBe(false);
+  });
+});
