@@ -16,7 +16,15 @@ export function isMetadataPath(rel: string): boolean {
 }
 
 /** Entries below `root/` (the tar's root element), with paths relative to it; `root` itself is dropped. */
-export async function scanLayersDir(source: Readable, root: string, maxMetadataBytes = 64 * 1024 * 1024): Promise<ReadTarEntry[]> {
+export function scanLayersDir(source: Readable, root: string, maxMetadataBytes = 64 * 1024 * 1024): Promise<ReadTarEntry[]> {
+  return scanTar(source, root, isMetadataPath, maxMetadataBytes);
+}
+
+/**
+ * Every entry below `root/` (paths relative to it), with file contents only where `keepContent(path)`
+ * says so; other files come back with an empty content.
+ */
+export async function scanTar(source: Readable, root: string, keepContent: (rel: string) => boolean, maxMetadataBytes: number): Promise<ReadTarEntry[]> {
   const extract = tarStream.extract();
   const out: ReadTarEntry[] = [];
   let total = 0;
@@ -30,7 +38,7 @@ export async function scanLayersDir(source: Readable, root: string, maxMetadataB
       }
       const rel = safe.startsWith(`${root}/`) ? safe.slice(root.length + 1) : undefined;
       const type = header.type ?? 'file';
-      const keep = rel !== undefined && type === 'file' && isMetadataPath(rel);
+      const keep = rel !== undefined && type === 'file' && keepContent(rel);
       const chunks: Buffer[] = [];
       stream.on('data', (c: unknown) => {
         if (!keep || !Buffer.isBuffer(c)) return;

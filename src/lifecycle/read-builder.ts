@@ -13,6 +13,7 @@ import { parseOrderFile } from '../spec/order.js';
 import { parseRunFile, parseStackFile } from '../spec/run-file.js';
 import { throwOnErrors } from '../spec/spec-error.js';
 import type { EnvFile } from './build-env.js';
+import { scanTar } from './layers-scan.js';
 import { parseImageEnv } from './module-env.js';
 import { BUILDPACKS_DIR, EXTENSIONS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
 import { isMissingPath } from './volume-io.js';
@@ -20,7 +21,7 @@ import { isMissingPath } from './volume-io.js';
 interface ModuleBase {
   /** Directory in builder containers: /cnb/buildpacks/<escaped-id>/<version>. */
   dir: string;
-  /** Regular files of the module dir (relative paths, e.g. "bin/detect", "detect/plan.toml"). */
+  /** The module files kiln reads (descriptor, detect/plan.toml, generate/**), by path relative to the dir. */
   files: Map<string, Buffer>;
   hasDetect: boolean;
 }
@@ -84,9 +85,25 @@ export function cnbUserOf(image: string, env: readonly string[]): CnbUser {
   return { uid, gid };
 }
 
-async function archive(ctx: PhaseContext, id: string, path: string): Promise<ReadTarEntry[] | undefined> {
+/** Module files whose content kiln reads: descriptors, static detect plans, static generate outputs. */
+export function isModuleMetadata(rel: string): boolean {
+  const parts = rel.split('/');
+  if (parts.length < 3) return true;
+  const inModule = parts.slice(2).join('/');
+  return inModule === 'buildpack.toml' || inModule === 'extension.toml' || inModule === 'detect/plan.toml' || inModule.startsWith('generate/');
+}
+
+/**
+ * The archive of `path` with entries relative to its parent, as readTar gives them. Module trees can be
+ * large (real buildpacks ship binaries), so only metadata contents are kept (layers-scan.ts).
+ */
+async function archive(ctx: PhaseContext, id: string, path: string, modules = false): Promise<ReadTarEntry[] | undefined> {
+  const root = path.slice(path.lastIndexOf('/') + 1);
   try {
-    return await readTar(await ctx.engine.getArchive(id, path), { maxBytes: 512 * 1024 * 1024 });
+    const tar = await ctx.engine.getArchive(id, path);
+    if (!modules) return await readTar(tar, { maxBytes: 64 * 1024 * 1024 });
+    const entries = await scanTar(tar, root, isModuleMetadata, 256 * 1024 * 1024);
+    return entries.map((e) => ({ ...e, path: `${root}/${e.path}` }));
   } catch (e) {
     if (isMissingPath(e)) return undefined;
     throw e;
@@ -121,7 +138,7 @@ function isExecutableEntry(entries: ReadTarEntry[], path: string): boolean {
 }
 
 function filesOf(entries: ReadTarEntry[]): Map<string, Buffer> {
-  return new Map(entries.filter((e) => e.type === 'file').map((e) => [e.path, e.content]));
+  return new Map(entries.filter((e) => e.type === 'file' && isModuleMetadata(`x/y/${e.path}`)).map((e) => [e.path, e.content]));
 }
 
 /** Inspects and reads the builder image. Throws exit 5 for a missing image, 2 for unusable files. */
@@ -154,7 +171,7 @@ export async function readBuilder(ctx: PhaseContext, image: string): Promise<Bui
       if (stack?.runImage !== undefined) runImages = [stack.runImage];
     }
     const buildpacks = new Map<string, BuilderBuildpack>();
-    for (const [dir, entries] of groupModules((await archive(ctx, id, BUILDPACKS_DIR)) ?? [])) {
+    for (const [dir, entries] of groupModules((await archive(ctx, id, BUILDPACKS_DIR, true)) ?? [])) {
       const text = fileText(entries, 'buildpack.toml');
       if (text === undefined) continue;
       const file = `${image}:/cnb/${dir}/buildpack.toml`;
@@ -169,7 +186,7 @@ export async function readBuilder(ctx: PhaseContext, image: string): Promise<Bui
       });
     }
     const extensions = new Map<string, BuilderExtension>();
-    for (const [dir, entries] of groupModules((await archive(ctx, id, EXTENSIONS_DIR)) ?? [])) {
+    for (const [dir, entries] of groupModules((await archive(ctx, id, EXTENSIONS_DIR, true)) ?? [])) {
       const text = fileText(entries, 'extension.toml');
       if (text === undefined) continue;
       const file = `${image}:/cnb/${dir}/extension.toml`;
