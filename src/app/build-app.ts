@@ -4,6 +4,7 @@
  * image of the session in a `finally`, which also runs when the signal aborts (Ctrl-C, SIGTERM).
  */
 import { readFile } from 'node:fs/promises';
+import { withDefaultTag } from '../image/image-ref.js';
 import { join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
 import { makeTar, type TarFileEntry } from '../image/tar-files.js';
@@ -77,18 +78,6 @@ export function targetOf(info: { os: string; architecture: string; variant?: str
   const vars: TargetVars = { os: info.os, arch: info.architecture, ...(info.variant ? { variant: info.variant } : {}), ...(name ? { distroName: name } : {}), ...(version ? { distroVersion: version } : {}) };
   const target: Target = { os: info.os, arch: info.architecture, variant: info.variant ?? '', distros: name !== '' ? [{ name, version }] : [] };
   return { vars, target };
-}
-
-/**
- * "name" means "name:latest" (Docker's rule). An image archive's RepoTags must carry the tag, so the
- * app image name is normalised before anything else uses it; digests are refused (kiln writes a tag).
- */
-export function withDefaultTag(ref: string): string {
-  if (ref.includes('@')) {
-    throw new KilnError({ action: `use ${ref} as the app image name`, cause: 'a digest reference cannot be written', hint: 'give a name with an optional :tag', exitCode: ExitCode.usage });
-  }
-  const last = ref.slice(ref.lastIndexOf('/') + 1);
-  return last.includes(':') ? ref : `${ref}:latest`;
 }
 
 function validateEnvNames(env: Env): void {

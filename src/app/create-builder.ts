@@ -4,6 +4,7 @@
  * tagged unless the whole image loaded; temp files are removed in every case.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { withDefaultTag } from '../image/image-ref.js';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { planBuilder, type BuilderPlan } from '../builder/builder-plan.js';
@@ -114,7 +115,7 @@ export async function createBuilder(engine: ContainerEngine, req: CreateBuilderR
       plan,
       base,
       user,
-      tag: req.imageName,
+      tag: withDefaultTag(req.imageName),
       workDir: tmp,
       createdBy: { name: 'kiln', version: req.kilnVersion },
       labels: req.labels ?? {},

@@ -33,7 +33,7 @@ describe('kiln build flags', () => {
 
 describe('app image name', () => {
   it('gets :latest when it has no tag; registry ports are not tags', async () => {
-    const { withDefaultTag } = await import('../../../src/app/build-app.js');
+    const { withDefaultTag } = await import('../../../src/image/image-ref.js');
     expect(withDefaultTag('app')).toBe('app:latest');
     expect(withDefaultTag('acme/app:1')).toBe('acme/app:1');
     expect(withDefaultTag('localhost:5000/acme/app')).toBe('localhost:5000/acme/app:latest');
