@@ -46,7 +46,7 @@ function baseHistory(plan: ImagePlan): HistoryEntry[] {
  * Streams `docker save <image>` and keeps the layer tars whose diffID is wanted (a saved layer.tar is
  * the uncompressed layer, so its sha256 is its diffID). Returns diffID -> file.
  */
-async function layersFromSavedImage(ctx: PhaseContext, ref: string, wanted: Set<string>, dir: string): Promise<Map<string, LayerFile>> {
+export async function layersFromSavedImage(ctx: Pick<PhaseContext, 'engine'>, ref: string, wanted: Set<string>, dir: string): Promise<Map<string, LayerFile>> {
   const found = new Map<string, LayerFile>();
   const extract = tarStream.extract();
   const source = await ctx.engine.saveImage(ref);
