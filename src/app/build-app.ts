@@ -39,6 +39,8 @@ export interface BuildRequest {
   volumes: Mount[];
   /** Extra labels on every resource of the session (e.g. the test label). */
   labels?: Labels;
+  /** Per-run limit for each module container (detect, generate, build), in seconds (--timeout). */
+  timeoutSeconds?: number;
 }
 
 export interface BuildDeps {
@@ -129,7 +131,7 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   const req: BuildRequest = { ...request, image: withDefaultTag(request.image) };
   const sessionId = deps.ids.newId();
   const labels: Labels = { ...(req.labels ?? {}), [SESSION_LABEL]: sessionId };
-  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, ...(deps.signal !== undefined ? { signal: deps.signal } : {}) };
+  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, ...(deps.signal !== undefined ? { signal: deps.signal } : {}), ...(req.timeoutSeconds !== undefined ? { moduleTimeoutMs: req.timeoutSeconds * 1000 } : {}) };
   const volumes: RunVolumes = {
     app: `kiln-${sessionId}-app`,
     layers: `kiln-${sessionId}-layers`,

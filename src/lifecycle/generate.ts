@@ -119,6 +119,7 @@ async function runGenerateExe(ctx: PhaseContext, input: GenerateInput, ext: Buil
     labels: ctx.labels,
     onLine: (stream, line) => ctx.reporter.emit({ type: 'module-line', module: ext.descriptor.id, stream, line }),
     ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+    ...(ctx.moduleTimeoutMs !== undefined ? { timeoutMs: ctx.moduleTimeoutMs } : {}),
   });
   return exitCode;
 }

@@ -57,6 +57,7 @@ export async function runModule(ctx: PhaseContext, spec: ModuleRunSpec): Promise
     labels: ctx.labels,
     ...(spec.onLine !== undefined ? { onLine: spec.onLine } : {}),
     ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+    ...(ctx.moduleTimeoutMs !== undefined ? { timeoutMs: ctx.moduleTimeoutMs } : {}),
   });
   return exitCode;
 }

@@ -8,6 +8,8 @@ export interface PhaseContext {
   labels: Labels;
   ids: IdSource;
   signal?: AbortSignal;
+  /** Kill a module container (detect, generate, build) that runs longer than this (`kiln build --timeout`). */
+  moduleTimeoutMs?: number;
 }
 
 /** The builder's CNB user (CNB_USER_ID / CNB_GROUP_ID from the build image). */

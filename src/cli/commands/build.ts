@@ -21,6 +21,7 @@ interface BuildFlags {
   descriptor?: string;
   network?: string;
   volume: string[];
+  timeout?: string;
   verbose?: boolean;
   quiet?: boolean;
 }
@@ -81,6 +82,12 @@ export function labelsFromEnv(value: string | undefined): Record<string, string>
   return out;
 }
 
+/** `--timeout <seconds>`: a positive whole number of seconds. */
+export function parseTimeout(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw usage(`--timeout "${value}" must be a positive number of seconds`);
+  return Number(value);
+}
+
 export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
   const env = { ...parseEnvEntries(flags.envFile !== undefined ? readEnvFile(flags.envFile) : []), ...parseEnvEntries(flags.env) };
   return {
@@ -94,6 +101,7 @@ export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
     ...(flags.defaultProcess !== undefined ? { defaultProcess: flags.defaultProcess } : {}),
     ...(flags.descriptor !== undefined ? { descriptor: flags.descriptor } : {}),
     ...(flags.network !== undefined ? { network: flags.network } : {}),
+    ...(flags.timeout !== undefined ? { timeoutSeconds: parseTimeout(flags.timeout) } : {}),
   };
 }
 
@@ -110,6 +118,7 @@ export function registerBuild(program: Command): void {
     .option('-d, --descriptor <file>', 'project descriptor (default <path>/project.toml)')
     .option('--network <mode>', 'network mode of build containers (default none)')
     .option('--volume <SRC:DST[:ro]>', 'mount into build containers (repeatable)', collect, [])
+    .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
     .option('-v, --verbose', 'show detect output and timings')
     .option('-q, --quiet', 'show only warnings and errors')
     .action(async (image: string, flags: BuildFlags) => {
