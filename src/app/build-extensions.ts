@@ -7,11 +7,12 @@ import { ExitCode, KilnError } from '../errors.js';
 import type { ImageInfo } from '../ports.js';
 import type { ExportRunImage } from '../lifecycle/export-types.js';
 import { extendImage } from '../lifecycle/extend.js';
+import { EXTEND_CACHE_LABEL } from '../lifecycle/extend-cache.js';
 import { extendStepsFor, runGenerate } from '../lifecycle/generate.js';
 import type { TargetVars } from '../lifecycle/module-env.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
 import type { GroupMember, PlanFile } from '../spec/models.js';
-import { targetOf } from './build-app.js';
+import { SESSION_LABEL, targetOf } from './build-app.js';
 import type { PhasesInput } from './build-phases.js';
 
 export interface ExtensionsResult {
@@ -23,6 +24,8 @@ export interface ExtensionsResult {
   /** The working plan after extensions consumed their entries (digest 4.6, edge 30). */
   plan: PlanFile;
   warnings: string[];
+  /** Dockerfile builds the daemon ran (0 when every extended image was reused, extend-cache.ts). */
+  dockerBuilds: number;
 }
 
 export function mirrorsOf(input: Pick<PhasesInput, 'builder'>, image: string): string[] {
@@ -36,6 +39,7 @@ export async function runExtensions(ctx: PhaseContext, input: PhasesInput, group
     targetVars: input.runImage.vars,
     plan,
     warnings: [],
+    dockerBuilds: 0,
   };
   if (groupExtensions.length === 0) return plain;
   return runWithExtensions(ctx, input, groupExtensions, plan, plain);
@@ -58,11 +62,12 @@ async function inspectOrFail(ctx: PhaseContext, ref: string, what: string): Prom
 }
 
 /**
- * The extend step labels what it builds with the session labels so cleanup finds intermediates; those
- * must not reach the app image's config, or a later sweep by label would remove the user's image.
+ * The extend step labels what it builds with the session labels (or, for reusable images, the caller's
+ * labels and the cache key); those must not reach the app image's config, or a later sweep by label
+ * would remove the user's image. A reused image may carry another run's values, so keys are dropped.
  */
 function withoutSessionLabels(info: ImageInfo, session: Readonly<Record<string, string>>): ImageInfo {
-  const labels = Object.fromEntries(Object.entries(info.config.labels).filter(([k, v]) => session[k] !== v));
+  const labels = Object.fromEntries(Object.entries(info.config.labels).filter(([k]) => session[k] === undefined && k !== EXTEND_CACHE_LABEL));
   return { ...info, config: { ...info.config, labels } };
 }
 
@@ -73,6 +78,8 @@ function withoutSessionLabels(info: ImageInfo, session: Readonly<Record<string, 
  */
 async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExtensions: GroupMember[], plan: PlanFile, plain: ExtensionsResult): Promise<ExtensionsResult> {
   const net = input.req.network !== undefined ? { network: input.req.network } : {};
+  const reuse = { cache: { sessionLabel: SESSION_LABEL } };
+  let dockerBuilds = 0;
   const gen = await timed(ctx, 'generating', () =>
     runGenerate(ctx, { builder: input.builder, volumes: input.volumes, groupExtensions, plan, platformEnv: input.platformEnv, runImage: { image: input.runImage.ref }, target: input.runImage.vars, ...net }),
   );
@@ -89,21 +96,23 @@ async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExt
   const buildSteps = extendStepsFor(gen, 'build');
   if (buildSteps.length > 0) {
     const r = await timed(ctx, 'extending (build)', () =>
-      extendImage(ctx, { kind: 'build', baseImage: input.builder.info.id, steps: buildSteps, app: { volume: input.volumes.app, image: input.builder.info.id }, ...net }),
+      extendImage(ctx, { kind: 'build', baseImage: input.builder.info.id, steps: buildSteps, app: { volume: input.volumes.app, image: input.builder.info.id }, ...net, ...reuse }),
     );
+    dockerBuilds += r.dockerBuilds;
     buildImage = await inspectOrFail(ctx, r.imageId, 'extended builder image');
   }
   const runImage: ExportRunImage = { info: runInfo, reference: runInfo.id, image: runRef, mirrors: mirrorsOf(input, runRef) };
   const runSteps = extendStepsFor(gen, 'run');
   if (gen.runImage.extend && runSteps.length > 0) {
     const r = await timed(ctx, 'extending (run)', () =>
-      extendImage(ctx, { kind: 'run', baseImage: runInfo.id, steps: runSteps, app: { volume: input.volumes.app, image: input.builder.info.id }, ...net }),
+      extendImage(ctx, { kind: 'run', baseImage: runInfo.id, steps: runSteps, app: { volume: input.volumes.app, image: input.builder.info.id }, ...net, ...reuse }),
     );
+    dockerBuilds += r.dockerBuilds;
     runImage.extended = {
       info: withoutSessionLabels(await inspectOrFail(ctx, r.imageId, 'extended run image'), ctx.labels),
       extensionLayers: r.history.map((h) => ({ diffId: h.diffId, extensionId: h.extensionId, command: '' })),
       rebasable: r.rebasable,
     };
   }
-  return { buildImage, runImage, targetVars, plan: gen.plan, warnings: gen.warnings };
+  return { buildImage, runImage, targetVars, plan: gen.plan, warnings: gen.warnings, dockerBuilds };
 }

@@ -9,6 +9,7 @@ import { makeTar, readTar, type TarFileEntry } from '../image/tar-files.js';
 import type { ImageInfo } from '../ports.js';
 import type { ExtendArg } from '../spec/models.js';
 import { parseDockerfile } from '../image/dockerfile.js';
+import { cacheImageLabels, extendCacheKey, findCachedImage, usesBuildId } from './extend-cache.js';
 import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, labelIsTrue, nextRebasable, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
 import type { PhaseContext } from './phase-context.js';
 import { readFromVolume } from './volume-io.js';
@@ -40,6 +41,11 @@ export interface ExtendInput {
    * run.Dockerfile must itself contain LABEL io.buildpacks.rebasable=true.
    */
   rebasableMode?: 'inherit' | 'explicit';
+  /**
+   * Reuse extended images by content (extend-cache.ts): results are labelled with their key instead of
+   * `sessionLabel` (so session cleanup keeps them) and a later application with the same key is skipped.
+   */
+  cache?: { sessionLabel: string };
 }
 
 export interface ExtendLayer {
@@ -80,6 +86,8 @@ export interface ExtendResult {
   builtImages: string[];
   /** The original image's top layer diffID (runImage.topLayer, digest 6.4), '' when it has none. */
   originalTopLayer: string;
+  /** How many Dockerfile builds the daemon ran (cache hits do not count). */
+  dockerBuilds: number;
 }
 
 /** The Dockerfile's name inside the context tar; a name no extension context is likely to use. */
@@ -143,6 +151,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
   const steps: ExtendStepResult[] = [];
   const history: ExtendLayer[] = [];
   const builtImages: string[] = [];
+  let dockerBuilds = 0;
   for (const step of input.steps) {
     const action = `apply ${step.extensionId}'s ${kind}.Dockerfile`;
     // Fresh per application (digest 6.1), so RUN steps after `ARG build_id` are never cached.
@@ -154,22 +163,33 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
       appTar ??= await appContext(ctx, input.app);
       context = appTar;
     }
-    ctx.reporter.emit({ type: 'info', message: `Applying ${kind}.Dockerfile of ${step.extensionId}` });
+    const fullContext = await contextWithDockerfile(context, step.dockerfile);
+    const reusable = input.cache !== undefined && !usesBuildId(step.dockerfile);
+    const key = extendCacheKey({ kind, baseImageId: current.id, dockerfile: step.dockerfile, context: fullContext, args });
+    const cached = reusable ? await findCachedImage(ctx, key) : undefined;
     let imageId: string;
-    try {
-      ({ imageId } = await ctx.engine.buildImage({
-        context: await contextWithDockerfile(context, step.dockerfile),
-        dockerfile: DOCKERFILE_NAME,
-        buildArgs: buildArgsRecord(args),
-        labels: { ...ctx.labels, ...(input.labels ?? {}) },
-        network: input.network ?? 'host',
-        onLine: (line) => ctx.reporter.emit({ type: 'module-line', module: step.extensionId, stream: 'stdout', line }),
-        ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
-      }));
-    } catch (e) {
-      if (isKilnError(e) && e.exitCode === ExitCode.interrupted) throw e;
-      const cause = isKilnError(e) ? e.causeText : e instanceof Error ? e.message : String(e);
-      throw new KilnError({ action, cause, hint: `check ${step.extensionId}'s ${kind}.Dockerfile (output above)`, exitCode: ExitCode.extendFailed, subject: step.extensionId, original: e });
+    if (cached !== undefined) {
+      ctx.reporter.emit({ type: 'info', message: `Reusing the extended ${kind} image of ${step.extensionId} (${cached.slice(0, 19)})` });
+      imageId = cached;
+    } else {
+      ctx.reporter.emit({ type: 'info', message: `Applying ${kind}.Dockerfile of ${step.extensionId}` });
+      dockerBuilds++;
+      const labels = reusable && input.cache !== undefined ? cacheImageLabels({ ...ctx.labels, ...(input.labels ?? {}) }, key, input.cache.sessionLabel) : { ...ctx.labels, ...(input.labels ?? {}) };
+      try {
+        ({ imageId } = await ctx.engine.buildImage({
+          context: fullContext,
+          dockerfile: DOCKERFILE_NAME,
+          buildArgs: buildArgsRecord(args),
+          labels,
+          network: input.network ?? 'host',
+          onLine: (line) => ctx.reporter.emit({ type: 'module-line', module: step.extensionId, stream: 'stdout', line }),
+          ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+        }));
+      } catch (e) {
+        if (isKilnError(e) && e.exitCode === ExitCode.interrupted) throw e;
+        const cause = isKilnError(e) ? e.causeText : e instanceof Error ? e.message : String(e);
+        throw new KilnError({ action, cause, hint: `check ${step.extensionId}'s ${kind}.Dockerfile (output above)`, exitCode: ExitCode.extendFailed, subject: step.extensionId, original: e });
+      }
     }
     builtImages.push(imageId);
     const result = await inspectOrFail(ctx, imageId, action);
@@ -197,7 +217,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
   const changed = steps.length > 0;
   if (kind === 'run' && changed) {
     // Digest 6.3 final config mutation: the label records the computed value, whatever was inherited.
-    const labelled = await setRebasableLabel(ctx, current, rebasable, input.labels ?? {});
+    const labelled = await setRebasableLabel(ctx, current, rebasable, input.labels ?? {}, input.cache);
     if (labelled.id !== current.id) builtImages.push(labelled.id);
     current = labelled;
   }
@@ -213,18 +233,23 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     warnings: users.warnings,
     builtImages,
     originalTopLayer: original.layers[original.layers.length - 1] ?? '',
+    dockerBuilds,
   };
 }
 
 /** A metadata-only build (no layer) setting io.buildpacks.rebasable on the extended run image. */
-async function setRebasableLabel(ctx: PhaseContext, image: ImageInfo, rebasable: boolean, labels: Record<string, string>): Promise<ImageInfo> {
+async function setRebasableLabel(ctx: PhaseContext, image: ImageInfo, rebasable: boolean, labels: Record<string, string>, cache?: { sessionLabel: string }): Promise<ImageInfo> {
   if (image.config.labels[REBASABLE_LABEL] === String(rebasable)) return image;
   const dockerfile = `FROM ${image.id}\nLABEL ${REBASABLE_LABEL}="${String(rebasable)}"\n`;
+  const context = await makeTar([{ path: DOCKERFILE_NAME, content: dockerfile }]);
+  const key = extendCacheKey({ kind: 'rebasable', baseImageId: image.id, dockerfile, context, args: [] });
+  const cached = cache !== undefined ? await findCachedImage(ctx, key) : undefined;
+  if (cached !== undefined) return inspectOrFail(ctx, cached, 'label the extended run image');
   const { imageId } = await ctx.engine.buildImage({
-    context: await makeTar([{ path: DOCKERFILE_NAME, content: dockerfile }]),
+    context,
     dockerfile: DOCKERFILE_NAME,
     buildArgs: {},
-    labels: { ...ctx.labels, ...labels },
+    labels: cache !== undefined ? cacheImageLabels({ ...ctx.labels, ...labels }, key, cache.sessionLabel) : { ...ctx.labels, ...labels },
     network: 'none',
     ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
   });

@@ -1,0 +1,59 @@
+/**
+ * Reuse of extended images by content (issue 5 item 3). A Dockerfile application is keyed by what
+ * determines its result — the kind, the base image id, the Dockerfile text, the build context's bytes
+ * and the build args without build_id — and the image it produced carries that key in the label
+ * io.kiln.extend-cache. A later build with the same key takes that image and runs no Dockerfile build,
+ * so its layers (and the app image id) are identical. A Dockerfile that uses build_id is never reused:
+ * digest 6.1 wants the steps from `ARG build_id` on to run again (the daemon's own step cache still
+ * covers the steps before it). Cached images do NOT carry the session label, so session cleanup keeps
+ * them; `--clear-cache` and `kiln cache prune` (or `docker image prune --filter label=io.kiln.extend-cache`)
+ * remove them.
+ */
+import { createHash } from 'node:crypto';
+import type { ExtendArg } from '../spec/models.js';
+import type { PhaseContext } from './phase-context.js';
+
+export const EXTEND_CACHE_LABEL = 'io.kiln.extend-cache';
+
+export interface ExtendKeyInput {
+  kind: string;
+  baseImageId: string;
+  dockerfile: string;
+  context: Buffer;
+  args: ExtendArg[];
+}
+
+/** Whether a Dockerfile refers to the build_id arg (then its result must not be reused). */
+export function usesBuildId(dockerfile: string): boolean {
+  return /\bbuild_id\b/.test(dockerfile);
+}
+
+/** sha256 (hex) over every input of one Dockerfile application except build_id. */
+export function extendCacheKey(input: ExtendKeyInput): string {
+  const h = createHash('sha256');
+  const field = (name: string, value: string | Buffer): void => {
+    const b = typeof value === 'string' ? Buffer.from(value) : value;
+    h.update(`${name}:${b.length}:`);
+    h.update(b);
+  };
+  field('kind', input.kind);
+  field('base', input.baseImageId);
+  field('dockerfile', input.dockerfile);
+  field('context', createHash('sha256').update(input.context).digest('hex'));
+  const args = input.args.filter((a) => a.name !== 'build_id').map((a) => `${a.name}=${a.value}`);
+  field('args', JSON.stringify(args));
+  return h.digest('hex');
+}
+
+/** The id of a cached image for `key`, if the daemon has one. */
+export async function findCachedImage(ctx: PhaseContext, key: string): Promise<string | undefined> {
+  const ids = await ctx.engine.listImages({ labels: [`${EXTEND_CACHE_LABEL}=${key}`] });
+  return ids.sort()[0];
+}
+
+/** Labels for a cached extended image: the caller's labels without the session one, plus the key. */
+export function cacheImageLabels(labels: Readonly<Record<string, string>>, key: string, sessionLabel: string): Record<string, string> {
+  const out = Object.fromEntries(Object.entries(labels).filter(([k]) => k !== sessionLabel));
+  out[EXTEND_CACHE_LABEL] = key;
+  return out;
+}
