@@ -118,6 +118,11 @@ export interface ContainerEngine {
   /** undefined when the image does not exist. */
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
   tagImage(ref: string, target: string): Promise<void>;
+  /**
+   * Pushes a tagged image to its registry (the reference names it: `host:port/repo:tag`). Optional so
+   * recording fakes need not implement it; the Docker adapter does. Rejects on the stream's error line.
+   */
+  pushImage?(ref: string): Promise<void>;
   /** Removes an image (untag); missing images are not an error. */
   removeImage(ref: string, opts?: { force?: boolean }): Promise<void>;
 
@@ -142,7 +147,26 @@ export type KilnEvent =
   | { type: 'debug'; message: string }
   | { type: 'layer'; decision: 'reused' | 'added' | 'cached' | 'restored'; layer: string }
   | { type: 'wait-start'; id: string; message: string }
-  | { type: 'wait-end'; id: string };
+  | { type: 'wait-end'; id: string }
+  /** The outcome of a command (kiln build's summary); --json prints it on stdout. */
+  | { type: 'result'; result: BuildSummary };
+
+/** What a finished build made (rendered as the final summary; `--json` prints it on stdout). */
+export interface BuildSummary {
+  image: string;
+  imageId: string;
+  /** Bytes, when the daemon reported it. */
+  size?: number;
+  processes: string[];
+  defaultProcess?: string;
+  runImage: string;
+  buildpacks: string[];
+  /** Extensions whose Dockerfiles changed the build or the run image. */
+  extensions: { id: string; changed: ('build' | 'run')[] }[];
+  layers: { reused: number; added: number; other: number };
+  elapsedMs: number;
+  warnings: number;
+}
 
 export interface Reporter {
   emit(event: KilnEvent): void;

@@ -151,6 +151,27 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
     inspectImage,
 
+    async pushImage(ref) {
+      const action = `push image ${ref}`;
+      if ((await inspectImage(ref)) === undefined) throw missingImage(ref, action);
+      const { repo, tag } = splitRef(ref);
+      try {
+        // The daemon wants an X-Registry-Auth header even for a registry without auth: an empty config.
+        const stream = await dialStream(docker, {
+          path: `/images/${repo}/push?`,
+          method: 'POST',
+          options: { _query: { tag } },
+          headers: { 'X-Registry-Auth': Buffer.from('{}').toString('base64') },
+        });
+        await followJsonStream(stream);
+      } catch (e) {
+        if (e instanceof StreamError) {
+          throw new KilnError({ action, cause: e.message, hint: 'check that the registry answers and accepts pushes (a plain-HTTP registry must be on 127.0.0.1 or in the daemon\'s insecure-registries)', original: e });
+        }
+        throw wrap(e, action);
+      }
+    },
+
     async tagImage(ref, targetRef) {
       const { repo, tag } = splitRef(targetRef);
       try {

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildApp, type BuildRequest } from '../../app/build-app.js';
+import { publishImage } from '../../app/publish.js';
+import { withDefaultTag } from '../../image/image-ref.js';
 import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import type { Mount } from '../../ports.js';
@@ -24,6 +26,7 @@ interface BuildFlags {
   timeout?: string;
   verbose?: boolean;
   quiet?: boolean;
+  publish?: boolean;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -121,6 +124,7 @@ export function registerBuild(program: Command): void {
     .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
     .option('-v, --verbose', 'show detect output and timings')
     .option('-q, --quiet', 'show only warnings and errors')
+    .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)')
     .action(async (image: string, flags: BuildFlags) => {
       const req = buildRequestOf(image, flags);
       const reporter = createPlainReporter({ verbose: flags.verbose === true, quiet: flags.quiet === true });
@@ -131,6 +135,8 @@ export function registerBuild(program: Command): void {
       process.once('SIGTERM', onSignal);
       try {
         await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal }, req);
+        // Pushed here, once the image exists, so build-app stays registry-free (issue 7).
+        if (flags.publish === true) await publishImage(engine, reporter, withDefaultTag(req.image));
       } catch (e) {
         if (abort.signal.aborted) throw new KilnError({ action: 'build', cause: 'interrupted; everything the build created was removed', exitCode: ExitCode.interrupted, original: e });
         throw e;

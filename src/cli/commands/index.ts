@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { registerBuild } from './build.js';
 import { registerBuilderCommands } from './builder-inspect.js';
+import { registerInspect } from './inspect.js';
+import { registerPackageCommands } from './package.js';
+import { registerRebase } from './rebase.js';
+import { registerSbom } from './sbom.js';
 import { registerStackCommands } from './stack-create.js';
 
 /** Each command file exports a register function; this is the one list of them. */
@@ -8,5 +12,9 @@ export function registerCommands(program: Command): void {
   registerBuild(program);
   registerBuilderCommands(program);
   registerStackCommands(program);
+  registerRebase(program);
+  registerInspect(program);
+  registerSbom(program);
+  registerPackageCommands(program);
   // Commands are added here as they land (builder create/inspect, build, rebase, inspect, ...).
 }

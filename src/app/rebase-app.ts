@@ -1,0 +1,113 @@
+/**
+ * `kiln rebase`: put the app image's layers above runImage.topLayer (buildpack, app, launcher and
+ * extension layers, digest 6.4/11) onto a new run image, without running any buildpack. The new image
+ * is loaded as an image archive (image-archive.ts): the new base's layers come from the daemon; the app
+ * layers now sit on another chain, so their tars are taken out of `docker save` of the app image.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExitCode, KilnError } from '../errors.js';
+import { imageArchiveStream, reusablePrefixLength, type ArchiveLayer } from '../image/image-archive.js';
+import { withDefaultTag } from '../image/image-ref.js';
+import { decodeLifecycleMetadata, LIFECYCLE_METADATA_LABEL, type LifecycleMetadata } from '../image/lifecycle-labels.js';
+import { candidateRunImages, planRebase, rebaseRefusals } from '../image/rebase-plan.js';
+import { layersFromSavedImage } from '../lifecycle/export-load.js';
+import type { ContainerEngine, ImageInfo, Reporter } from '../ports.js';
+import { publishImage } from './publish.js';
+
+export interface RebaseRequest {
+  /** The app image (rewritten in place: the same tag then names the rebased image). */
+  image: string;
+  /** New run image; default: the recorded runImage.image, else the first mirror present. */
+  runImage?: string;
+  force?: boolean;
+  publish?: boolean;
+}
+
+export interface RebaseOutcome {
+  imageId: string;
+  previousImageId: string;
+  runImage: string;
+  runImageId: string;
+  /** Refusals --force overrode (empty for an ordinary rebase). */
+  forced: string[];
+}
+
+function rebaseError(image: string, cause: string, hint?: string, exitCode: number = ExitCode.rebase): KilnError {
+  return new KilnError({ action: `rebase ${image}`, cause, ...(hint !== undefined ? { hint } : {}), exitCode });
+}
+
+/** The app image and its decoded io.buildpacks.lifecycle.metadata (exit 72 when it is no buildpacks image). */
+export async function readAppImage(engine: ContainerEngine, image: string, action: string): Promise<{ app: ImageInfo; md: LifecycleMetadata }> {
+  const app = await engine.inspectImage(image);
+  if (app === undefined) throw new KilnError({ action, cause: `image ${image} does not exist in the Docker daemon`, exitCode: ExitCode.missingImage });
+  const text = app.config.labels[LIFECYCLE_METADATA_LABEL];
+  if (text === undefined) throw new KilnError({ action, cause: `${image} has no ${LIFECYCLE_METADATA_LABEL} label: it was not built with buildpacks`, exitCode: ExitCode.rebase });
+  try {
+    return { app, md: decodeLifecycleMetadata(text) };
+  } catch (e) {
+    throw new KilnError({ action, cause: (e as Error).message, exitCode: ExitCode.rebase, original: e });
+  }
+}
+
+async function chooseRunImage(engine: ContainerEngine, req: RebaseRequest, md: LifecycleMetadata): Promise<{ name: string; info: ImageInfo }> {
+  const names = req.runImage !== undefined ? [req.runImage] : candidateRunImages(md);
+  if (names.length === 0) throw rebaseError(req.image, 'the image records no run image', 'pass --run-image');
+  for (const name of names) {
+    const info = await engine.inspectImage(name);
+    if (info !== undefined) return { name, info };
+  }
+  throw rebaseError(req.image, `run image ${names.join(' / ')} does not exist in the Docker daemon`, 'build or load it first (kiln never pulls)', ExitCode.missingImage);
+}
+
+export async function rebaseApp(deps: { engine: ContainerEngine; reporter: Reporter }, req: RebaseRequest): Promise<RebaseOutcome> {
+  const { engine, reporter } = deps;
+  const image = withDefaultTag(req.image);
+  const { app, md } = await readAppImage(engine, image, `rebase ${image}`);
+  const run = await chooseRunImage(engine, req, md);
+  const refusals = rebaseRefusals(app, md, run.name, run.info);
+  const fatal = refusals.find((r) => r.fatal === true);
+  if (fatal !== undefined) throw rebaseError(image, fatal.reason, fatal.hint);
+  if (refusals.length > 0 && req.force !== true) {
+    const [first] = refusals;
+    throw rebaseError(image, refusals.map((r) => r.reason).join('; '), first?.hint);
+  }
+  for (const r of refusals) reporter.emit({ type: 'warning', message: `--force: ${r.reason}` });
+
+  const plan = planRebase(app, md, run.name, run.info);
+  if (plan.diffIds.join() === app.layers.join() && plan.labels[LIFECYCLE_METADATA_LABEL] === app.config.labels[LIFECYCLE_METADATA_LABEL]) {
+    reporter.emit({ type: 'info', message: `${image} is already on ${run.name} (${run.info.id})` });
+    if (req.publish === true) await publishImage(engine, reporter, image);
+    return { imageId: app.id, previousImageId: app.id, runImage: run.name, runImageId: run.info.id, forced: [] };
+  }
+  const reusable = reusablePrefixLength(plan.diffIds, [run.info.layers, app.layers]);
+  const baseCount = run.info.layers.length;
+  const wanted = new Set(plan.appLayers.filter((_, i) => baseCount + i >= reusable));
+  const dir = await mkdtemp(join(tmpdir(), 'kiln-rebase-'));
+  try {
+    const files = wanted.size > 0 ? await layersFromSavedImage({ engine }, app.id, wanted, dir) : new Map();
+    const layers: ArchiveLayer[] = plan.appLayers.map((diffId, i) => {
+      if (baseCount + i < reusable) return { diffId, history: {}, reuse: true };
+      const file = files.get(diffId);
+      if (file === undefined) throw rebaseError(image, `layer ${diffId} was not found in docker save of the app image`);
+      return { diffId, history: {}, tarPath: file.path };
+    });
+    reporter.emit({ type: 'info', message: `Rebasing ${image} onto ${run.name} (${plan.appLayers.length} app layers kept)` });
+    const { imageId, stream } = await imageArchiveStream({
+      base: { layers: run.info.layers, os: app.os, architecture: app.architecture, ...(app.variant !== undefined ? { variant: app.variant } : {}) },
+      layers,
+      config: { ...app.config, labels: plan.labels },
+      created: app.created !== '' ? app.created : '1980-01-01T00:00:01Z',
+      tags: [image],
+    });
+    await engine.loadImage(stream);
+    if ((await engine.inspectImage(imageId)) === undefined) throw rebaseError(image, `the daemon did not report image ${imageId} after loading it`);
+    if ((await engine.inspectImage(image))?.id !== imageId) await engine.tagImage(imageId, image);
+    reporter.emit({ type: 'info', message: `Rebased ${image}: ${imageId}` });
+    if (req.publish === true) await publishImage(engine, reporter, image);
+    return { imageId, previousImageId: app.id, runImage: run.name, runImageId: run.info.id, forced: refusals.map((r) => r.reason) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * `kiln rebase <image> [--run-image IMG] [--force] [--publish]` (digest 11): the app layers moved onto
+ * a new run image; refusals (rebasable=false, a run image outside image/mirrors) exit 72 unless --force.
+ */
+import type { Command } from 'commander';
+import { rebaseApp } from '../../app/rebase-app.js';
+import type { ContainerEngine } from '../../ports.js';
+import { defaultEngine, stderrReporter } from './builder-create.js';
+
+interface RebaseFlags {
+  runImage?: string;
+  force?: boolean;
+  publish?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function registerRebase(program: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
+  program
+    .command('rebase <image>')
+    .description('Move an app image onto a new run image without rebuilding (keeps every layer above the run image)')
+    .option('--run-image <image>', 'run image to rebase onto (default: the recorded run image or a mirror)')
+    .option('--force', 'rebase even if the image is not rebasable or the run image is not the recorded one')
+    .option('--publish', 'push the rebased image to its registry afterwards')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'show only warnings and errors')
+    .action(async (image: string, flags: RebaseFlags) => {
+      const engine = await getEngine();
+      const out = await rebaseApp(
+        { engine, reporter: stderrReporter({ quiet: flags.quiet === true || flags.json === true }) },
+        { image, ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}), force: flags.force === true, publish: flags.publish === true },
+      );
+      process.stdout.write(flags.json === true ? `${JSON.stringify(out, null, 2)}\n` : `rebased ${image} onto ${out.runImage}: ${out.imageId}\n`);
+    });
+}

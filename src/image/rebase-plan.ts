@@ -1,0 +1,90 @@
+/**
+ * What a rebase does, decided in pure code (digest 11, edges 57/58): which run image to use, whether
+ * the app image may be rebased onto it, the new layer list (new base + every app layer above the
+ * recorded runImage.topLayer, which includes extension layers, digest 6.4) and the rewritten labels.
+ */
+import type { ImageInfo, Labels } from '../ports.js';
+import { encodeLifecycleMetadata, LIFECYCLE_METADATA_LABEL, REBASABLE_LABEL, type LifecycleMetadata } from './lifecycle-labels.js';
+
+/** A reason the rebase may not happen without --force (or not at all when `fatal`). */
+export interface RebaseRefusal {
+  reason: string;
+  hint: string;
+  /** Not even --force helps (e.g. the recorded top layer is not in the image). */
+  fatal?: boolean;
+}
+
+/** A reference without its digest, for comparing names (digest 8.4: "digest ignored for comparison"). */
+export function nameOf(ref: string): string {
+  const at = ref.indexOf('@');
+  return at >= 0 ? ref.slice(0, at) : ref;
+}
+
+/** Run image names to try, in order: the recorded image, then its mirrors (stack.runImage as fallback). */
+export function candidateRunImages(md: LifecycleMetadata): string[] {
+  const image = md.runImage.image !== '' ? md.runImage.image : md.stack.runImage.image;
+  const mirrors = md.runImage.image !== '' ? md.runImage.mirrors : md.stack.runImage.mirrors;
+  return [image, ...mirrors].filter((n) => n !== '');
+}
+
+/** Refusals a forced rebase overrides: rebasable=false, a run image outside image/mirrors, another os/arch. */
+export function rebaseRefusals(app: ImageInfo, md: LifecycleMetadata, runImageName: string, newBase: ImageInfo): RebaseRefusal[] {
+  const out: RebaseRefusal[] = [];
+  if (app.config.labels[REBASABLE_LABEL] === 'false') {
+    out.push({
+      reason: `the image is labelled ${REBASABLE_LABEL}=false (a run.Dockerfile extended its run image without declaring the result rebasable)`,
+      hint: 'use --reextend to re-apply the recorded run.Dockerfiles onto the new run image, or --force to move the extension layers as they are',
+    });
+  }
+  const allowed = candidateRunImages(md).map(nameOf);
+  if (!allowed.includes(nameOf(runImageName))) {
+    out.push({
+      reason: `run image ${runImageName} is not the image the app was built on (${allowed.join(', ') || 'none recorded'}) nor one of its mirrors`,
+      hint: 'pass --force to rebase onto it anyway (the label then records it as the run image)',
+    });
+  }
+  if (app.os !== newBase.os || app.architecture !== newBase.architecture || (app.variant !== undefined && newBase.variant !== undefined && app.variant !== newBase.variant)) {
+    out.push({
+      reason: `run image ${runImageName} is ${newBase.os}/${newBase.architecture} but the app image is ${app.os}/${app.architecture}`,
+      hint: 'pick a run image of the same target, or --force',
+    });
+  }
+  if (app.layers.indexOf(md.runImage.topLayer) < 0) {
+    out.push({ reason: `the recorded run image top layer ${md.runImage.topLayer || '(none)'} is not a layer of the image`, hint: 'rebuild the image', fatal: true });
+  }
+  return out;
+}
+
+export interface RebasePlan {
+  /** Every diffID of the rebased image, bottom to top. */
+  diffIds: string[];
+  /** The app's layers kept (above the old topLayer), bottom to top. */
+  appLayers: string[];
+  labels: Labels;
+  metadata: LifecycleMetadata;
+}
+
+const BASE_LABEL = /^io\.buildpacks\.(base|stack)\./;
+
+/**
+ * The rebased image's layers and labels. `runImageName` is recorded as runImage.image (mirrors cleared)
+ * only when it is not already the image or one of its mirrors (a forced rebase, digest 11).
+ */
+export function planRebase(app: ImageInfo, md: LifecycleMetadata, runImageName: string, newBase: ImageInfo): RebasePlan {
+  const top = app.layers.indexOf(md.runImage.topLayer);
+  if (top < 0) throw new Error(`top layer ${md.runImage.topLayer} is not in the image`);
+  const appLayers = app.layers.slice(top + 1);
+  const newTop = newBase.layers.at(-1);
+  if (newTop === undefined) throw new Error(`run image ${runImageName} has no layers`);
+  const listed = candidateRunImages(md).map(nameOf).includes(nameOf(runImageName));
+  const runImage = listed ? { ...md.runImage } : { ...md.runImage, image: runImageName, mirrors: [] };
+  runImage.topLayer = newTop;
+  runImage.reference = newBase.id;
+  const metadata: LifecycleMetadata = { ...md, runImage, stack: { runImage: { image: runImage.image, mirrors: [...runImage.mirrors] } } };
+  const labels: Labels = {};
+  // io.buildpacks.base.* / stack.* come from the new base; rebasable stays as it was (digest 11).
+  for (const [k, v] of Object.entries(app.config.labels)) if (!BASE_LABEL.test(k)) labels[k] = v;
+  for (const [k, v] of Object.entries(newBase.config.labels)) if (BASE_LABEL.test(k)) labels[k] = v;
+  labels[LIFECYCLE_METADATA_LABEL] = encodeLifecycleMetadata(metadata);
+  return { diffIds: [...newBase.layers, ...appLayers], appLayers, labels, metadata };
+}
