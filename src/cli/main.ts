@@ -4,7 +4,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isKilnError, toKilnError } from '../errors.js';
+import { closeReporters, wantsJson } from '../ui/cli-output.js';
+import { renderErrorJson } from '../ui/json-reporter.js';
 import { renderError } from '../ui/render-error.js';
+import { wantsColor } from '../ui/style.js';
 import { registerCommands } from './commands/index.js';
 
 export const KILN_VERSION = '0.1.0';
@@ -33,7 +36,12 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.usage;
     }
     const err = isKilnError(e) ? e : toKilnError(e, 'run kiln');
-    process.stderr.write(renderError(err, { color: process.stderr.isTTY === true && !process.env.NO_COLOR }));
+    // Rendered once, here: a spinner is stopped first so the error is not torn by it.
+    closeReporters();
+    if (wantsJson(argv)) renderErrorJson(err, { err: process.stderr, out: process.stdout });
+    else process.stderr.write(renderError(err, { color: wantsColor(process.stderr) }));
     return err.exitCode;
+  } finally {
+    closeReporters();
   }
 }

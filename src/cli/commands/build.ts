@@ -11,7 +11,9 @@ import { withDefaultTag } from '../../image/image-ref.js';
 import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import type { Mount } from '../../ports.js';
-import { createPlainReporter } from '../../ui/plain-reporter.js';
+import { createCliReporter } from '../../ui/cli-output.js';
+import { observeEngine } from '../../ui/observed-engine.js';
+import { collectSummary, summaryOf } from '../../ui/summary.js';
 
 interface BuildFlags {
   builder: string;
@@ -26,6 +28,8 @@ interface BuildFlags {
   timeout?: string;
   verbose?: boolean;
   quiet?: boolean;
+  json?: boolean;
+  timestamps?: boolean;
   publish?: boolean;
 }
 
@@ -124,17 +128,21 @@ export function registerBuild(program: Command): void {
     .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
     .option('-v, --verbose', 'show detect output and timings')
     .option('-q, --quiet', 'show only warnings and errors')
+    .option('--json', 'one JSON event per line on stderr, the result as JSON on stdout')
+    .option('--timestamps', 'prefix every output line with the time (UTC)')
     .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)')
     .action(async (image: string, flags: BuildFlags) => {
       const req = buildRequestOf(image, flags);
-      const reporter = createPlainReporter({ verbose: flags.verbose === true, quiet: flags.quiet === true });
-      const engine = createDockerEngine();
+      const { reporter, facts } = collectSummary(createCliReporter(flags));
+      const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
       const abort = new AbortController();
       const onSignal = (): void => abort.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal }, req);
+        const outcome = await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal }, req);
+        const size = (await engine.inspectImage(outcome.imageId))?.size;
+        reporter.emit({ type: 'result', result: summaryOf(outcome.export.tags[0] ?? req.image, outcome, facts, size, Date.now()) });
         // Pushed here, once the image exists, so build-app stays registry-free (issue 7).
         if (flags.publish === true) await publishImage(engine, reporter, withDefaultTag(req.image));
       } catch (e) {

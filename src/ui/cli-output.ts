@@ -1,0 +1,41 @@
+/**
+ * Picks the renderer from the output flags and the terminal (architecture.md: ui/ renders KilnEvents):
+ * --json > TTY (spinner, colour unless NO_COLOR) > plain. Reporters register here so cli/main.ts can
+ * stop a spinner before it prints the one error.
+ */
+import type { Reporter } from '../ports.js';
+import { createJsonReporter } from './json-reporter.js';
+import { createPlainReporter } from './plain-reporter.js';
+import { createTtyReporter } from './tty-reporter.js';
+import { wantsColor } from './style.js';
+
+export interface OutputFlags {
+  json?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+  timestamps?: boolean;
+}
+
+const open = new Set<{ close(): void }>();
+
+export function createCliReporter(flags: OutputFlags, stream: NodeJS.WriteStream = process.stderr): Reporter {
+  if (flags.json === true) return createJsonReporter();
+  const base = { verbose: flags.verbose === true, quiet: flags.quiet === true, timestamps: flags.timestamps === true, color: wantsColor(stream) };
+  if (stream.isTTY === true) {
+    const r = createTtyReporter({ ...base, stream });
+    open.add(r);
+    return r;
+  }
+  return createPlainReporter({ ...base, out: stream });
+}
+
+/** Stops every spinner (called before an error is rendered and when a command ends). */
+export function closeReporters(): void {
+  for (const r of open) r.close();
+  open.clear();
+}
+
+/** Whether argv asks for JSON output (main.ts renders errors as JSON then). */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes('--json');
+}
