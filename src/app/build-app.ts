@@ -41,6 +41,10 @@ export interface BuildRequest {
   labels?: Labels;
   /** Per-run limit for each module container (detect, generate, build), in seconds (--timeout). */
   timeoutSeconds?: number;
+  /** Cache volume name (--cache-volume); default kiln-cache-<sha256(image)[:12]> (lifecycle/cache.ts). */
+  cacheVolume?: string;
+  /** Start with an empty cache volume and without this app's cached extended images (--clear-cache). */
+  clearCache?: boolean;
 }
 
 export interface BuildDeps {

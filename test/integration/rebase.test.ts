@@ -32,6 +32,8 @@ const builders = { plain: tag('plain-builder'), ext: tag('ext-builder') };
 const apps = { plain: tag('plain-app'), ext: tag('ext-app'), other: tag('other-app') };
 let tmp = '';
 let n = 0;
+/** App images a rebase replaced: untagged then, and app images carry no test label, so removed by id. */
+const replaced: string[] = [];
 
 const ORDER = '[[order]]\n[[order.group]]\nid = "kiln-test/first"\nversion = "1.0.0"\n';
 
@@ -40,6 +42,7 @@ async function build(builder: string, image: string): Promise<ImageInfo> {
   await buildApp({ engine, reporter: { emit: () => undefined }, ids: { newId: () => `rb${Date.now().toString(36)}${n++}` } }, req);
   const info = await engine.inspectImage(image);
   if (info === undefined) throw new Error('no app image');
+  replaced.push(info.id);
   return info;
 }
 
@@ -96,7 +99,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  for (const t of [...Object.values(apps), ...Object.values(builders), runTag, otherRun]) await engine.removeImage(t, { force: true });
+  for (const t of [...Object.values(apps), ...Object.values(builders), runTag, otherRun, ...replaced]) await engine.removeImage(t, { force: true });
   await cleanupByLabel(engine);
   if (tmp !== '') await rm(tmp, { recursive: true, force: true });
 });
