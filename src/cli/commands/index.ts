@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerBuild } from './build.js';
 import { registerBuilderCommands } from './builder-inspect.js';
+import { registerDetect } from './detect.js';
 import { registerInspect } from './inspect.js';
 import { registerPackageCommands } from './package.js';
 import { registerRebase } from './rebase.js';
@@ -10,6 +11,7 @@ import { registerStackCommands } from './stack-create.js';
 /** Each command file exports a register function; this is the one list of them. */
 export function registerCommands(program: Command): void {
   registerBuild(program);
+  registerDetect(program);
   registerBuilderCommands(program);
   registerStackCommands(program);
   registerRebase(program);

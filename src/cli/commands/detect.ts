@@ -1,0 +1,72 @@
+/**
+ * `kiln detect --explain --builder B --path DIR`: which buildpack group (and extensions) would build the
+ * app, and why, without building anything. Exits 0 when a group passes, else 20/21 like a build.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { explainDetect } from '../../app/detect-app.js';
+import { createDockerEngine } from '../../docker/docker-engine.js';
+import { ExitCode, KilnError } from '../../errors.js';
+import { detectKey } from '../../lifecycle/detect.js';
+import { createCliReporter } from '../../ui/cli-output.js';
+import { formatExplainTree } from '../../ui/explain-tree.js';
+import { makeStyle, wantsColor } from '../../ui/style.js';
+import { labelsFromEnv, parseEnvEntries } from './build.js';
+
+interface DetectFlags {
+  builder: string;
+  path: string;
+  env: string[];
+  explain?: boolean;
+  network?: string;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
+export function registerDetect(program: Command): void {
+  program
+    .command('detect')
+    .description('Run detection only and show which group would build the app (--explain: the whole order as a tree)')
+    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)')
+    .option('-p, --path <dir>', 'app source directory', '.')
+    .option('-e, --env <K=V>', 'build-time env var (repeatable)', collect, [])
+    .option('--explain', 'show every candidate group, each module pass/fail/skip with exit code and plan entries')
+    .option('--network <mode>', 'network mode of detect containers (default none)')
+    .option('--json', 'print the trace as JSON on stdout')
+    .option('-v, --verbose', 'show container specs')
+    .action(async (flags: DetectFlags) => {
+      const reporter = createCliReporter({ ...(flags.json === true ? { json: true } : {}), verbose: flags.verbose === true, quiet: flags.verbose !== true && flags.json !== true });
+      const result = await explainDetect(
+        { engine: createDockerEngine(), reporter, ids: { newId: () => randomBytes(6).toString('hex') } },
+        {
+          builder: flags.builder,
+          path: flags.path,
+          env: parseEnvEntries(flags.env),
+          ...(flags.network !== undefined ? { network: flags.network } : {}),
+          ...(process.env.KILN_LABELS !== undefined ? { labels: labelsFromEnv(process.env.KILN_LABELS) } : {}),
+        },
+      );
+      if (flags.json === true) {
+        const detects = Object.fromEntries([...result.detects].map(([k, r]) => [k, { status: r.status, exitCode: r.exitCode, plan: r.plan, output: r.output.map((o) => o.line) }]));
+        process.stdout.write(`${JSON.stringify({ ok: result.ok, trace: result.trace, group: result.group, groupExtensions: result.groupExtensions, plan: result.plan, detects }, null, 2)}\n`);
+      } else {
+        const style = makeStyle(wantsColor(process.stdout));
+        const lines = flags.explain === true
+          ? formatExplainTree({ builder: flags.builder, path: flags.path, trace: result.trace, ok: result.ok, planOf: (m) => result.detects.get(detectKey(m.kind, m.id, m.version))?.plan }, style)
+          : result.ok
+            ? [...result.groupExtensions.map((m) => `${m.id}@${m.version} (extension)`), ...result.group.map((m) => `${m.id}@${m.version}`)]
+            : [];
+        process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+      }
+      if (!result.ok) {
+        throw new KilnError({
+          action: 'detect',
+          cause: result.code === 21 ? 'no group passed detection, and a module errored' : 'no group passed detection',
+          hint: flags.explain === true ? 'the tree above shows why each group failed' : 'run again with --explain to see why each group failed',
+          exitCode: result.code === 21 ? ExitCode.detectError : ExitCode.detectFail,
+        });
+      }
+    });
+}
