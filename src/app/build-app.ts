@@ -3,7 +3,7 @@
  * detect, generate, extend, build, export — and cleanup of every container, volume and intermediate
  * image of the session in a `finally`, which also runs when the signal aborts (Ctrl-C, SIGTERM).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { withDefaultTag } from '../image/image-ref.js';
 import { join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
@@ -56,6 +56,15 @@ export interface BuildDeps {
 
 export interface BuildOutcome extends PhasesResult {
   sessionId: string;
+}
+
+/** The app source must be a directory; checked before any resource exists (bad-input matrix). */
+async function checkAppDir(path: string): Promise<void> {
+  const dir = resolve(path);
+  const st = await stat(dir).catch((e: unknown) => {
+    throw new KilnError({ action: `read the app source ${dir}`, cause: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message, hint: 'pass the app directory with --path', exitCode: ExitCode.config, subject: dir, original: e });
+  });
+  if (!st.isDirectory()) throw new KilnError({ action: `read the app source ${dir}`, cause: 'it is not a directory', hint: 'pass the app directory with --path', exitCode: ExitCode.config, subject: dir });
 }
 
 async function readProject(req: BuildRequest): Promise<ProjectDescriptor | undefined> {
@@ -132,6 +141,7 @@ async function cleanup(engine: ContainerEngine, session: string, keepImages: Set
 
 export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<BuildOutcome> {
   validateEnvNames(request.env);
+  await checkAppDir(request.path);
   const req: BuildRequest = { ...request, image: withDefaultTag(request.image) };
   const sessionId = deps.ids.newId();
   const labels: Labels = { ...(req.labels ?? {}), [SESSION_LABEL]: sessionId };

@@ -98,7 +98,8 @@ function lookupOrThrow(input: ResolveInput, kind: ModuleKind, ref: ModuleRef): M
       action: ACTION,
       cause: `${kind} ${label} is referenced by the order but is not on the builder`,
       hint: `add ${label} to the builder, or remove it from the order`,
-      exitCode: ExitCode.generic,
+      // A configuration mistake (builder order or project.toml group), not a module failing.
+      exitCode: ExitCode.config,
       subject: label,
     });
   }
