@@ -102,7 +102,7 @@ export async function createBuilder(engine: ContainerEngine, req: CreateBuilderR
   const user = cnbUserFromEnv(config.buildImage, base.config.env);
   const tmp = await mkdtemp(join(process.env.KILN_TMPDIR ?? tmpdir(), 'kiln-builder-'));
   try {
-    const opts = { configDir: dirname(configPath), configFile: configPath, tmpRoot: tmp };
+    const opts = { configDir: dirname(configPath), configFile: configPath, tmpRoot: tmp, engine };
     const sources: ModuleSource[] = [];
     for (const [i, e] of config.buildpacks.entries()) sources.push(await readModuleSource(e, 'buildpack', i, opts));
     for (const [i, e] of config.extensions.entries()) sources.push(await readModuleSource(e, 'extension', i, opts));

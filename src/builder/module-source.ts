@@ -2,7 +2,9 @@
  * Reading one builder.toml module entry from disk: its uri is a local directory or a .tgz/.tar/.cnb-less
  * tarball (unpacked into a temp dir); its descriptor text, which executables it has, and a content
  * digest (so two entries with the same id@version can be told apart, digest 12.1).
- * Image uris (docker://, registry references) are not supported: kiln never pulls.
+ * Packages (digest 12.2, `kiln buildpack package`) are read too: a .cnb file, or `docker://<image>` /
+ * an image name the daemon has (when an engine is given); their module layer is unpacked into a temp
+ * dir (package-source.ts). Registry references are not pulled: kiln never pulls.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
@@ -12,7 +14,9 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tarFs from 'tar-fs';
 import { ExitCode, KilnError } from '../errors.js';
+import type { ContainerEngine } from '../ports.js';
 import type { BuilderModuleEntry, ModuleKind } from '../spec/models.js';
+import { unpackPackage } from './package-source.js';
 
 /** A module read from disk, before its descriptor is parsed (builder-plan.ts does that, purely). */
 export interface ModuleSource {
@@ -41,7 +45,7 @@ function uriError(entry: BuilderModuleEntry, kind: ModuleKind, cause: string, co
   return new KilnError({
     action: `read ${kind} ${entry.id !== '' ? entry.id : entry.uri}`,
     cause,
-    hint: `check the uri in ${configFile}: kiln reads local directories and .tgz/.tar files (relative paths are relative to builder.toml)`,
+    hint: `check the uri in ${configFile}: kiln reads local directories, .tgz/.tar files, .cnb packages and package images in the daemon (relative paths are relative to builder.toml)`,
     exitCode: ExitCode.config,
     subject: configFile,
   });
@@ -122,16 +126,29 @@ export async function readModuleSource(
   entry: BuilderModuleEntry,
   kind: ModuleKind,
   index: number,
-  opts: { configDir: string; configFile: string; tmpRoot: string },
+  opts: { configDir: string; configFile: string; tmpRoot: string; engine?: ContainerEngine },
 ): Promise<ModuleSource> {
   if (entry.uri === '') throw uriError(entry, kind, 'the entry has no uri', opts.configFile);
-  if (/^(docker|https?|urn):/i.test(entry.uri)) {
+  const docker = /^docker:\/\//i.test(entry.uri) ? entry.uri.slice('docker://'.length) : undefined;
+  if (docker === undefined && /^(docker|https?|urn):/i.test(entry.uri)) {
     throw uriError(entry, kind, `"${entry.uri}" is not a local path; kiln cannot fetch modules from registries or URLs`, opts.configFile);
   }
   const path = resolveUri(entry.uri, opts.configDir);
   const descriptorName = `${kind}.toml`;
   let dir: string;
-  if (await isDir(path)) {
+  const image = docker ?? (!existsSync(path) && !/^[./]/.test(entry.uri) && opts.engine !== undefined && (await opts.engine.inspectImage(entry.uri)) !== undefined ? entry.uri : undefined);
+  if (image !== undefined || ((await isFile(path)) && /\.cnb$/i.test(path))) {
+    const into = await mkdtemp(join(opts.tmpRoot, `${kind}-`));
+    try {
+      if (image !== undefined) {
+        if (opts.engine === undefined) throw new Error('no container engine to read package images with');
+        if ((await opts.engine.inspectImage(image)) === undefined) throw new Error(`image ${image} does not exist in the Docker daemon (kiln never pulls)`);
+        dir = await unpackPackage(await opts.engine.saveImage(image), kind, entry, into);
+      } else dir = await unpackPackage(createReadStream(path), kind, entry, into);
+    } catch (e) {
+      throw uriError(entry, kind, `cannot read package ${image ?? path}: ${e instanceof Error ? e.message : String(e)}`, opts.configFile);
+    }
+  } else if (await isDir(path)) {
     dir = path;
   } else if ((await isFile(path)) && TARBALL.test(path)) {
     const into = await mkdtemp(join(opts.tmpRoot, `${kind}-`));

@@ -1,0 +1,56 @@
+/**
+ * Unpacking a buildpack/extension package (digest 12.2) for builder.toml: the archive is `docker save`
+ * of a package image, or a `.cnb` file written by `kiln … package --format file` (same layout). Every
+ * layer's `cnb/<kind>s/<escaped-id>/<version>/` tree is written below `into`; the module dir returned is
+ * the only one found, or the one matching the entry's id (and version, when given).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import * as tarStream from 'tar-stream';
+import { readTar, safeEntryPath } from '../image/tar-files.js';
+import type { BuilderModuleEntry, ModuleKind } from '../spec/models.js';
+import { escapeModuleId } from './builder-plan.js';
+
+async function writeLayer(layer: Readable, prefix: string, into: string): Promise<void> {
+  for (const e of await readTar(layer, { maxBytes: 1024 * 1024 * 1024 })) {
+    const rel = safeEntryPath(e.path);
+    if (rel === undefined || !rel.startsWith(prefix)) continue;
+    const dest = join(into, rel);
+    if (e.type === 'directory') await mkdir(dest, { recursive: true });
+    else if (e.type === 'file') {
+      await mkdir(dirname(dest), { recursive: true });
+      await writeFile(dest, e.content, { mode: e.mode & 0o777 });
+    } else if (e.type === 'symlink' && e.linkname !== undefined && !existsSync(dest)) {
+      await mkdir(dirname(dest), { recursive: true });
+      await symlink(e.linkname, dest);
+    }
+  }
+}
+
+/** Unpacks the archive's module trees below `into`; returns the module's directory. */
+export async function unpackPackage(archive: Readable, kind: ModuleKind, entry: BuilderModuleEntry, into: string): Promise<string> {
+  const prefix = `cnb/${kind}s/`;
+  const extract = tarStream.extract();
+  archive.on('error', (e: Error) => extract.destroy(e));
+  archive.pipe(extract);
+  for await (const e of extract) {
+    if (e.header.type === 'file' && /(^|\/)layer\.tar$/.test(e.header.name)) await writeLayer(e as unknown as Readable, prefix, into);
+    else e.resume();
+  }
+  const root = join(into, 'cnb', `${kind}s`);
+  const found: { id: string; version: string; dir: string }[] = [];
+  for (const id of existsSync(root) ? await readdir(root) : []) {
+    for (const version of await readdir(join(root, id))) {
+      if (existsSync(join(root, id, version, `${kind}.toml`))) found.push({ id, version, dir: join(root, id, version) });
+    }
+  }
+  if (found.length === 0) throw new Error(`the package has no ${prefix}<id>/<version>/${kind}.toml`);
+  const wanted = entry.id !== '' ? found.filter((f) => f.id === escapeModuleId(entry.id) && (entry.version === '' || f.version === entry.version)) : found;
+  const [only] = wanted;
+  if (wanted.length !== 1 || only === undefined) {
+    throw new Error(`the package holds ${found.map((f) => `${f.id}@${f.version}`).join(', ')}; name the one to use with id (and version) in the entry`);
+  }
+  return only.dir;
+}
