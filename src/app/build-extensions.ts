@@ -8,6 +8,7 @@ import type { ImageInfo } from '../ports.js';
 import type { ExportRunImage } from '../lifecycle/export-types.js';
 import { extendImage } from '../lifecycle/extend.js';
 import { EXTEND_CACHE_LABEL } from '../lifecycle/extend-cache.js';
+import { CACHE_LABEL } from '../lifecycle/cache.js';
 import { extendStepsFor, runGenerate } from '../lifecycle/generate.js';
 import type { TargetVars } from '../lifecycle/module-env.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
@@ -67,7 +68,7 @@ async function inspectOrFail(ctx: PhaseContext, ref: string, what: string): Prom
  * would remove the user's image. A reused image may carry another run's values, so keys are dropped.
  */
 function withoutSessionLabels(info: ImageInfo, session: Readonly<Record<string, string>>): ImageInfo {
-  const labels = Object.fromEntries(Object.entries(info.config.labels).filter(([k]) => session[k] === undefined && k !== EXTEND_CACHE_LABEL));
+  const labels = Object.fromEntries(Object.entries(info.config.labels).filter(([k]) => session[k] === undefined && k !== EXTEND_CACHE_LABEL && k !== CACHE_LABEL));
   return { ...info, config: { ...info.config, labels } };
 }
 
@@ -78,7 +79,7 @@ function withoutSessionLabels(info: ImageInfo, session: Readonly<Record<string, 
  */
 async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExtensions: GroupMember[], plan: PlanFile, plain: ExtensionsResult): Promise<ExtensionsResult> {
   const net = input.req.network !== undefined ? { network: input.req.network } : {};
-  const reuse = { cache: { sessionLabel: SESSION_LABEL } };
+  const reuse = { cache: { sessionLabel: SESSION_LABEL, labels: { [CACHE_LABEL]: input.req.image } } };
   let dockerBuilds = 0;
   const gen = await timed(ctx, 'generating', () =>
     runGenerate(ctx, { builder: input.builder, volumes: input.volumes, groupExtensions, plan, platformEnv: input.platformEnv, runImage: { image: input.runImage.ref }, target: input.runImage.vars, ...net }),

@@ -5,7 +5,11 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import type { ImageInfo, Reporter } from '../ports.js';
+import { analyzePrevious, type Analyzed } from '../lifecycle/analyze.js';
 import { runBuild, type BuildResult } from '../lifecycle/build.js';
+import { defaultCacheVolume, type CacheMetadata } from '../lifecycle/cache.js';
+import { fingerprintDirs, openCache, saveCache, unchangedDirs, type Fingerprints } from '../lifecycle/cache-steps.js';
+import { planRestore, restoreLayers } from '../lifecycle/restore.js';
 import { candidateModules, detectKey, runDetects, type DetectRunResult } from '../lifecycle/detect.js';
 import { exportImage } from '../lifecycle/export.js';
 import type { ExportInput, ExportResult } from '../lifecycle/export-types.js';
@@ -38,6 +42,10 @@ export interface PhasesResult {
   runImage: string;
   warnings: string[];
   export: ExportResult;
+  /** Dockerfile builds the extend step ran (0 when extended images were reused). */
+  dockerBuilds: number;
+  /** The cache volume used. */
+  cacheVolume: string;
 }
 
 async function timed<T>(reporter: Reporter, phase: string, fn: () => Promise<T>): Promise<T> {
@@ -126,6 +134,38 @@ export function projectMetadataOf(project: ProjectDescriptor | undefined): Recor
   return { source: { type: 'project', version: { declared: project.version } } };
 }
 
+interface CacheState {
+  volume: string;
+  previous: Analyzed | undefined;
+  meta: CacheMetadata;
+}
+
+/** Analyze (digest 9.2) and open the cache volume (cache.ts): before detect, as the lifecycle does. */
+async function analyze(ctx: PhaseContext, input: PhasesInput): Promise<CacheState> {
+  const volume = input.req.cacheVolume ?? defaultCacheVolume(input.req.image);
+  const previous = await analyzePrevious(ctx, input.req.image);
+  const meta = await openCache(ctx, { volume, image: input.req.image, clear: input.req.clearCache === true, labels: input.req.labels ?? {}, helperImage: input.builder.info.id });
+  if (previous !== undefined) ctx.reporter.emit({ type: 'info', message: `Previous image ${input.req.image} (${previous.imageId.slice(0, 19)})` });
+  ctx.reporter.emit({ type: 'info', message: `Cache volume ${volume}${input.req.clearCache === true ? ' (cleared)' : ''}` });
+  return { volume, previous, meta };
+}
+
+/** Fingerprints for export reuse; a failing helper only costs time (everything is tarred). */
+async function fingerprints(ctx: PhaseContext, input: PhasesInput, cache: CacheState, built: BuildResult): Promise<Fingerprints> {
+  try {
+    return await fingerprintDirs(ctx, {
+      image: input.builder.info.id,
+      layers: input.volumes.layers,
+      app: input.volumes.app,
+      cache: cache.volume,
+      built: built.buildpacks.flatMap((bp) => bp.layers.map((l) => ({ buildpackId: bp.id, name: l.name, metadata: l.metadata, hasDir: l.hasDir }))),
+    });
+  } catch (e) {
+    ctx.reporter.emit({ type: 'warning', message: `could not fingerprint layers (${(e as Error).message}); every layer is tarred` });
+    return { byPath: new Map() };
+  }
+}
+
 function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions: GroupMember[], ext: ExtensionsResult, built: BuildResult): ExportInput {
   const layerMetadata: ExportInput['layerMetadata'] = {};
   const storeMetadata: ExportInput['storeMetadata'] = {};
@@ -156,9 +196,13 @@ function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions
 }
 
 export async function runPhases(ctx: PhaseContext, input: PhasesInput): Promise<PhasesResult> {
+  const cache = await timed(ctx.reporter, 'analyzing', () => analyze(ctx, input));
   const resolved = await timed(ctx.reporter, 'detecting', () => detect(ctx, input));
   const ext = await runExtensions(ctx, input, resolved.groupExtensions, resolved.plan);
   const plan: PlanFile = ext.plan;
+  await timed(ctx.reporter, 'restoring', () =>
+    restoreLayers(ctx, { plan: planRestore(resolved.group, cache.previous?.metadata, cache.meta), layersVolume: input.volumes.layers, cacheVolume: cache.volume, image: input.builder.info.id, user: input.builder.user }),
+  );
   const built = await timed(ctx.reporter, 'building', () =>
     runBuild(ctx, {
       builder: input.builder,
@@ -173,8 +217,24 @@ export async function runPhases(ctx: PhaseContext, input: PhasesInput): Promise<
     }),
   );
   for (const w of built.warnings) ctx.reporter.emit({ type: 'warning', message: w });
-  const exported = await timed(ctx.reporter, 'exporting', () => exportImage(ctx, exportInputOf(input, resolved.group, resolved.groupExtensions, ext, built)));
-  input.keepImage(exported.imageId);
+  const exported = await timed(ctx.reporter, 'exporting', async () => {
+    const fps = await fingerprints(ctx, input, cache, built);
+    const prev = cache.previous;
+    const exportInput: ExportInput = {
+      ...exportInputOf(input, resolved.group, resolved.groupExtensions, ext, built),
+      ...(prev?.metadata !== undefined ? { previous: prev.metadata } : {}),
+      ...(prev !== undefined ? { previousImageId: prev.imageId, unchanged: unchangedDirs(cache.meta, fps, prev.layers) } : {}),
+    };
+    const out = await exportImage(ctx, exportInput);
+    input.keepImage(out.imageId);
+    try {
+      await saveCache(ctx, { volume: cache.volume, helperImage: input.builder.info.id, layersVolume: input.volumes.layers, old: cache.meta, fps, built: built.buildpacks, exportedLabels: out.labels });
+    } catch (e) {
+      // Digest 8.7: cache failures only warn.
+      ctx.reporter.emit({ type: 'warning', message: `could not save the cache volume ${cache.volume}: ${(e as Error).message}` });
+    }
+    return out;
+  });
   ctx.reporter.emit({ type: 'info', message: `Successfully built image ${input.req.image} (${exported.imageId})` });
   return {
     imageId: exported.imageId,
@@ -185,5 +245,7 @@ export async function runPhases(ctx: PhaseContext, input: PhasesInput): Promise<
     runImage: ext.runImage.image,
     warnings: [...ext.warnings, ...built.warnings],
     export: exported,
+    dockerBuilds: ext.dockerBuilds,
+    cacheVolume: cache.volume,
   };
 }

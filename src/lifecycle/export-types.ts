@@ -68,6 +68,12 @@ export interface ExportInput {
   previous?: LifecycleMetadata;
   /** The previous image's id, to take reused layers (digest 8.2 row 3) from when needed. */
   previousImageId?: string;
+  /**
+   * Dirs whose content is unchanged since a tar of them became a layer of the previous image (issue 5,
+   * cache-fingerprint.ts): launch layer `volumePath` ("<bp>/<layer>") or "app" -> that diffID. Such
+   * a dir is not tarred again; the layer comes from the daemon (same chain) or the previous image.
+   */
+  unchanged?: Record<string, string>;
   /** Image `created` (SOURCE_DATE_EPOCH as RFC 3339); default 1980-01-01T00:00:01Z. */
   created?: string;
 }

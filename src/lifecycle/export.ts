@@ -68,6 +68,14 @@ async function buildpackLayers(ctx: PhaseContext, input: ExportInput, dir: strin
   let n = 0;
   for (const ref of launchLayers(input)) {
     const bpDir = `${LAYERS_DIR}/${escapeId(ref.buildpackId)}`;
+    const same = input.unchanged?.[ref.volumePath];
+    if (same !== undefined) {
+      // Unchanged content: neither tarred nor sent (the archive skips it or takes it from the previous image).
+      fromPrevious.push(same);
+      ctx.reporter.emit({ type: 'layer', decision: 'reused', layer: `${ref.buildpackId}:${ref.name}` });
+      built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId: same });
+      continue;
+    }
     const source = await readOptional(ctx, input.volumes.layers, input.helperImage, ref.volumePath);
     let tarred: string | undefined;
     if (source !== undefined) {
@@ -104,7 +112,8 @@ async function appLayers(ctx: PhaseContext, input: ExportInput, dir: string, fil
     const source = await readFromVolume(ctx, { volume: input.volumes.app, image: input.helperImage, path: '/' });
     return tarInto(dir, name, normaliseTarStream(source, { ...placement, ...(exclude !== undefined ? { exclude } : {}) }), files);
   };
-  if (input.slices.length === 0) return [await tarApp('app')];
+  const same = input.unchanged?.app;
+  if (input.slices.length === 0) return [same ?? (await tarApp('app'))];
   const plan = planSlices(input.slices, await appEntries(ctx, input));
   const out: string[] = [];
   for (const [i, exclude] of plan.sliceExcludes.entries()) out.push(await tarApp(`slice-${i}`, exclude));

@@ -45,7 +45,7 @@ export interface ExtendInput {
    * Reuse extended images by content (extend-cache.ts): results are labelled with their key instead of
    * `sessionLabel` (so session cleanup keeps them) and a later application with the same key is skipped.
    */
-  cache?: { sessionLabel: string };
+  cache?: { sessionLabel: string; labels?: Record<string, string> };
 }
 
 export interface ExtendLayer {
@@ -174,7 +174,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     } else {
       ctx.reporter.emit({ type: 'info', message: `Applying ${kind}.Dockerfile of ${step.extensionId}` });
       dockerBuilds++;
-      const labels = reusable && input.cache !== undefined ? cacheImageLabels({ ...ctx.labels, ...(input.labels ?? {}) }, key, input.cache.sessionLabel) : { ...ctx.labels, ...(input.labels ?? {}) };
+      const labels = reusable && input.cache !== undefined ? cacheImageLabels({ ...ctx.labels, ...(input.labels ?? {}), ...(input.cache.labels ?? {}) }, key, input.cache.sessionLabel) : { ...ctx.labels, ...(input.labels ?? {}) };
       try {
         ({ imageId } = await ctx.engine.buildImage({
           context: fullContext,
@@ -238,7 +238,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
 }
 
 /** A metadata-only build (no layer) setting io.buildpacks.rebasable on the extended run image. */
-async function setRebasableLabel(ctx: PhaseContext, image: ImageInfo, rebasable: boolean, labels: Record<string, string>, cache?: { sessionLabel: string }): Promise<ImageInfo> {
+async function setRebasableLabel(ctx: PhaseContext, image: ImageInfo, rebasable: boolean, labels: Record<string, string>, cache?: { sessionLabel: string; labels?: Record<string, string> }): Promise<ImageInfo> {
   if (image.config.labels[REBASABLE_LABEL] === String(rebasable)) return image;
   const dockerfile = `FROM ${image.id}\nLABEL ${REBASABLE_LABEL}="${String(rebasable)}"\n`;
   const context = await makeTar([{ path: DOCKERFILE_NAME, content: dockerfile }]);
@@ -249,7 +249,7 @@ async function setRebasableLabel(ctx: PhaseContext, image: ImageInfo, rebasable:
     context,
     dockerfile: DOCKERFILE_NAME,
     buildArgs: {},
-    labels: cache !== undefined ? cacheImageLabels({ ...ctx.labels, ...labels }, key, cache.sessionLabel) : { ...ctx.labels, ...labels },
+    labels: cache !== undefined ? cacheImageLabels({ ...ctx.labels, ...labels, ...(cache.labels ?? {}) }, key, cache.sessionLabel) : { ...ctx.labels, ...labels },
     network: 'none',
     ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
   });

@@ -1,0 +1,157 @@
+/**
+ * The build cache volume (digest 8.7, issue 5). One named volume per app image, labelled
+ * io.kiln.cache=<app image>, reused by every build of that image. kiln's layout (simpler than the
+ * lifecycle's committed/<diffID>.tar — layer DIRECTORIES are kept, so restoring is a `cp -a` inside a
+ * container and nothing streams through the host):
+ *
+ *   <cache>/kiln-cache.json          CacheMetadata (below), written last
+ *   <cache>/layers/<bp>/<layer>/     contents of each cache=true layer of the last build
+ *
+ * `sha` of a cached layer is its diffID when it is also a launch layer (so edge 50 can compare it with
+ * the previous image's), else `fp:<fingerprint>`. `diffIds` maps a content fingerprint of an exported
+ * dir (cache-fingerprint.ts) to the diffID its tar had, so an unchanged layer is not tarred again.
+ */
+import { createHash } from 'node:crypto';
+import { makeTar } from '../image/tar-files.js';
+import type { Labels } from '../ports.js';
+import { escapeId, LAYERS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
+import { readFilesFromVolume, writeToVolume } from './volume-io.js';
+
+export const CACHE_LABEL = 'io.kiln.cache';
+export const CACHE_METADATA_FILE = 'kiln-cache.json';
+/** Where the cache volume is mounted in kiln's helper containers. */
+export const CACHE_DIR = '/kiln-cache';
+
+export interface CachedLayer {
+  sha: string;
+  data: Record<string, unknown>;
+  build: boolean;
+  launch: boolean;
+  cache: boolean;
+  /** Content fingerprint of the dir when it was saved. */
+  fingerprint: string;
+}
+
+export interface CacheMetadata {
+  version: 1;
+  buildpacks: { key: string; version: string; layers: Record<string, CachedLayer> }[];
+  /** "<path>@<fingerprint>" -> diffID of the tar export made of that content. */
+  diffIds: Record<string, string>;
+}
+
+export function emptyCacheMetadata(): CacheMetadata {
+  return { version: 1, buildpacks: [], diffIds: {} };
+}
+
+/** kiln-cache-<first 12 hex of sha256(app image name)>: stable per app image, valid as a volume name. */
+export function defaultCacheVolume(image: string): string {
+  return `kiln-cache-${createHash('sha256').update(image).digest('hex').slice(0, 12)}`;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Lenient decoding: anything unexpected gives an empty cache (a cache problem only costs time). */
+export function decodeCacheMetadata(text: string): CacheMetadata {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return emptyCacheMetadata();
+  }
+  if (!isRecord(raw) || raw.version !== 1 || !Array.isArray(raw.buildpacks) || !isRecord(raw.diffIds)) return emptyCacheMetadata();
+  const buildpacks: CacheMetadata['buildpacks'] = [];
+  for (const bp of raw.buildpacks) {
+    if (!isRecord(bp) || typeof bp.key !== 'string' || !isRecord(bp.layers)) continue;
+    const layers: Record<string, CachedLayer> = {};
+    for (const [name, l] of Object.entries(bp.layers)) {
+      if (!isRecord(l) || typeof l.sha !== 'string' || typeof l.fingerprint !== 'string') continue;
+      layers[name] = { sha: l.sha, data: isRecord(l.data) ? l.data : {}, build: l.build === true, launch: l.launch === true, cache: l.cache === true, fingerprint: l.fingerprint };
+    }
+    buildpacks.push({ key: bp.key, version: typeof bp.version === 'string' ? bp.version : '', layers });
+  }
+  const diffIds = Object.fromEntries(Object.entries(raw.diffIds).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return { version: 1, buildpacks, diffIds };
+}
+
+export interface CacheVolumeOptions {
+  name: string;
+  /** The app image it belongs to (label value). */
+  image: string;
+  /** Start from an empty cache (--clear-cache). */
+  clear: boolean;
+  /** Extra labels (KILN_LABELS, test labels); the session label must not be among them. */
+  labels: Labels;
+}
+
+/** Creates the cache volume when missing (or recreates it when clearing); returns whether it is new. */
+export async function ensureCacheVolume(ctx: PhaseContext, opts: CacheVolumeOptions): Promise<boolean> {
+  const exists = await ctx.engine.volumeExists(opts.name);
+  if (exists && !opts.clear) return false;
+  if (exists) await ctx.engine.removeVolume(opts.name);
+  await ctx.engine.createVolume(opts.name, { ...opts.labels, [CACHE_LABEL]: opts.image });
+  return true;
+}
+
+export async function readCacheMetadata(ctx: PhaseContext, volume: string, helperImage: string): Promise<CacheMetadata> {
+  const files = await readFilesFromVolume(ctx, { volume, image: helperImage, path: `/${CACHE_METADATA_FILE}`, maxBytes: 64 * 1024 * 1024 });
+  const text = files.get(CACHE_METADATA_FILE);
+  return text === undefined ? emptyCacheMetadata() : decodeCacheMetadata(text.toString('utf8'));
+}
+
+export async function writeCacheMetadata(ctx: PhaseContext, volume: string, helperImage: string, meta: CacheMetadata): Promise<void> {
+  await writeToVolume(ctx, { volume, image: helperImage, dest: '/', tar: await makeTar([{ path: CACHE_METADATA_FILE, content: JSON.stringify(meta), mode: 0o644 }]) });
+}
+
+/** Single-quoted for sh. */
+export function shq(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface SaveLayer {
+  buildpackId: string;
+  name: string;
+  /** Keep the copy already in the cache (same fingerprint) instead of copying again. */
+  keep: boolean;
+}
+
+/**
+ * The shell script that replaces <cache>/layers with this build's cache=true layers: unchanged ones
+ * are moved over from the old tree, changed ones copied (`cp -a`) from the layers volume.
+ */
+export function saveScript(layers: SaveLayer[]): string {
+  const lines = ['set -e', `rm -rf ${CACHE_DIR}/layers.new`, `mkdir -p ${CACHE_DIR}/layers.new`];
+  for (const l of layers) {
+    const rel = `${escapeId(l.buildpackId)}/${l.name}`;
+    lines.push(`mkdir -p ${shq(`${CACHE_DIR}/layers.new/${escapeId(l.buildpackId)}`)}`);
+    const from = l.keep ? `${CACHE_DIR}/layers/${rel}` : `${LAYERS_DIR}/${rel}`;
+    lines.push(l.keep ? `mv ${shq(from)} ${shq(`${CACHE_DIR}/layers.new/${rel}`)}` : `cp -a ${shq(from)} ${shq(`${CACHE_DIR}/layers.new/${rel}`)}`);
+  }
+  lines.push(`rm -rf ${CACHE_DIR}/layers`, `mv ${CACHE_DIR}/layers.new ${CACHE_DIR}/layers`);
+  return lines.join('\n');
+}
+
+/** Runs a root shell script in a container of `image` with the layers and cache volumes mounted. */
+export async function runCacheScript(ctx: PhaseContext, opts: { image: string; layers: string; cache: string; app?: string; script: string; user?: CnbUser }): Promise<string[]> {
+  const out: string[] = [];
+  const code = await ctx.engine.runContainer({
+    image: opts.image,
+    cmd: ['sh', '-c', opts.script],
+    user: opts.user !== undefined ? `${opts.user.uid}:${opts.user.gid}` : '0:0',
+    mounts: [
+      { type: 'volume', source: opts.layers, target: LAYERS_DIR },
+      { type: 'volume', source: opts.cache, target: CACHE_DIR },
+      ...(opts.app !== undefined ? [{ type: 'volume' as const, source: opts.app, target: '/workspace' }] : []),
+    ],
+    network: 'none',
+    labels: ctx.labels,
+    onLine: (stream, line) => {
+      if (stream === 'stdout') out.push(line);
+      else ctx.reporter.emit({ type: 'debug', message: `cache: ${line}` });
+    },
+    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+  });
+  if (code.exitCode !== 0) throw new Error(`cache helper script exited with ${code.exitCode}`);
+  return out;
+}

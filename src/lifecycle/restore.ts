@@ -1,0 +1,98 @@
+/**
+ * The restore step (digest 9.3 "Layer metadata restoration", 9.4 matrix) against kiln's cache volume
+ * (cache.ts): which `<layer>.toml` files (only `[metadata]`) and `store.toml` files to write, and which
+ * cached layer dirs to copy back. Decisions are pure (planRestore); restoreLayers does the I/O: one tar
+ * put for the TOML files and one helper container for the copies.
+ */
+import type { LifecycleMetadata } from '../image/lifecycle-labels.js';
+import { makeTar, type TarFileEntry } from '../image/tar-files.js';
+import { stringifyToml } from '../spec/toml.js';
+import { CACHE_DIR, runCacheScript, shq, type CacheMetadata } from './cache.js';
+import { escapeId, LAYERS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
+import { writeToVolume } from './volume-io.js';
+
+export interface RestorePlan {
+  /** `<layers>/<bp>/<name>.toml` with only `[metadata]`. */
+  tomls: { buildpackId: string; name: string; data: Record<string, unknown> }[];
+  /** Cached dirs to copy back into `<layers>/<bp>/<name>/`. */
+  copies: { buildpackId: string; name: string }[];
+  stores: { buildpackId: string; metadata: Record<string, unknown> }[];
+  /** "<bp>:<name>" of cached layers dropped because their diffID disagrees with the image's (edge 50). */
+  dropped: string[];
+}
+
+export function planRestore(group: readonly { id: string }[], previous: LifecycleMetadata | undefined, cache: CacheMetadata): RestorePlan {
+  const plan: RestorePlan = { tomls: [], copies: [], stores: [], dropped: [] };
+  for (const { id } of group) {
+    const prev = previous?.buildpacks.find((b) => b.key === id);
+    const cached = cache.buildpacks.find((b) => b.key === id);
+    if (prev?.store !== undefined) plan.stores.push({ buildpackId: id, metadata: prev.store.metadata });
+    const handled = new Set<string>();
+    for (const [name, l] of Object.entries(prev?.layers ?? {})) {
+      if (!l.launch) continue;
+      if (l.build && !l.cache) continue; // 1 0 1: must be rebuilt (9.4)
+      if (l.cache) {
+        const c = cached?.layers[name];
+        if (c === undefined || !c.cache) continue;
+        handled.add(name);
+        if (c.sha !== l.sha) {
+          plan.dropped.push(`${id}:${name}`);
+          continue;
+        }
+        plan.tomls.push({ buildpackId: id, name, data: l.data });
+        plan.copies.push({ buildpackId: id, name });
+        continue;
+      }
+      plan.tomls.push({ buildpackId: id, name, data: l.data });
+    }
+    for (const [name, c] of Object.entries(cached?.layers ?? {})) {
+      if (!c.cache || handled.has(name)) continue;
+      // A launch=true cached layer the previous image does not record: its diffID cannot be checked
+      // against the image, so it is restored only when there is no previous image metadata at all.
+      if (c.launch && previous !== undefined) {
+        plan.dropped.push(`${id}:${name}`);
+        continue;
+      }
+      plan.tomls.push({ buildpackId: id, name, data: c.data });
+      plan.copies.push({ buildpackId: id, name });
+    }
+  }
+  return plan;
+}
+
+export interface RestoreOptions {
+  plan: RestorePlan;
+  layersVolume: string;
+  cacheVolume: string;
+  /** Image for the helper containers (the builder). */
+  image: string;
+  user: CnbUser;
+}
+
+export async function restoreLayers(ctx: PhaseContext, opts: RestoreOptions): Promise<void> {
+  const { plan, user } = opts;
+  const own = { uid: user.uid, gid: user.gid };
+  const entries: TarFileEntry[] = [];
+  const dirs = new Set<string>();
+  const dir = (bp: string): string => {
+    const d = escapeId(bp);
+    if (!dirs.has(d)) {
+      dirs.add(d);
+      entries.push({ path: d, type: 'directory', mode: 0o755, ...own });
+    }
+    return d;
+  };
+  for (const s of plan.stores) entries.push({ path: `${dir(s.buildpackId)}/store.toml`, content: stringifyToml({ metadata: s.metadata }), mode: 0o644, ...own });
+  for (const t of plan.tomls) {
+    entries.push({ path: `${dir(t.buildpackId)}/${t.name}.toml`, content: stringifyToml({ metadata: t.data }), mode: 0o644, ...own });
+    ctx.reporter.emit({ type: 'layer', decision: 'restored', layer: `${t.buildpackId}:${t.name}` });
+  }
+  for (const d of plan.dropped) ctx.reporter.emit({ type: 'info', message: `Dropping cached layer '${d}': its digest does not match the previous image's` });
+  if (entries.length > 0) await writeToVolume(ctx, { volume: opts.layersVolume, image: opts.image, dest: '/', tar: await makeTar(entries) });
+  if (plan.copies.length === 0) return;
+  const script = ['set -e', ...plan.copies.map((c) => {
+    const rel = `${escapeId(c.buildpackId)}/${c.name}`;
+    return `rm -rf ${shq(`${LAYERS_DIR}/${rel}`)} && cp -a ${shq(`${CACHE_DIR}/layers/${rel}`)} ${shq(`${LAYERS_DIR}/${rel}`)}`;
+  })].join('\n');
+  await runCacheScript(ctx, { image: opts.image, layers: opts.layersVolume, cache: opts.cacheVolume, script });
+}
