@@ -78,5 +78,5 @@ export function formatSummary(s: BuildSummary, style: Style): string[] {
   rows.push(['layers', `${s.layers.added} new, ${s.layers.reused} reused${s.layers.other > 0 ? `, ${s.layers.other} other` : ''}`]);
   rows.push(['took', `${formatDuration(s.elapsedMs)}${s.warnings > 0 ? `, ${s.warnings} warning(s)` : ''}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  return [style.green(style.bold(`Successfully built ${s.image}`)), ...rows.map(([k, v]) => `  ${style.dim(k.padEnd(width))}  ${v}`)];
+  return [style.green(style.bold('Summary')), ...rows.map(([k, v]) => `  ${style.dim(k.padEnd(width))}  ${v}`)];
 }
