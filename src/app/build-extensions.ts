@@ -6,7 +6,8 @@
 import { ExitCode, KilnError } from '../errors.js';
 import type { ImageInfo } from '../ports.js';
 import type { ExportRunImage } from '../lifecycle/export-types.js';
-import { extendImage } from '../lifecycle/extend.js';
+import { EXTEND_RECORD_LABEL, encodeExtendRecord } from '../image/extend-record.js';
+import { extendImage, type ExtendStep } from '../lifecycle/extend.js';
 import { EXTEND_CACHE_LABEL } from '../lifecycle/extend-cache.js';
 import { CACHE_LABEL } from '../lifecycle/cache.js';
 import { extendStepsFor, runGenerate } from '../lifecycle/generate.js';
@@ -67,6 +68,11 @@ async function inspectOrFail(ctx: PhaseContext, ref: string, what: string): Prom
  * labels and the cache key); those must not reach the app image's config, or a later sweep by label
  * would remove the user's image. A reused image may carry another run's values, so keys are dropped.
  */
+/** The applied run.Dockerfiles, recorded for `kiln rebase --reextend` (src/image/extend-record.ts). */
+function withExtendRecord(info: ImageInfo, steps: ExtendStep[]): ImageInfo {
+  return { ...info, config: { ...info.config, labels: { ...info.config.labels, [EXTEND_RECORD_LABEL]: encodeExtendRecord(steps) } } };
+}
+
 function withoutSessionLabels(info: ImageInfo, session: Readonly<Record<string, string>>): ImageInfo {
   const labels = Object.fromEntries(Object.entries(info.config.labels).filter(([k]) => session[k] === undefined && k !== EXTEND_CACHE_LABEL && k !== CACHE_LABEL));
   return { ...info, config: { ...info.config, labels } };
@@ -110,7 +116,7 @@ async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExt
     );
     dockerBuilds += r.dockerBuilds;
     runImage.extended = {
-      info: withoutSessionLabels(await inspectOrFail(ctx, r.imageId, 'extended run image'), ctx.labels),
+      info: withExtendRecord(withoutSessionLabels(await inspectOrFail(ctx, r.imageId, 'extended run image'), ctx.labels), runSteps),
       extensionLayers: r.history.map((h) => ({ diffId: h.diffId, extensionId: h.extensionId, command: '' })),
       rebasable: r.rebasable,
     };
