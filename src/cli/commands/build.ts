@@ -26,6 +26,8 @@ interface BuildFlags {
   network?: string;
   volume: string[];
   timeout?: string;
+  cacheVolume?: string;
+  clearCache?: boolean;
   verbose?: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -109,6 +111,8 @@ export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
     ...(flags.descriptor !== undefined ? { descriptor: flags.descriptor } : {}),
     ...(flags.network !== undefined ? { network: flags.network } : {}),
     ...(flags.timeout !== undefined ? { timeoutSeconds: parseTimeout(flags.timeout) } : {}),
+    ...(flags.cacheVolume !== undefined ? { cacheVolume: flags.cacheVolume } : {}),
+    ...(flags.clearCache === true ? { clearCache: true } : {}),
   };
 }
 
@@ -126,6 +130,8 @@ export function registerBuild(program: Command): void {
     .option('--network <mode>', 'network mode of build containers (default none)')
     .option('--volume <SRC:DST[:ro]>', 'mount into build containers (repeatable)', collect, [])
     .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
+    .option('--cache-volume <name>', 'cache volume to use (default kiln-cache-<hash of the image name>)')
+    .option('--clear-cache', 'start with an empty cache (also removes this app\'s cached extended images)')
     .option('-v, --verbose', 'show detect output and timings')
     .option('-q, --quiet', 'show only warnings and errors')
     .option('--json', 'one JSON event per line on stderr, the result as JSON on stdout')
