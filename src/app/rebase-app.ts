@@ -11,9 +11,10 @@ import { ExitCode, KilnError } from '../errors.js';
 import { imageArchiveStream, reusablePrefixLength, type ArchiveLayer } from '../image/image-archive.js';
 import { withDefaultTag } from '../image/image-ref.js';
 import { decodeLifecycleMetadata, LIFECYCLE_METADATA_LABEL, type LifecycleMetadata } from '../image/lifecycle-labels.js';
-import { candidateRunImages, planRebase, rebaseRefusals } from '../image/rebase-plan.js';
+import { candidateRunImages, planRebase, rebaseRefusals, type Reextension } from '../image/rebase-plan.js';
+import { reextendRunImage } from './rebase-reextend.js';
 import { layersFromSavedImage } from '../lifecycle/export-load.js';
-import type { ContainerEngine, ImageInfo, Reporter } from '../ports.js';
+import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
 import { publishImage } from './publish.js';
 
 export interface RebaseRequest {
@@ -22,7 +23,11 @@ export interface RebaseRequest {
   /** New run image; default: the recorded runImage.image, else the first mirror present. */
   runImage?: string;
   force?: boolean;
+  /** Re-apply the recorded run.Dockerfiles (label dev.kiln.extend.run) onto the new run image. */
+  reextend?: boolean;
   publish?: boolean;
+  /** Labels for the intermediate images a re-extension builds (removed before returning). */
+  labels?: Labels;
 }
 
 export interface RebaseOutcome {
@@ -66,7 +71,8 @@ export async function rebaseApp(deps: { engine: ContainerEngine; reporter: Repor
   const image = withDefaultTag(req.image);
   const { app, md } = await readAppImage(engine, image, `rebase ${image}`);
   const run = await chooseRunImage(engine, req, md);
-  const refusals = rebaseRefusals(app, md, run.name, run.info);
+  // --reextend re-applies the Dockerfiles, so the old extension layers' rebasability does not matter.
+  const refusals = rebaseRefusals(app, md, run.name, run.info).filter((r) => !(req.reextend === true && r.kind === 'rebasable'));
   const fatal = refusals.find((r) => r.fatal === true);
   if (fatal !== undefined) throw rebaseError(image, fatal.reason, fatal.hint);
   if (refusals.length > 0 && req.force !== true) {
@@ -75,14 +81,34 @@ export async function rebaseApp(deps: { engine: ContainerEngine; reporter: Repor
   }
   for (const r of refusals) reporter.emit({ type: 'warning', message: `--force: ${r.reason}` });
 
-  const plan = planRebase(app, md, run.name, run.info);
+  const reext = req.reextend === true ? await reextendRunImage({ engine, reporter }, app, run.info, req.labels ?? {}) : undefined;
+  try {
+    return await writeRebased(deps, req, image, app, md, run, refusals.map((r) => r.reason), reext?.result);
+  } finally {
+    await reext?.cleanup();
+  }
+}
+
+async function writeRebased(
+  deps: { engine: ContainerEngine; reporter: Reporter },
+  req: RebaseRequest,
+  image: string,
+  app: ImageInfo,
+  md: LifecycleMetadata,
+  run: { name: string; info: ImageInfo },
+  forced: string[],
+  re: Reextension | undefined,
+): Promise<RebaseOutcome> {
+  const { engine, reporter } = deps;
+  const plan = planRebase(app, md, run.name, run.info, re);
   if (plan.diffIds.join() === app.layers.join() && plan.labels[LIFECYCLE_METADATA_LABEL] === app.config.labels[LIFECYCLE_METADATA_LABEL]) {
     reporter.emit({ type: 'info', message: `${image} is already on ${run.name} (${run.info.id})` });
     if (req.publish === true) await publishImage(engine, reporter, image);
     return { imageId: app.id, previousImageId: app.id, runImage: run.name, runImageId: run.info.id, forced: [] };
   }
-  const reusable = reusablePrefixLength(plan.diffIds, [run.info.layers, app.layers]);
-  const baseCount = run.info.layers.length;
+  const baseLayers = re?.layers ?? run.info.layers;
+  const reusable = reusablePrefixLength(plan.diffIds, [baseLayers, app.layers]);
+  const baseCount = baseLayers.length;
   const wanted = new Set(plan.appLayers.filter((_, i) => baseCount + i >= reusable));
   const dir = await mkdtemp(join(tmpdir(), 'kiln-rebase-'));
   try {
@@ -95,7 +121,7 @@ export async function rebaseApp(deps: { engine: ContainerEngine; reporter: Repor
     });
     reporter.emit({ type: 'info', message: `Rebasing ${image} onto ${run.name} (${plan.appLayers.length} app layers kept)` });
     const { imageId, stream } = await imageArchiveStream({
-      base: { layers: run.info.layers, os: app.os, architecture: app.architecture, ...(app.variant !== undefined ? { variant: app.variant } : {}) },
+      base: { layers: baseLayers, os: app.os, architecture: app.architecture, ...(app.variant !== undefined ? { variant: app.variant } : {}) },
       layers,
       config: { ...app.config, labels: plan.labels },
       created: app.created !== '' ? app.created : '1980-01-01T00:00:01Z',
@@ -106,7 +132,7 @@ export async function rebaseApp(deps: { engine: ContainerEngine; reporter: Repor
     if ((await engine.inspectImage(image))?.id !== imageId) await engine.tagImage(imageId, image);
     reporter.emit({ type: 'info', message: `Rebased ${image}: ${imageId}` });
     if (req.publish === true) await publishImage(engine, reporter, image);
-    return { imageId, previousImageId: app.id, runImage: run.name, runImageId: run.info.id, forced: refusals.map((r) => r.reason) };
+    return { imageId, previousImageId: app.id, runImage: run.name, runImageId: run.info.id, forced };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { encodeLifecycleMetadata, LIFECYCLE_METADATA_LABEL, REBASABLE_LABEL, typ
 
 /** A reason the rebase may not happen without --force (or not at all when `fatal`). */
 export interface RebaseRefusal {
+  kind: 'rebasable' | 'run-image' | 'target' | 'top-layer';
   reason: string;
   hint: string;
   /** Not even --force helps (e.g. the recorded top layer is not in the image). */
@@ -32,6 +33,7 @@ export function rebaseRefusals(app: ImageInfo, md: LifecycleMetadata, runImageNa
   const out: RebaseRefusal[] = [];
   if (app.config.labels[REBASABLE_LABEL] === 'false') {
     out.push({
+      kind: 'rebasable',
       reason: `the image is labelled ${REBASABLE_LABEL}=false (a run.Dockerfile extended its run image without declaring the result rebasable)`,
       hint: 'use --reextend to re-apply the recorded run.Dockerfiles onto the new run image, or --force to move the extension layers as they are',
     });
@@ -39,18 +41,20 @@ export function rebaseRefusals(app: ImageInfo, md: LifecycleMetadata, runImageNa
   const allowed = candidateRunImages(md).map(nameOf);
   if (!allowed.includes(nameOf(runImageName))) {
     out.push({
+      kind: 'run-image',
       reason: `run image ${runImageName} is not the image the app was built on (${allowed.join(', ') || 'none recorded'}) nor one of its mirrors`,
       hint: 'pass --force to rebase onto it anyway (the label then records it as the run image)',
     });
   }
   if (app.os !== newBase.os || app.architecture !== newBase.architecture || (app.variant !== undefined && newBase.variant !== undefined && app.variant !== newBase.variant)) {
     out.push({
+      kind: 'target',
       reason: `run image ${runImageName} is ${newBase.os}/${newBase.architecture} but the app image is ${app.os}/${app.architecture}`,
       hint: 'pick a run image of the same target, or --force',
     });
   }
   if (app.layers.indexOf(md.runImage.topLayer) < 0) {
-    out.push({ reason: `the recorded run image top layer ${md.runImage.topLayer || '(none)'} is not a layer of the image`, hint: 'rebuild the image', fatal: true });
+    out.push({ kind: 'top-layer', reason: `the recorded run image top layer ${md.runImage.topLayer || '(none)'} is not a layer of the image`, hint: 'rebuild the image', fatal: true });
   }
   return out;
 }
@@ -70,10 +74,29 @@ const BASE_LABEL = /^io\.buildpacks\.(base|stack)\./;
  * The rebased image's layers and labels. `runImageName` is recorded as runImage.image (mirrors cleared)
  * only when it is not already the image or one of its mirrors (a forced rebase, digest 11).
  */
-export function planRebase(app: ImageInfo, md: LifecycleMetadata, runImageName: string, newBase: ImageInfo): RebasePlan {
+/**
+ * How many layers right above runImage.topLayer no lifecycle label records: the extension layers, which
+ * the exporter puts before any buildpack layer (digest 6.4).
+ */
+export function extensionLayerCount(app: ImageInfo, md: LifecycleMetadata): number {
+  const recorded = new Set<string>([...md.app.map((a) => a.sha), md.config.sha, md.launcher.sha, md.processTypes.sha, md.sbom?.sha ?? '']);
+  for (const bp of md.buildpacks) for (const l of Object.values(bp.layers)) recorded.add(l.sha);
+  const above = app.layers.slice(app.layers.indexOf(md.runImage.topLayer) + 1);
+  let n = 0;
+  while (n < above.length && !recorded.has(above[n] as string)) n++;
+  return n;
+}
+
+/** A re-extended new base (--reextend): its layers replace the new base's and the old extension layers. */
+export interface Reextension {
+  layers: string[];
+  rebasable: boolean;
+}
+
+export function planRebase(app: ImageInfo, md: LifecycleMetadata, runImageName: string, newBase: ImageInfo, re?: Reextension): RebasePlan {
   const top = app.layers.indexOf(md.runImage.topLayer);
   if (top < 0) throw new Error(`top layer ${md.runImage.topLayer} is not in the image`);
-  const appLayers = app.layers.slice(top + 1);
+  const appLayers = app.layers.slice(top + 1 + (re !== undefined ? extensionLayerCount(app, md) : 0));
   const newTop = newBase.layers.at(-1);
   if (newTop === undefined) throw new Error(`run image ${runImageName} has no layers`);
   const listed = candidateRunImages(md).map(nameOf).includes(nameOf(runImageName));
@@ -86,5 +109,7 @@ export function planRebase(app: ImageInfo, md: LifecycleMetadata, runImageName: 
   for (const [k, v] of Object.entries(app.config.labels)) if (!BASE_LABEL.test(k)) labels[k] = v;
   for (const [k, v] of Object.entries(newBase.config.labels)) if (BASE_LABEL.test(k)) labels[k] = v;
   labels[LIFECYCLE_METADATA_LABEL] = encodeLifecycleMetadata(metadata);
-  return { diffIds: [...newBase.layers, ...appLayers], appLayers, labels, metadata };
+  // Re-extended: the Dockerfiles decided rebasability again, on the new base (digest 6.3).
+  if (re !== undefined) labels[REBASABLE_LABEL] = String(re.rebasable);
+  return { diffIds: [...(re?.layers ?? newBase.layers), ...appLayers], appLayers, labels, metadata };
 }

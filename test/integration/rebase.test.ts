@@ -29,7 +29,7 @@ const tag = (what: string): string => `kiln-test/rebase-${what}:${testName('r')}
 const runTag = tag('run');
 const otherRun = tag('other-run');
 const builders = { plain: tag('plain-builder'), ext: tag('ext-builder') };
-const apps = { plain: tag('plain-app'), ext: tag('ext-app'), other: tag('other-app') };
+const apps = { plain: tag('plain-app'), ext: tag('ext-app'), other: tag('other-app'), reext: tag('reext-app') };
 let tmp = '';
 let n = 0;
 /** App images a rebase replaced: untagged then, and app images carry no test label, so removed by id. */
@@ -168,6 +168,35 @@ describe('kiln rebase', () => {
     expect(md.runImage).toEqual({ topLayer: other.layers.at(-1), reference: other.id, image: otherRun, mirrors: [] });
     expect(md.stack.runImage).toEqual({ image: otherRun, mirrors: [] });
     expect(await docker('run', '--rm', '--network', 'none', '--entrypoint', 'cat', apps.other, '/etc/run-version')).toBe('other');
+  }, 300_000);
+
+  it('--reextend re-applies the recorded run.Dockerfile on the new run image (no --force needed)', async () => {
+    const before = await build(builders.ext, apps.reext);
+    // Built on the image runTag names now (v2). Above it: one extension layer, then buildpack/app layers.
+    const baseLen = before.layers.indexOf(decodeLifecycleMetadata(before.config.labels['io.buildpacks.lifecycle.metadata'] ?? '').runImage.topLayer) + 1;
+    expect(baseLen).toBe(v2.layers.length);
+    const above = before.layers.length - baseLen;
+    expect(before.config.labels['dev.kiln.extend.run']).toContain('"extension":"kiln-test/ext-file"');
+    const v3 = await newRunImage('v3', runTag);
+    const { imageId, events } = await rebase({ image: apps.reext, reextend: true, labels: testLabels() });
+    expect(events.some((e) => e.type === 'warning' && e.message.includes('--force'))).toBe(false);
+    const after = (await engine.inspectImage(apps.reext)) as ImageInfo;
+    expect(after.id).toBe(imageId);
+    expect(after.layers.slice(0, v3.layers.length)).toEqual(v3.layers);
+    // One new extension layer on v3, then the same buildpack/app layers as before (old extension layer gone).
+    expect(after.layers.length).toBe(v3.layers.length + above);
+    expect(after.layers.slice(v3.layers.length + 1)).toEqual(before.layers.slice(baseLen + 1));
+    expect(after.layers).not.toContain(before.layers[baseLen]);
+    const md = decodeLifecycleMetadata(after.config.labels['io.buildpacks.lifecycle.metadata'] ?? '');
+    expect(md.runImage.topLayer).toBe(v3.layers.at(-1));
+    expect(md.runImage.reference).toBe(v3.id);
+    expect(after.config.labels['io.buildpacks.rebasable']).toBe('false');
+    expect(await docker('run', '--rm', '--network', 'none', '--entrypoint', 'cat', apps.reext, '/ext-file', '/etc/run-version')).toBe('extended\nv3');
+    expect(await docker('run', '--rm', '--network', 'none', apps.reext)).toBe('greet: from web');
+    // A plain image has nothing recorded to re-apply.
+    const err = await refusal({ image: apps.plain, reextend: true });
+    expect(err.exitCode).toBe(72);
+    expect(err.message).toContain('dev.kiln.extend.run');
   }, 300_000);
 
   it('an image that is not a buildpacks image is refused with exit 72', async () => {

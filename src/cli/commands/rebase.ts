@@ -1,15 +1,18 @@
 /**
  * `kiln rebase <image> [--run-image IMG] [--force] [--publish]` (digest 11): the app layers moved onto
  * a new run image; refusals (rebasable=false, a run image outside image/mirrors) exit 72 unless --force.
+ * --reextend re-applies the recorded run.Dockerfiles on the new run image (KILN_LABELS label the intermediates).
  */
 import type { Command } from 'commander';
 import { rebaseApp } from '../../app/rebase-app.js';
 import type { ContainerEngine } from '../../ports.js';
+import { labelsFromEnv } from './build.js';
 import { defaultEngine, stderrReporter } from './builder-create.js';
 
 interface RebaseFlags {
   runImage?: string;
   force?: boolean;
+  reextend?: boolean;
   publish?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -21,6 +24,7 @@ export function registerRebase(program: Command, getEngine: () => Promise<Contai
     .description('Move an app image onto a new run image without rebuilding (keeps every layer above the run image)')
     .option('--run-image <image>', 'run image to rebase onto (default: the recorded run image or a mirror)')
     .option('--force', 'rebase even if the image is not rebasable or the run image is not the recorded one')
+    .option('--reextend', 're-apply the run.Dockerfiles recorded at build time onto the new run image (for extended images)')
     .option('--publish', 'push the rebased image to its registry afterwards')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'show only warnings and errors')
@@ -28,7 +32,7 @@ export function registerRebase(program: Command, getEngine: () => Promise<Contai
       const engine = await getEngine();
       const out = await rebaseApp(
         { engine, reporter: stderrReporter({ quiet: flags.quiet === true || flags.json === true }) },
-        { image, ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}), force: flags.force === true, publish: flags.publish === true },
+        { image, ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}), force: flags.force === true, reextend: flags.reextend === true, publish: flags.publish === true, labels: labelsFromEnv(process.env.KILN_LABELS) },
       );
       process.stdout.write(flags.json === true ? `${JSON.stringify(out, null, 2)}\n` : `rebased ${image} onto ${out.runImage}: ${out.imageId}\n`);
     });
