@@ -12,19 +12,26 @@ export interface SummaryFacts {
   startedAt: number;
 }
 
+const EXTEND_INFO = /^(?:Applying (build|run)\.Dockerfile|Reusing the extended (build|run) image) of (\S+)/;
+
 /** A reporter decorator that records what the summary needs and passes every event on. */
 export function collectSummary(inner: Reporter, now: () => number = Date.now): { reporter: Reporter; facts: SummaryFacts } {
   const facts: SummaryFacts = { extensions: new Map(), layers: { reused: 0, added: 0, other: 0 }, warnings: 0, startedAt: now() };
   let phase = '';
+  const note = (id: string, kind: 'build' | 'run'): void => {
+    const set = facts.extensions.get(id) ?? new Set();
+    set.add(kind);
+    facts.extensions.set(id, set);
+  };
   const reporter: Reporter = {
     emit(e: KilnEvent) {
       if (e.type === 'phase-start') phase = e.phase.toLowerCase();
       else if (e.type === 'phase-end') phase = '';
-      else if (e.type === 'module-line' && phase.startsWith('extending')) {
-        const kind = phase.includes('run') ? 'run' : 'build';
-        const set = facts.extensions.get(e.module) ?? new Set();
-        set.add(kind);
-        facts.extensions.set(e.module, set);
+      else if (e.type === 'module-line' && phase.startsWith('extending')) note(e.module, phase.includes('run') ? 'run' : 'build');
+      else if (e.type === 'info') {
+        // lifecycle/extend.ts says which extension's Dockerfile it applies, or whose extended image it reuses.
+        const m = EXTEND_INFO.exec(e.message);
+        if (m !== null && m[3] !== undefined) note(m[3], (m[1] ?? m[2]) === 'run' ? 'run' : 'build');
       } else if (e.type === 'layer') {
         if (e.decision === 'reused') facts.layers.reused++;
         else if (e.decision === 'added') facts.layers.added++;

@@ -12,6 +12,9 @@ describe('build summary', () => {
       { type: 'phase-start', phase: 'extending (build)' },
       { type: 'module-line', module: 'ex/python', stream: 'stdout', line: 'Step 1/2' },
       { type: 'phase-end', phase: 'extending (build)', elapsedMs: 1 },
+      { type: 'phase-start', phase: 'extending (run)' },
+      { type: 'info', message: 'Reusing the extended run image of ex/python (sha256:0123456789ab)' },
+      { type: 'phase-end', phase: 'extending (run)', elapsedMs: 1 },
       ...successEvents,
     ];
     for (const e of events) reporter.emit(e);
@@ -44,7 +47,7 @@ describe('build summary', () => {
       runImage: 'run:1',
       buildpacks: ['ex/app@0.1.0'],
       extensions: [
-        { id: 'ex/python@1', changed: ['build'] },
+        { id: 'ex/python@1', changed: ['build', 'run'] },
         { id: 'ex/curl@2', changed: ['run'] },
         { id: 'ex/idle@3', changed: [] },
       ],
