@@ -9,7 +9,8 @@
  * directory matches everything below it. Negation (`!`) is not supported and is reported as a warning.
  */
 import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
+import { ExitCode, KilnError } from '../errors.js';
 import { makeTar, type TarFileEntry } from '../image/tar-files.js';
 import type { CnbUser, PhaseContext } from './phase-context.js';
 import { writeToVolume } from './volume-io.js';
@@ -100,6 +101,28 @@ async function walk(root: string, rel: string, out: (AppFile & { host: string })
 }
 
 /**
+ * App symlinks are kept as links, never followed, so no host file is copied through them (issue 8,
+ * docs/reliability.md). An absolute target resolves inside the build and app containers, like it would
+ * in any image. A relative target that climbs out of the app dir is refused: it can only point at
+ * something that is not part of the app (and the daemon refuses such links when extracting).
+ */
+function checkedLink(path: string, host: string, target: string): string {
+  if (!target.startsWith('/')) {
+    const resolved = posix.normalize(posix.join(posix.dirname(path), target));
+    if (resolved === '..' || resolved.startsWith('../')) {
+      throw new KilnError({
+        action: 'copy the app source',
+        cause: `the symlink ${host} -> ${target} points outside the app directory`,
+        hint: 'remove the link, exclude it in project.toml, or make it point inside the app',
+        exitCode: ExitCode.config,
+        subject: host,
+      });
+    }
+  }
+  return target;
+}
+
+/**
  * The app tar: every selected entry owned by the CNB user with a fixed mtime (reproducible, digest 8.3),
  * modes normalised to 0755 (directories, executables) or 0644.
  */
@@ -112,7 +135,7 @@ export async function appSourceTar(dir: string, user: CnbUser, include: readonly
     if (!keep.has(f.path)) continue;
     const owner = { uid: user.uid, gid: user.gid };
     if (f.type === 'directory') entries.push({ path: f.path, type: 'directory', mode: 0o755, ...owner });
-    else if (f.type === 'symlink') entries.push({ path: f.path, type: 'symlink', linkname: await readlink(f.host), ...owner });
+    else if (f.type === 'symlink') entries.push({ path: f.path, type: 'symlink', linkname: checkedLink(f.path, f.host, await readlink(f.host)), ...owner });
     else {
       const st = await lstat(f.host);
       entries.push({ path: f.path, content: await readFile(f.host), mode: (st.mode & 0o111) !== 0 ? 0o755 : 0o644, ...owner });

@@ -11,11 +11,11 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
-import { cleanupByLabel, leftovers, runId, testName } from '../helpers/test-labels.js';
+import { cleanupByLabel, runId, testName } from '../helpers/test-labels.js';
+import { runCli, sessionLeftovers } from '../fixtures/bad-input/run-cli.js';
 import { MATRIX_CASES, type MatrixCase, type MatrixEnv } from '../fixtures/bad-input/matrix-cases.js';
 
 const engine = createDockerEngine();
@@ -104,33 +104,6 @@ afterAll(async () => {
   if (tmp !== '') await rm(tmp, { recursive: true, force: true });
 });
 
-/** Runs the CLI in-process with stdout and stderr captured and the case's labels in KILN_LABELS. */
-async function cli(args: string[], labels: string): Promise<{ code: number; out: string }> {
-  const chunks: string[] = [];
-  const capture = (c: string | Uint8Array): boolean => {
-    chunks.push(typeof c === 'string' ? c : Buffer.from(c).toString('utf8'));
-    return true;
-  };
-  const [outWrite, errWrite] = [process.stdout.write, process.stderr.write];
-  const saved = { labels: process.env.KILN_LABELS, color: process.env.NO_COLOR };
-  process.stdout.write = capture as typeof process.stdout.write;
-  process.stderr.write = capture as typeof process.stderr.write;
-  process.env.KILN_LABELS = labels;
-  process.env.NO_COLOR = '1';
-  try {
-    const code = await main(['node', 'kiln', ...args]);
-    return { code, out: chunks.join('') };
-  } finally {
-    process.stdout.write = outWrite;
-    process.stderr.write = errWrite;
-    process.exitCode = undefined;
-    if (saved.labels === undefined) delete process.env.KILN_LABELS;
-    else process.env.KILN_LABELS = saved.labels;
-    if (saved.color === undefined) delete process.env.NO_COLOR;
-    else process.env.NO_COLOR = saved.color;
-  }
-}
-
 /** The tag a case would write: the app image for builds, the builder for `builder create`. */
 function tagOf(c: MatrixCase, args: string[]): string | undefined {
   const i = args[0] === 'build' ? 1 : args[0] === 'builder' && args[1] === 'create' ? 2 : -1;
@@ -158,14 +131,14 @@ describe('bad-input matrix', () => {
   it.each(MATRIX_CASES.map((c) => [c.id, c] as const))('%s', async (_id, c) => {
     const args = await c.args(menv);
     const labels = { 'io.kiln.test': runId, [CASE_LABEL]: runId, 'io.kiln.test.case-id': c.id };
-    const { code, out } = await cli(args, Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(','));
+    const { code, out } = await runCli(args, { KILN_LABELS: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',') });
     const tag = tagOf(c, args);
     // KILN_MATRIX_DUMP=<dir> keeps each case's output for reading the messages.
     if (process.env.KILN_MATRIX_DUMP !== undefined) await writeFile(join(process.env.KILN_MATRIX_DUMP, `${c.id}.txt`), `exit ${code}\n${out}`);
     try {
       expect(code, `exit code; output:\n${out}`).toBe(c.exit);
       for (const m of c.message) expect(out).toContain(m);
-      expect(await leftovers(engine, { 'io.kiln.test.case-id': c.id })).toEqual({ containers: [], images: [], volumes: [] });
+      expect(await sessionLeftovers(engine, { 'io.kiln.test.case-id': c.id })).toEqual({ containers: [], images: [], volumes: [] });
       if (tag !== undefined && c.exit !== 0) expect(await engine.inspectImage(tag)).toBeUndefined();
     } finally {
       if (tag !== undefined) await engine.removeImage(tag, { force: true }).catch(() => undefined);

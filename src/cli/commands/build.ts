@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
 import type { Command } from 'commander';
 import { buildApp, type BuildRequest } from '../../app/build-app.js';
 import { publishImage } from '../../app/publish.js';
@@ -75,7 +76,18 @@ export function parseVolume(spec: string): Mount {
   if (parts.length < 2 || parts.length > 3 || !source || !target || !target.startsWith('/') || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
     throw usage(`--volume "${spec}" must be SRC:DST[:ro|rw] with an absolute DST`);
   }
+  if (source.startsWith('/') && exposesDockerSocket(source)) {
+    throw usage(`--volume "${spec}" would give buildpacks and extensions the docker socket (root on the host); mount something else`);
+  }
   return { type: source.startsWith('/') ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' };
+}
+
+/** True when a bind source is the daemon's socket or a directory holding it (docs/reliability.md). */
+export function exposesDockerSocket(source: string, dockerHost: string | undefined = process.env.DOCKER_HOST): boolean {
+  const sockets = ['/var/run/docker.sock', '/run/docker.sock'];
+  if (dockerHost?.startsWith('unix://') === true) sockets.push(dockerHost.slice('unix://'.length));
+  const src = posix.normalize(source).replace(/\/+$/, '') || '/';
+  return sockets.some((s) => s === src || src === '/' || s.startsWith(`${src}/`));
 }
 
 /**
