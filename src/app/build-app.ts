@@ -103,6 +103,13 @@ function validateEnvNames(env: Env): void {
   }
 }
 
+/** Waits for every promise; then rethrows the first failure (none is left running). */
+async function settled(promises: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
 async function cleanup(engine: ContainerEngine, session: string, keepImages: Set<string>, volumes: string[], reporter: Reporter): Promise<void> {
   const filter = { labels: [`${SESSION_LABEL}=${session}`] };
   const errors: unknown[] = [];
@@ -132,7 +139,7 @@ async function cleanup(engine: ContainerEngine, session: string, keepImages: Set
       images = left;
     }
   });
-  for (const v of volumes) await attempt(() => engine.removeVolume(v));
+  await Promise.all(volumes.map((v) => attempt(() => engine.removeVolume(v))));
   await attempt(async () => {
     for (const v of await engine.listVolumes(filter)) await attempt(() => engine.removeVolume(v));
   });
@@ -168,13 +175,18 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     // project.toml build env first; --env/--env-file win (pack's order).
     const platformEnv: Env = { ...Object.fromEntries((project?.buildEnv ?? []).map((e) => [e.name, e.value])), ...req.env };
 
-    for (const v of [volumes.app, volumes.layers, volumes.platform, volumes.scratch]) await deps.engine.createVolume(v, labels);
+    // Independent setup steps run concurrently (issue 5: rebuild time); allSettled so that nothing is
+    // still creating containers when a failure sends us to cleanup.
+    await settled([volumes.app, volumes.layers, volumes.platform, volumes.scratch].map((v) => deps.engine.createVolume(v, labels)));
     // The app and layers volumes (and scratch) take the CNB-user-owned /workspace and /layers of the builder.
-    await seedVolumeFromImage(ctx, { volume: volumes.app, image: builder.info.id, path: '/workspace' });
-    await seedVolumeFromImage(ctx, { volume: volumes.layers, image: builder.info.id, path: '/layers' });
-    await seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: '/layers' });
-    await copyAppSource(ctx, { volume: volumes.app, image: builder.info.id, dir: resolve(req.path), user: builder.user, include: project?.include ?? [], exclude: project?.exclude ?? [] });
-    await writePlatformEnv(ctx, volumes.platform, builder.info.id, platformEnv);
+    await settled([
+      seedVolumeFromImage(ctx, { volume: volumes.app, image: builder.info.id, path: '/workspace' }).then(() =>
+        copyAppSource(ctx, { volume: volumes.app, image: builder.info.id, dir: resolve(req.path), user: builder.user, include: project?.include ?? [], exclude: project?.exclude ?? [] }),
+      ),
+      seedVolumeFromImage(ctx, { volume: volumes.layers, image: builder.info.id, path: '/layers' }),
+      seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: '/layers' }),
+      writePlatformEnv(ctx, volumes.platform, builder.info.id, platformEnv),
+    ]);
 
     const result = await runPhases(ctx, {
       req,
