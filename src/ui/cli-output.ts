@@ -21,7 +21,8 @@ const open = new Set<{ close(): void }>();
 export function createCliReporter(flags: OutputFlags, stream: NodeJS.WriteStream = process.stderr): Reporter {
   if (flags.json === true) return createJsonReporter();
   const base = { verbose: flags.verbose === true, quiet: flags.quiet === true, timestamps: flags.timestamps === true, color: wantsColor(stream) };
-  if (stream.isTTY === true) {
+  // A terminal without a width (some pseudo-terminals) would make the spinner's line arithmetic loop.
+  if (stream.isTTY === true && (stream.columns ?? 0) > 0) {
     const r = createTtyReporter({ ...base, stream });
     open.add(r);
     return r;

@@ -82,7 +82,7 @@ export function formatSummary(s: BuildSummary, style: Style): string[] {
     const what = e.changed.length > 0 ? `changed the ${e.changed.join(' and ')} image` : 'no Dockerfile applied';
     rows.push([i === 0 ? 'extensions' : '', `${e.id}: ${what}`]);
   }
-  rows.push(['layers', `${s.layers.added} new, ${s.layers.reused} reused${s.layers.other > 0 ? `, ${s.layers.other} other` : ''}`]);
+  rows.push(['layers', `${s.layers.added} new, ${s.layers.reused} reused${s.layers.other > 0 ? `, ${s.layers.other} restored or cached` : ''}`]);
   rows.push(['took', `${formatDuration(s.elapsedMs)}${s.warnings > 0 ? `, ${s.warnings} warning(s)` : ''}`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return [style.green(style.bold('Summary')), ...rows.map(([k, v]) => `  ${style.dim(k.padEnd(width))}  ${v}`)];
