@@ -14,7 +14,7 @@ describe('renderer selection', () => {
       r.emit({ type: 'wait-start', id: 'w', message: 'Loading' });
       r.emit({ type: 'wait-end', id: 'w' });
       r.emit({ type: 'phase-start', phase: 'building' });
-      expect(stream.text.replace(/\u001b\[[0-9;]*m/g, '')).toBe('Loading...\n===> BUILDING\n');
+      expect(stream.text.split(String.fromCharCode(27)).map((part, i) => (i === 0 ? part : part.replace(/^\[[0-9;]*m/, ''))).join('')).toBe('Loading...\n===> BUILDING\n');
     }
     closeReporters();
   });
