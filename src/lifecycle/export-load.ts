@@ -9,6 +9,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as tarStream from 'tar-stream';
+import { ExitCode, KilnError } from '../errors.js';
 import { HashTap } from '../image/digest.js';
 import { imageArchiveStream, reusablePrefixLength, type ArchiveLayer } from '../image/image-archive.js';
 import type { HistoryEntry } from '../image/image-config.js';
@@ -95,6 +96,12 @@ export async function loadExportImage(ctx: PhaseContext, opts: LoadExportOptions
     created: plan.created,
     tags: opts.tags,
   });
+  // Loading tags the image: the point of no return. An interrupt that came before it leaves the previous
+  // image where it was (issue 8, docs/reliability.md "Interruption").
+  if (ctx.signal?.aborted === true) {
+    stream.destroy();
+    throw new KilnError({ action: 'export the app image', cause: 'interrupted before the image was loaded; the previous image is untouched', exitCode: ExitCode.interrupted });
+  }
   await ctx.engine.loadImage(stream);
   const loaded = await ctx.engine.inspectImage(imageId);
   if (loaded === undefined) throw new Error(`the daemon did not report image ${imageId} after loading it`);

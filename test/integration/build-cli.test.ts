@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
+import { defaultCacheVolume } from '../../src/lifecycle/cache.js';
 import { cleanupByLabel, leftovers, runId, testName } from '../helpers/test-labels.js';
 
 const run = promisify(execFile);
@@ -49,7 +50,8 @@ describe('kiln build (CLI)', () => {
     expect(stderr).toContain('[kiln-test/first] first build: USER_VAR=from-cli');
     expect(stderr).toContain(`Successfully built image ${appTag}`);
     expect(await engine.inspectImage(appTag)).toBeDefined();
-    expect(await leftovers(engine, cliLabel)).toEqual({ containers: [], images: [], volumes: [] });
+    // The build's cache volume stays on purpose (issue 5: reused by the next build of this image).
+    expect(await leftovers(engine, cliLabel)).toEqual({ containers: [], images: [], volumes: [defaultCacheVolume(appTag)] });
   });
 
   it('Ctrl-C (SIGINT) mid-build exits 130 and removes everything it created', async () => {

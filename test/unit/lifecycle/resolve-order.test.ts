@@ -411,11 +411,11 @@ describe('resolveOrder: order expansion, plan trials and errors', () => {
     await expect(resolveOrder(input)).rejects.toThrow('daemon gone');
   });
 
-  it('a missing descriptor is a generic KilnError, found before any detect runs', async () => {
+  it('a missing descriptor is a config KilnError (exit 2), found before any detect runs', async () => {
     const w = new World().add(bp('a'));
     const err = await resolveOrder(w.input([group(ref('a')), group(ref('nope', '3'))])).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KilnError);
-    expect(err).toMatchObject({ exitCode: 1, message: expect.stringContaining('buildpack nope@3 is referenced by the order') });
+    expect(err).toMatchObject({ exitCode: 2, message: expect.stringContaining('buildpack nope@3 is referenced by the order') });
     expect(w.calls).toEqual([]);
     const err2 = await resolveOrder(w.input([group(ref('a'))], { orderExtensions: [group(ref('x'))] })).catch((e: unknown) => e);
     expect(err2).toMatchObject({ exitCode: 1, message: expect.stringContaining('extension x@1') });
