@@ -418,7 +418,7 @@ describe('resolveOrder: order expansion, plan trials and errors', () => {
     expect(err).toMatchObject({ exitCode: 2, message: expect.stringContaining('buildpack nope@3 is referenced by the order') });
     expect(w.calls).toEqual([]);
     const err2 = await resolveOrder(w.input([group(ref('a'))], { orderExtensions: [group(ref('x'))] })).catch((e: unknown) => e);
-    expect(err2).toMatchObject({ exitCode: 1, message: expect.stringContaining('extension x@1') });
+    expect(err2).toMatchObject({ exitCode: 2, message: expect.stringContaining('extension x@1') });
   });
 
   it('an unsupported Buildpack API is exit 12 (extensions need at least 0.9)', async () => {
