@@ -43,7 +43,7 @@ describe('readModuleSource', () => {
 
   it('refuses missing paths, registry uris and other files, naming builder.toml', async () => {
     await writeFile(join(tmp, 'x.zip'), '');
-    for (const [uri, cause] of [['nope', 'does not exist'], ['docker://reg/bp:1', 'not a local path'], ['x.zip', 'neither a directory nor']]) {
+    for (const [uri, cause] of [['nope', 'does not exist'], ['https://reg/bp.tgz', 'not a local path'], ['docker://reg/bp:1', 'no container engine'], ['x.zip', 'neither a directory nor']]) {
       const e: unknown = await readModuleSource({ id: 'a', version: '', uri: uri ?? '' }, 'buildpack', 0, opts()).catch((err: unknown) => err);
       expect(e).toBeInstanceOf(KilnError);
       expect((e as KilnError).causeText).toContain(cause);
