@@ -18,6 +18,8 @@ import { seedVolumeFromImage, writeToVolume } from '../lifecycle/volume-io.js';
 import type { ProjectDescriptor, Target } from '../spec/models.js';
 import { parseProjectDescriptor } from '../spec/project-descriptor.js';
 import { throwOnErrors } from '../spec/spec-error.js';
+import { defaultCacheVolume } from '../lifecycle/cache.js';
+import { lockCacheVolume } from './build-lock.js';
 import { runPhases, type PhasesResult } from './build-phases.js';
 
 export const SESSION_LABEL = 'io.kiln.session';
@@ -160,6 +162,8 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     scratch: `kiln-${sessionId}-scratch`,
     extra: req.volumes,
   };
+  // Before anything is created: a second build of the same cache volume fails here (build-lock.ts).
+  const lock = lockCacheVolume(req.cacheVolume ?? defaultCacheVolume(req.image), req.image);
   const keepImages = new Set<string>();
   try {
     const project = await readProject(req);
@@ -200,5 +204,6 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     return { sessionId, ...result };
   } finally {
     await cleanup(deps.engine, sessionId, keepImages, [volumes.app, volumes.layers, volumes.platform, volumes.scratch], deps.reporter);
+    lock.release();
   }
 }
