@@ -3,18 +3,20 @@
  * package — an image (loaded into the daemon) or a file — holding one layer
  * `/cnb/{buildpacks,extensions}/<escaped-id>/<version>/…` with the Distribution API labels
  * io.buildpacks.{buildpack,extension}.layers and io.buildpacks.buildpackage.metadata (pack's name).
- * The file is a docker-save archive (what `docker load` reads), not an OCI layout; module-source.ts
- * reads both kinds of package back for builder.toml uris.
+ * The file is an OCI image layout tar (oci-layout, index.json, blobs/sha256/…, uncompressed layer), the
+ * `.cnb` format of digest 12.2; module-source.ts reads both kinds of package back for builder.toml uris.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILDPACK_LAYERS_LABEL, EXTENSION_LAYERS_LABEL, type ModuleLayerJson } from '../builder/builder-labels.js';
 import { escapeModuleId } from '../builder/builder-plan.js';
 import { ExitCode, KilnError } from '../errors.js';
-import { imageArchiveStream, writeImageArchive } from '../image/image-archive.js';
+import { digestHex, sha256Hex } from '../image/digest.js';
+import { imageArchiveStream, planImageArchive } from '../image/image-archive.js';
 import { withDefaultTag } from '../image/image-ref.js';
 import { layerFromDir, writeLayerTar, type LayerEntry } from '../image/layer-tar.js';
+import { makeTar } from '../image/tar-files.js';
 import type { ContainerEngine, Labels } from '../ports.js';
 import type { ModuleKind } from '../spec/models.js';
 import { parseToml } from '../spec/toml.js';
@@ -73,6 +75,31 @@ async function* moduleEntries(kind: ModuleKind, m: ModuleIdentity, dir: string):
   }
 }
 
+const blob = (digest: string): string => `blobs/sha256/${digestHex(digest)}`;
+
+/** An OCI image layout (image-spec v1.0) tar of a one-layer image, layer stored uncompressed. */
+export async function ociLayoutTar(configJson: Buffer, configDigest: string, layer: { diffId: string; content: Buffer }): Promise<Buffer> {
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: configJson.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: layer.diffId, size: layer.content.length }],
+    }),
+  );
+  const manifestDigest = `sha256:${sha256Hex(manifest)}`;
+  const index = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: manifest.length }] };
+  return makeTar([
+    { path: 'oci-layout', content: JSON.stringify({ imageLayoutVersion: '1.0.0' }) },
+    { path: 'index.json', content: JSON.stringify(index) },
+    { path: 'blobs', type: 'directory' },
+    { path: 'blobs/sha256', type: 'directory' },
+    { path: blob(layer.diffId), content: layer.content },
+    { path: blob(configDigest), content: configJson },
+    { path: blob(manifestDigest), content: manifest },
+  ]);
+}
+
 export async function packageModule(engine: ContainerEngine, req: PackageRequest): Promise<{ imageId: string; id: string; version: string; target: string }> {
   const file = join(req.dir, `${req.kind}.toml`);
   let text: string;
@@ -94,8 +121,9 @@ export async function packageModule(engine: ContainerEngine, req: PackageRequest
       created: '1980-01-01T00:00:01Z',
     };
     if (req.file === true) {
-      const { imageId } = await writeImageArchive({ ...opts, tags: [], dest: req.target });
-      return { imageId, id: m.id, version: m.version, target: req.target };
+      const plan = planImageArchive({ ...opts, tags: [] });
+      await writeFile(req.target, await ociLayoutTar(plan.configJson, plan.imageId, { diffId, content: await readFile(tarPath) }));
+      return { imageId: plan.imageId, id: m.id, version: m.version, target: req.target };
     }
     const target = withDefaultTag(req.target);
     const { imageId, stream } = await imageArchiveStream({ ...opts, tags: [target] });

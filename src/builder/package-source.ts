@@ -1,13 +1,16 @@
 /**
  * Unpacking a buildpack/extension package (digest 12.2) for builder.toml: the archive is `docker save`
- * of a package image, or a `.cnb` file written by `kiln … package --format file` (same layout). Every
- * layer's `cnb/<kind>s/<escaped-id>/<version>/` tree is written below `into`; the module dir returned is
- * the only one found, or the one matching the entry's id (and version, when given).
+ * of a package image (<hex>/layer.tar entries), or a `.cnb` file, an OCI image layout (blobs/sha256/*,
+ * layers plain or gzip-compressed, as `kiln … package --format file` or pack write it). Every layer's
+ * `cnb/<kind>s/<escaped-id>/<version>/` tree is written below `into`; the module dir returned is the
+ * only one found, or the one matching the entry's id (and version, when given). OCI blobs are not told
+ * apart through the manifest: a blob that is a (gzipped) tar is a layer, config/manifest JSON is not.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import * as tarStream from 'tar-stream';
 import { readTar, safeEntryPath } from '../image/tar-files.js';
 import type { BuilderModuleEntry, ModuleKind } from '../spec/models.js';
@@ -37,7 +40,13 @@ export async function unpackPackage(archive: Readable, kind: ModuleKind, entry: 
   archive.pipe(extract);
   for await (const e of extract) {
     if (e.header.type === 'file' && /(^|\/)layer\.tar$/.test(e.header.name)) await writeLayer(e as unknown as Readable, prefix, into);
-    else e.resume();
+    else if (e.header.type === 'file' && /(^|\/)blobs\/sha256\/[0-9a-f]{64}$/.test(e.header.name)) {
+      const chunks: Buffer[] = [];
+      for await (const c of e) chunks.push(c as Buffer);
+      let data = Buffer.concat(chunks);
+      if (data[0] === 0x1f && data[1] === 0x8b) data = gunzipSync(data);
+      if (data.length >= 512 && data.subarray(257, 262).toString() === 'ustar') await writeLayer(Readable.from([data]), prefix, into);
+    } else e.resume();
   }
   const root = join(into, 'cnb', `${kind}s`);
   const found: { id: string; version: string; dir: string }[] = [];

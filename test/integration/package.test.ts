@@ -4,6 +4,7 @@
  * (docker://<image>, a bare image name, a .cnb file) and a build with that builder runs the packaged code.
  */
 import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,12 +62,16 @@ describe('kiln buildpack/extension package', () => {
     await writeFile(join(ext, 'generate', 'run.Dockerfile'), 'ARG base_image\nFROM ${base_image}\nUSER root\nRUN echo packaged-ext > /pkg-ext\nUSER 1001:1000\n');
     await chmod(ext, 0o755);
     await packageModule(engine, { kind: 'extension', dir: ext, target: join(tmp, 'ext.cnb'), file: true });
-    const files = await readTarFiles((await import('node:fs')).createReadStream(join(tmp, 'ext.cnb')));
-    const manifest = JSON.parse(files.get('manifest.json')?.toString() ?? '[]') as { Config: string; Layers: string[] }[];
-    expect(manifest[0]?.Layers.length).toBe(1);
-    const config = JSON.parse(files.get(manifest[0]?.Config ?? '')?.toString() ?? '{}') as { config: { Labels: Record<string, string> } };
+    // An OCI image layout: oci-layout, index.json -> manifest -> config + one uncompressed layer.
+    const files = await readTarFiles(createReadStream(join(tmp, 'ext.cnb')));
+    const blob = (digest: string): Buffer => files.get(`blobs/sha256/${digest.replace('sha256:', '')}`) ?? Buffer.alloc(0);
+    expect(JSON.parse(files.get('oci-layout')?.toString() ?? '{}')).toEqual({ imageLayoutVersion: '1.0.0' });
+    const index = JSON.parse(files.get('index.json')?.toString() ?? '{}') as { manifests: { digest: string }[] };
+    const manifest = JSON.parse(blob(index.manifests[0]?.digest ?? '').toString()) as { config: { digest: string }; layers: { digest: string; mediaType: string }[] };
+    expect(manifest.layers.map((l) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar']);
+    const config = JSON.parse(blob(manifest.config.digest).toString()) as { config: { Labels: Record<string, string> } };
     expect(Object.keys(JSON.parse(config.config.Labels['io.buildpacks.extension.layers'] ?? '{}') as object)).toEqual(['kiln-test/pkg-ext']);
-    const layer = await readTarFiles(files.get(manifest[0]?.Layers[0] ?? '') ?? Buffer.alloc(0));
+    const layer = await readTarFiles(blob(manifest.layers[0]?.digest ?? ''));
     expect(layer.get('cnb/extensions/kiln-test_pkg-ext/0.3.0/generate/run.Dockerfile')?.toString()).toContain('packaged-ext');
   });
 
