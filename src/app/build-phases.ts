@@ -138,16 +138,18 @@ interface CacheState {
   volume: string;
   previous: Analyzed | undefined;
   meta: CacheMetadata;
+  /** The volume was created by this build: removed again when the build fails before saving it. */
+  created: boolean;
 }
 
 /** Analyze (digest 9.2) and open the cache volume (cache.ts): before detect, as the lifecycle does. */
 async function analyze(ctx: PhaseContext, input: PhasesInput): Promise<CacheState> {
   const volume = input.req.cacheVolume ?? defaultCacheVolume(input.req.image);
   const previous = await analyzePrevious(ctx, input.req.image);
-  const meta = await openCache(ctx, { volume, image: input.req.image, clear: input.req.clearCache === true, labels: input.req.labels ?? {}, helperImage: input.builder.info.id });
+  const { meta, created } = await openCache(ctx, { volume, image: input.req.image, clear: input.req.clearCache === true, labels: input.req.labels ?? {}, helperImage: input.builder.info.id });
   if (previous !== undefined) ctx.reporter.emit({ type: 'info', message: `Previous image ${input.req.image} (${previous.imageId.slice(0, 19)})` });
   ctx.reporter.emit({ type: 'info', message: `Cache volume ${volume}${input.req.clearCache === true ? ' (cleared)' : ''}` });
-  return { volume, previous, meta };
+  return { volume, previous, meta, created };
 }
 
 /** Fingerprints for export reuse; a failing helper only costs time (everything is tarred). */
@@ -197,6 +199,16 @@ function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions
 
 export async function runPhases(ctx: PhaseContext, input: PhasesInput): Promise<PhasesResult> {
   const cache = await timed(ctx.reporter, 'analyzing', () => analyze(ctx, input));
+  try {
+    return await phasesAfterAnalyze(ctx, input, cache);
+  } catch (e) {
+    // A cache volume this failed build created holds nothing worth keeping (and must not be a leftover).
+    if (cache.created) await ctx.engine.removeVolume(cache.volume).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: CacheState): Promise<PhasesResult> {
   const resolved = await timed(ctx.reporter, 'detecting', () => detect(ctx, input));
   const ext = await runExtensions(ctx, input, resolved.groupExtensions, resolved.plan);
   const plan: PlanFile = ext.plan;

@@ -5,7 +5,7 @@
  */
 import { decodeLifecycleMetadata, LIFECYCLE_METADATA_LABEL } from '../image/lifecycle-labels.js';
 import type { LayerMetadataFile } from '../spec/models.js';
-import { ensureCacheVolume, readCacheMetadata, runCacheScript, saveScript, writeCacheMetadata, type CachedLayer, type CacheMetadata, type SaveLayer } from './cache.js';
+import { emptyCacheMetadata, ensureCacheVolume, readCacheMetadata, runCacheScript, saveScript, writeCacheMetadata, type CachedLayer, type CacheMetadata, type SaveLayer } from './cache.js';
 import { fingerprintScript, parseFingerprints } from './cache-fingerprint.js';
 import { EXTEND_CACHE_LABEL } from './extend-cache.js';
 import { APP_DIR, escapeId, LAYERS_DIR, type PhaseContext } from './phase-context.js';
@@ -20,15 +20,18 @@ export interface OpenCacheOptions {
   helperImage: string;
 }
 
-/** Creates/clears the volume and reads its metadata. --clear-cache also removes this app's extended images. */
-export async function openCache(ctx: PhaseContext, opts: OpenCacheOptions): Promise<CacheMetadata> {
+/**
+ * Creates/clears the volume and reads its metadata. --clear-cache also removes this app's extended
+ * images. `created`: the volume is new (the caller removes it again when the build fails before saving).
+ */
+export async function openCache(ctx: PhaseContext, opts: OpenCacheOptions): Promise<{ meta: CacheMetadata; created: boolean }> {
   if (opts.clear) {
     for (const id of await ctx.engine.listImages({ labels: [EXTEND_CACHE_LABEL, `io.kiln.cache=${opts.image}`] })) {
       await ctx.engine.removeImage(id, { force: true }).catch(() => undefined);
     }
   }
-  await ensureCacheVolume(ctx, { name: opts.volume, image: opts.image, clear: opts.clear, labels: opts.labels });
-  return readCacheMetadata(ctx, opts.volume, opts.helperImage);
+  const created = await ensureCacheVolume(ctx, { name: opts.volume, image: opts.image, clear: opts.clear, labels: opts.labels });
+  return { meta: created ? emptyCacheMetadata() : await readCacheMetadata(ctx, opts.volume, opts.helperImage), created };
 }
 
 export interface BuiltLayerDir {
