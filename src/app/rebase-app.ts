@@ -125,11 +125,12 @@ async function writeRebased(
       layers,
       config: { ...app.config, labels: plan.labels },
       created: app.created !== '' ? app.created : '1980-01-01T00:00:01Z',
-      tags: [image],
+      // An image given by id is rebased to a new, untagged id.
+      tags: /^(sha256:)?[0-9a-f]{12,64}$/.test(image) ? [] : [image],
     });
     await engine.loadImage(stream);
     if ((await engine.inspectImage(imageId)) === undefined) throw rebaseError(image, `the daemon did not report image ${imageId} after loading it`);
-    if ((await engine.inspectImage(image))?.id !== imageId) await engine.tagImage(imageId, image);
+    if (!/^(sha256:)?[0-9a-f]{12,64}$/.test(image) && (await engine.inspectImage(image))?.id !== imageId) await engine.tagImage(imageId, image);
     reporter.emit({ type: 'info', message: `Rebased ${image}: ${imageId}` });
     if (req.publish === true) await publishImage(engine, reporter, image);
     return { imageId, previousImageId: app.id, runImage: run.name, runImageId: run.info.id, forced };

@@ -9,9 +9,10 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApp, type BuildRequest } from '../../src/app/build-app.js';
 import { rebaseApp, type RebaseRequest } from '../../src/app/rebase-app.js';
+import { main } from '../../src/cli/main.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { KilnError } from '../../src/errors.js';
 import { decodeLifecycleMetadata } from '../../src/image/lifecycle-labels.js';
@@ -138,6 +139,12 @@ describe('kiln rebase', () => {
   }, 300_000);
 
   it('refuses a non-rebasable extended image (exit 72, why and what to do), and --force keeps the extension layer', async () => {
+    let stderr = '';
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+    const code = await main(['node', 'kiln', 'rebase', apps.ext]).finally(() => spy.mockRestore());
+    expect(code).toBe(72);
+    expect(stderr).toContain('io.buildpacks.rebasable=false');
+    expect(stderr).toContain('--reextend');
     const err = await refusal({ image: apps.ext });
     expect(err.exitCode).toBe(72);
     expect(err.message).toContain('io.buildpacks.rebasable=false');
