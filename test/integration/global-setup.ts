@@ -8,6 +8,10 @@ import { cleanupByLabel, TEST_LABEL } from '../helpers/test-labels.js';
  * answers. Also fixes one run id for every test file (test/helpers/test-labels.ts reads it from the
  * environment the forks inherit) and, as a safety net, removes whatever still carries it at the end.
  */
+function imageIds(flags: string): string[] {
+  return execSync(`docker images -q --no-trunc ${flags}`, { encoding: 'utf8' }).split('\n').filter((l) => l !== '');
+}
+
 export default function setup(): () => Promise<void> {
   try {
     execSync('docker version --format "{{.Server.Version}}"', { stdio: 'pipe' });
@@ -19,7 +23,19 @@ export default function setup(): () => Promise<void> {
   const runId = current !== undefined && current !== '' ? current : `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   process.env.KILN_TEST_RUN_ID = runId;
   console.log(`integration run id: ${TEST_LABEL}=${runId}`);
+  const before = new Set(imageIds('-a'));
   return async () => {
     await cleanupByLabel(createDockerEngine(), { [TEST_LABEL]: runId });
+    // App images are the product and carry no test label; a rebuild under the same name leaves the
+    // previous one untagged. Remove the untagged images this run created (none existed before it).
+    const dangling = imageIds('--filter dangling=true').filter((id) => !before.has(id));
+    for (const id of dangling) {
+      try {
+        execSync(`docker rmi ${id}`, { stdio: 'pipe' });
+      } catch {
+        // still used by a tagged child or a container: left for the label sweep above
+      }
+    }
+    if (dangling.length > 0) console.log(`integration teardown: removed ${dangling.length} untagged image(s) created by this run`);
   };
 }
