@@ -45,10 +45,18 @@ export function extendCacheKey(input: ExtendKeyInput): string {
   return h.digest('hex');
 }
 
-/** The id of a cached image for `key`, if the daemon has one. */
-export async function findCachedImage(ctx: PhaseContext, key: string): Promise<string | undefined> {
-  const ids = await ctx.engine.listImages({ labels: [`${EXTEND_CACHE_LABEL}=${key}`] });
-  return ids.sort()[0];
+/**
+ * The id of a cached image for `key` that carries the caller's own labels too (KILN_LABELS, test
+ * labels: so separate runs or CI jobs do not take each other's images), if the daemon still has it.
+ */
+export async function findCachedImage(ctx: PhaseContext, key: string, sessionLabel?: string): Promise<string | undefined> {
+  const own = Object.entries(ctx.labels).filter(([k]) => k !== sessionLabel).map(([k, v]) => `${k}=${v}`);
+  const ids = await ctx.engine.listImages({ labels: [`${EXTEND_CACHE_LABEL}=${key}`, ...own] });
+  for (const id of ids.sort()) {
+    // It may be removed between listing and use (a prune, another run's cleanup): then it is rebuilt.
+    if ((await ctx.engine.inspectImage(id)) !== undefined) return id;
+  }
+  return undefined;
 }
 
 /** Labels for a cached extended image: the caller's labels without the session one, plus the key. */

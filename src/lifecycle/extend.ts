@@ -166,7 +166,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     const fullContext = await contextWithDockerfile(context, step.dockerfile);
     const reusable = input.cache !== undefined && !usesBuildId(step.dockerfile);
     const key = extendCacheKey({ kind, baseImageId: current.id, dockerfile: step.dockerfile, context: fullContext, args });
-    const cached = reusable ? await findCachedImage(ctx, key) : undefined;
+    const cached = reusable ? await findCachedImage(ctx, key, input.cache?.sessionLabel) : undefined;
     let imageId: string;
     if (cached !== undefined) {
       ctx.reporter.emit({ type: 'info', message: `Reusing the extended ${kind} image of ${step.extensionId} (${cached.slice(0, 19)})` });
@@ -243,7 +243,7 @@ async function setRebasableLabel(ctx: PhaseContext, image: ImageInfo, rebasable:
   const dockerfile = `FROM ${image.id}\nLABEL ${REBASABLE_LABEL}="${String(rebasable)}"\n`;
   const context = await makeTar([{ path: DOCKERFILE_NAME, content: dockerfile }]);
   const key = extendCacheKey({ kind: 'rebasable', baseImageId: image.id, dockerfile, context, args: [] });
-  const cached = cache !== undefined ? await findCachedImage(ctx, key) : undefined;
+  const cached = cache !== undefined ? await findCachedImage(ctx, key, cache.sessionLabel) : undefined;
   if (cached !== undefined) return inspectOrFail(ctx, cached, 'label the extended run image');
   const { imageId } = await ctx.engine.buildImage({
     context,
