@@ -230,14 +230,20 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
   );
   for (const w of built.warnings) ctx.reporter.emit({ type: 'warning', message: w });
   const exported = await timed(ctx.reporter, 'exporting', async () => {
-    const fps = await fingerprints(ctx, input, cache, built);
     const prev = cache.previous;
+    // Fingerprints decide what export may skip only when the cache knows diffIDs and there is a previous
+    // image; otherwise (first build, --clear-cache) they are computed alongside the export, for next time.
+    const pending = fingerprints(ctx, input, cache, built);
+    const canSkip = prev !== undefined && Object.keys(cache.meta.diffIds).length > 0;
+    const early = canSkip ? await pending : undefined;
     const exportInput: ExportInput = {
       ...exportInputOf(input, resolved.group, resolved.groupExtensions, ext, built),
       ...(prev?.metadata !== undefined ? { previous: prev.metadata } : {}),
-      ...(prev !== undefined ? { previousImageId: prev.imageId, unchanged: unchangedDirs(cache.meta, fps, prev.layers) } : {}),
+      ...(prev !== undefined ? { previousImageId: prev.imageId } : {}),
+      ...(prev !== undefined && early !== undefined ? { unchanged: unchangedDirs(cache.meta, early, prev.layers) } : {}),
     };
-    const out = await exportImage(ctx, exportInput);
+    const out = await exportImage(ctx, exportInput).finally(() => pending);
+    const fps = early ?? (await pending);
     input.keepImage(out.imageId);
     try {
       await saveCache(ctx, { volume: cache.volume, helperImage: input.builder.info.id, layersVolume: input.volumes.layers, old: cache.meta, fps, built: built.buildpacks, exportedLabels: out.labels });
