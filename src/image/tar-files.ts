@@ -81,11 +81,20 @@ export class UnsafeTarEntryError extends Error {
   }
 }
 
+export interface ReadTarOptions {
+  /** Bounds the total content size kept (an Error is thrown past it). */
+  maxBytes?: number;
+  /** Keep the content of this regular file? Others come back with an empty content (default: all). */
+  keepContent?: (path: string) => boolean;
+  /** Error message past maxBytes. */
+  tooLarge?: string;
+}
+
 /**
  * Reads every entry of a tar stream into memory (directories and symlinks included, contents as
- * Buffers). maxBytes bounds the total content size read (an Error is thrown past it).
+ * Buffers, or only those keepContent selects, so large files are streamed past, not held).
  */
-export async function readTar(source: Readable | Buffer, opts: { maxBytes?: number } = {}): Promise<ReadTarEntry[]> {
+export async function readTar(source: Readable | Buffer, opts: ReadTarOptions = {}): Promise<ReadTarEntry[]> {
   const max = opts.maxBytes ?? 64 * 1024 * 1024;
   const extract = tarStream.extract();
   const out: ReadTarEntry[] = [];
@@ -99,12 +108,13 @@ export async function readTar(source: Readable | Buffer, opts: { maxBytes?: numb
         reject(new UnsafeTarEntryError(header.name));
         return;
       }
+      const keep = opts.keepContent === undefined || ((header.type ?? 'file') === 'file' && opts.keepContent(safe));
       const chunks: Buffer[] = [];
       stream.on('data', (c: unknown) => {
-        if (!Buffer.isBuffer(c)) return;
+        if (!keep || !Buffer.isBuffer(c)) return;
         total += c.length;
         if (total > max) {
-          reject(new Error(`tar is larger than ${max} bytes`));
+          reject(new Error(opts.tooLarge ?? `tar is larger than ${max} bytes`));
           stream.destroy();
           return;
         }

@@ -5,8 +5,7 @@
  * `<layer>/env*` directories. Layers of real buildpacks (JDKs, node_modules) can be hundreds of MB.
  */
 import { Readable } from 'node:stream';
-import * as tarStream from 'tar-stream';
-import { safeEntryPath, UnsafeTarEntryError, type ReadTarEntry } from '../image/tar-files.js';
+import { readTar, type ReadTarEntry } from '../image/tar-files.js';
 
 /** Whether the content of `rel` (relative to the buildpack dir) is needed by post-processing. */
 export function isMetadataPath(rel: string): boolean {
@@ -25,51 +24,19 @@ export function scanLayersDir(source: Readable, root: string, maxMetadataBytes =
  * says so; other files come back with an empty content.
  */
 export async function scanTar(source: Readable, root: string, keepContent: (rel: string) => boolean, maxMetadataBytes: number): Promise<ReadTarEntry[]> {
-  const extract = tarStream.extract();
-  const out: ReadTarEntry[] = [];
-  let total = 0;
-  await new Promise<void>((resolve, reject) => {
-    extract.on('entry', (header, stream, next) => {
-      const safe = safeEntryPath(header.name);
-      if (safe === undefined) {
-        stream.resume();
-        reject(new UnsafeTarEntryError(header.name));
-        return;
-      }
-      const rel = safe.startsWith(`${root}/`) ? safe.slice(root.length + 1) : undefined;
-      const type = header.type ?? 'file';
-      const keep = rel !== undefined && type === 'file' && keepContent(rel);
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: unknown) => {
-        if (!keep || !Buffer.isBuffer(c)) return;
-        total += c.length;
-        if (total > maxMetadataBytes) {
-          reject(new Error(`metadata files of ${root} are larger than ${maxMetadataBytes} bytes`));
-          stream.destroy();
-          return;
-        }
-        chunks.push(c);
-      });
-      stream.on('end', () => {
-        if (rel !== undefined) {
-          out.push({
-            path: rel,
-            type,
-            mode: header.mode ?? 0,
-            uid: header.uid ?? 0,
-            gid: header.gid ?? 0,
-            ...(header.linkname ? { linkname: header.linkname } : {}),
-            content: Buffer.concat(chunks),
-          });
-        }
-        next();
-      });
-      stream.on('error', reject);
-    });
-    extract.on('finish', () => resolve());
-    extract.on('error', reject);
-    source.on('error', reject);
-    source.pipe(extract);
+  const below = (path: string): string | undefined => (path.startsWith(`${root}/`) ? path.slice(root.length + 1) : undefined);
+  const entries = await readTar(source, {
+    maxBytes: maxMetadataBytes,
+    tooLarge: `metadata files of ${root} are larger than ${maxMetadataBytes} bytes`,
+    keepContent: (path) => {
+      const rel = below(path);
+      return rel !== undefined && keepContent(rel);
+    },
   });
+  const out: ReadTarEntry[] = [];
+  for (const e of entries) {
+    const rel = below(e.path);
+    if (rel !== undefined) out.push({ ...e, path: rel });
+  }
   return out;
 }
