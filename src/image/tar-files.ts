@@ -81,6 +81,19 @@ export class UnsafeTarEntryError extends Error {
   }
 }
 
+/** A read entry as an entry to write again, at `path` (default: where it was). */
+export function toTarFileEntry(e: ReadTarEntry, path: string = e.path): TarFileEntry {
+  return {
+    path,
+    type: e.type === 'directory' ? 'directory' : e.type === 'symlink' ? 'symlink' : 'file',
+    content: e.content,
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
+  };
+}
+
 export interface ReadTarOptions {
   /** Bounds the total content size kept (an Error is thrown past it). */
   maxBytes?: number;

@@ -5,7 +5,7 @@
  * build args, the build context rules, the user rules and the rebasable label follow digest 6.1 and 6.3.
  */
 import { ExitCode, KilnError, isKilnError } from '../errors.js';
-import { makeTar, readTar, type TarFileEntry } from '../image/tar-files.js';
+import { makeTar, readTar, toTarFileEntry, type TarFileEntry } from '../image/tar-files.js';
 import type { ImageInfo } from '../ports.js';
 import type { ExtendArg } from '../spec/models.js';
 import { parseDockerfile } from '../image/dockerfile.js';
@@ -105,15 +105,7 @@ async function inspectOrFail(ctx: PhaseContext, ref: string, action: string): Pr
 export async function contextWithDockerfile(context: Buffer, dockerfile: string): Promise<Buffer> {
   const entries: TarFileEntry[] = (await readTar(context, { maxBytes: 2 * 1024 * 1024 * 1024 }))
     .filter((e) => e.path !== DOCKERFILE_NAME && e.path !== '.')
-    .map((e) => ({
-      path: e.path,
-      type: e.type === 'directory' ? 'directory' : e.type === 'symlink' ? 'symlink' : 'file',
-      content: e.content,
-      mode: e.mode,
-      uid: e.uid,
-      gid: e.gid,
-      ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
-    }));
+    .map((e) => toTarFileEntry(e));
   entries.push({ path: DOCKERFILE_NAME, content: dockerfile, mode: 0o644 });
   return makeTar(entries);
 }
@@ -125,15 +117,7 @@ async function appContext(ctx: PhaseContext, app: { volume: string; image: strin
   return makeTar(
     entries
       .filter((e) => e.path.includes('/'))
-      .map((e) => ({
-        path: e.path.replace(prefix, ''),
-        type: e.type === 'directory' ? 'directory' : e.type === 'symlink' ? 'symlink' : 'file',
-        content: e.content,
-        mode: e.mode,
-        uid: e.uid,
-        gid: e.gid,
-        ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
-      })),
+      .map((e) => toTarFileEntry(e, e.path.replace(prefix, ''))),
   );
 }
 
