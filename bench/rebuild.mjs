@@ -27,7 +27,25 @@ const { buildApp } = await import(join(root, 'dist/app/build-app.js'));
 const { createDockerEngine } = await import(join(root, 'dist/docker/docker-engine.js'));
 const { imageArchiveStream } = await import(join(root, 'dist/image/image-archive.js'));
 const run = promisify(execFile);
-const engine = createDockerEngine();
+const realEngine = createDockerEngine();
+/** KILN_BENCH_TRACE=1 prints every engine call of the warm no-change rebuild (start offset, duration). */
+const trace = { on: false, t0: 0, lines: [] };
+const engine = new Proxy(realEngine, {
+  get(target, prop) {
+    const v = target[prop];
+    if (typeof v !== 'function') return v;
+    return (...args) => {
+      if (!trace.on) return v.apply(target, args);
+      const start = performance.now();
+      const what = `${String(prop)} ${args[0] && typeof args[0] === 'object' && 'cmd' in args[0] ? JSON.stringify(args[0].cmd).slice(0, 90) : typeof args[0] === 'string' ? args[0].slice(0, 40) : ''}`;
+      const done = () => trace.lines.push(`${((start - trace.t0) / 1000).toFixed(3)} +${((performance.now() - start) / 1000).toFixed(3)} ${what}`);
+      const r = v.apply(target, args);
+      if (r && typeof r.then === 'function') r.then(done, done);
+      else done();
+      return r;
+    };
+  },
+});
 const LABELS = { 'io.kiln.bench': 'rebuild' };
 const STACK = { build: 'kiln-bench/busybox-build:latest', run: 'kiln-bench/busybox-run:latest' };
 const BUILDER = 'kiln-bench/builder:latest';
@@ -159,7 +177,11 @@ async function main() {
     const warm = await timedBuild(APP, app);
     await writeFile(join(app, 'file-7.txt'), 'changed\n');
     const changed = await timedBuild(APP, app);
+    trace.on = process.env.KILN_BENCH_TRACE === '1';
+    trace.t0 = performance.now();
     const warm2 = await timedBuild(APP, app);
+    trace.on = false;
+    if (trace.lines.length > 0) console.log(`engine calls of the second warm no-change rebuild (start s, +duration s):\n  ${trace.lines.join('\n  ')}`);
     const modulesMs = await floorModules(app);
     const loadMs = await floorLoad();
     const floor = modulesMs + loadMs;
