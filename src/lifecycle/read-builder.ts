@@ -1,7 +1,8 @@
 /**
  * Reads a builder image into typed models (architecture.md data flow 2): the image is inspected once,
  * and /cnb/order.toml, /cnb/run.toml (or the legacy stack.toml), the module trees and the operator env
- * (/cnb/build-config/env) are copied out of one created — never started — labelled container.
+ * (/cnb/build-config/env) are copied out of one created — never started — labelled container, or taken
+ * from the host cache of an image id read before (builder-files-cache.ts).
  */
 import { ExitCode, KilnError } from '../errors.js';
 import { readTar, type ReadTarEntry } from '../image/tar-files.js';
@@ -17,6 +18,7 @@ import { scanTar } from './layers-scan.js';
 import { parseImageEnv } from './module-env.js';
 import { BUILDPACKS_DIR, EXTENSIONS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
 import { isMissingPath } from './volume-io.js';
+import { loadBuilderFiles, saveBuilderFiles, type BuilderFiles } from './builder-files-cache.js';
 
 interface ModuleBase {
   /** Directory in builder containers: /cnb/buildpacks/<escaped-id>/<version>. */
@@ -141,7 +143,38 @@ function filesOf(entries: ReadTarEntry[]): Map<string, Buffer> {
   return new Map(entries.filter((e) => e.type === 'file' && isModuleMetadata(`x/y/${e.path}`)).map((e) => [e.path, e.content]));
 }
 
-/** Inspects and reads the builder image. Throws exit 5 for a missing image, 2 for unusable files. */
+/** Copies the files readBuilder needs out of one created (never started) container, all at once. */
+async function fetchBuilderFiles(ctx: PhaseContext, info: ImageInfo, user: CnbUser): Promise<BuilderFiles> {
+  const id = await ctx.engine.createContainer({ image: info.id, cmd: ['true'], user: `${user.uid}:${user.gid}`, labels: ctx.labels });
+  try {
+    const [order, run, stack, buildpacks, extensions, buildConfigEnv] = await Promise.all([
+      archive(ctx, id, '/cnb/order.toml'),
+      archive(ctx, id, '/cnb/run.toml'),
+      archive(ctx, id, '/cnb/stack.toml'),
+      archive(ctx, id, BUILDPACKS_DIR, true),
+      archive(ctx, id, EXTENSIONS_DIR, true),
+      archive(ctx, id, '/cnb/build-config/env'),
+    ]);
+    const files: BuilderFiles = {};
+    const set = (k: keyof BuilderFiles, v: ReadTarEntry[] | undefined): void => {
+      if (v !== undefined) files[k] = v;
+    };
+    set('order', order);
+    set('run', run);
+    set('stack', stack);
+    set('buildpacks', buildpacks);
+    set('extensions', extensions);
+    set('buildConfigEnv', buildConfigEnv);
+    return files;
+  } finally {
+    await ctx.engine.removeContainer(id);
+  }
+}
+
+/**
+ * Inspects and reads the builder image (its files come from the host cache when this image id was read
+ * before, builder-files-cache.ts). Throws exit 5 for a missing image, 2 for unusable files.
+ */
 export async function readBuilder(ctx: PhaseContext, image: string): Promise<BuilderInfo> {
   const info = await ctx.engine.inspectImage(image);
   if (info === undefined) {
@@ -153,58 +186,62 @@ export async function readBuilder(ctx: PhaseContext, image: string): Promise<Bui
     });
   }
   const user = cnbUserOf(image, info.config.env);
-  const id = await ctx.engine.createContainer({ image: info.id, cmd: ['true'], user: `${user.uid}:${user.gid}`, labels: ctx.labels });
-  try {
-    const cnb = await archive(ctx, id, '/cnb/order.toml');
-    const orderText = fileText(cnb, 'order.toml');
-    if (orderText === undefined) {
-      throw new KilnError({ action: `read builder ${image}`, cause: '/cnb/order.toml is missing', exitCode: ExitCode.config });
-    }
-    const order = throwOnErrors(parseOrderFile(orderText, `${image}:/cnb/order.toml`), `read builder ${image}`);
-    let runImages: RunImageRef[] = [];
-    const runText = fileText(await archive(ctx, id, '/cnb/run.toml'), 'run.toml');
-    if (runText !== undefined) {
-      runImages = throwOnErrors(parseRunFile(runText, `${image}:/cnb/run.toml`), `read builder ${image}`).images;
-    } else {
-      const stackText = fileText(await archive(ctx, id, '/cnb/stack.toml'), 'stack.toml');
-      const stack = stackText !== undefined ? throwOnErrors(parseStackFile(stackText, `${image}:/cnb/stack.toml`), `read builder ${image}`) : undefined;
-      if (stack?.runImage !== undefined) runImages = [stack.runImage];
-    }
-    const buildpacks = new Map<string, BuilderBuildpack>();
-    for (const [dir, entries] of groupModules((await archive(ctx, id, BUILDPACKS_DIR, true)) ?? [])) {
-      const text = fileText(entries, 'buildpack.toml');
-      if (text === undefined) continue;
-      const file = `${image}:/cnb/${dir}/buildpack.toml`;
-      const descriptor = throwOnErrors(parseBuildpackDescriptor(text, file, { hasExecutables: isExecutableEntry(entries, 'bin/build') }), `read builder ${image}`);
-      buildpacks.set(moduleKey(descriptor.id, descriptor.version), {
-        kind: 'buildpack',
-        descriptor,
-        dir: `/cnb/${dir}`,
-        files: filesOf(entries),
-        hasDetect: isExecutableEntry(entries, 'bin/detect'),
-        hasBuild: isExecutableEntry(entries, 'bin/build'),
-      });
-    }
-    const extensions = new Map<string, BuilderExtension>();
-    for (const [dir, entries] of groupModules((await archive(ctx, id, EXTENSIONS_DIR, true)) ?? [])) {
-      const text = fileText(entries, 'extension.toml');
-      if (text === undefined) continue;
-      const file = `${image}:/cnb/${dir}/extension.toml`;
-      const descriptor = throwOnErrors(parseExtensionDescriptor(text, file, { hasExecutables: isExecutableEntry(entries, 'bin/detect') || isExecutableEntry(entries, 'bin/generate') }), `read builder ${image}`);
-      extensions.set(moduleKey(descriptor.id, descriptor.version), {
-        kind: 'extension',
-        descriptor,
-        dir: `/cnb/${dir}`,
-        files: filesOf(entries),
-        hasDetect: isExecutableEntry(entries, 'bin/detect'),
-        hasGenerate: isExecutableEntry(entries, 'bin/generate'),
-      });
-    }
-    const buildConfigEnv: EnvFile[] = ((await archive(ctx, id, '/cnb/build-config/env')) ?? [])
-      .filter((e) => e.type === 'file' && e.path.split('/').length === 2)
-      .map((e) => ({ name: e.path.split('/')[1] ?? '', content: e.content.toString('utf8') }));
-    return { image, info, user, env: info.config.env, order, runImages, buildpacks, extensions, buildConfigEnv };
-  } finally {
-    await ctx.engine.removeContainer(id);
+  let files = await loadBuilderFiles(info.id);
+  const fresh = files === undefined;
+  if (files === undefined) files = await fetchBuilderFiles(ctx, info, user);
+  const builder = parseBuilderFiles(image, info, user, files);
+  // Only files that parsed are kept: a broken builder is read (and reported) again next time.
+  if (fresh) await saveBuilderFiles(info.id, files);
+  return builder;
+}
+
+function parseBuilderFiles(image: string, info: ImageInfo, user: CnbUser, files: BuilderFiles): BuilderInfo {
+  const orderText = fileText(files.order, 'order.toml');
+  if (orderText === undefined) {
+    throw new KilnError({ action: `read builder ${image}`, cause: '/cnb/order.toml is missing', exitCode: ExitCode.config });
   }
+  const order = throwOnErrors(parseOrderFile(orderText, `${image}:/cnb/order.toml`), `read builder ${image}`);
+  let runImages: RunImageRef[] = [];
+  const runText = fileText(files.run, 'run.toml');
+  if (runText !== undefined) {
+    runImages = throwOnErrors(parseRunFile(runText, `${image}:/cnb/run.toml`), `read builder ${image}`).images;
+  } else {
+    const stackText = fileText(files.stack, 'stack.toml');
+    const stack = stackText !== undefined ? throwOnErrors(parseStackFile(stackText, `${image}:/cnb/stack.toml`), `read builder ${image}`) : undefined;
+    if (stack?.runImage !== undefined) runImages = [stack.runImage];
+  }
+  const buildpacks = new Map<string, BuilderBuildpack>();
+  for (const [dir, entries] of groupModules(files.buildpacks ?? [])) {
+    const text = fileText(entries, 'buildpack.toml');
+    if (text === undefined) continue;
+    const file = `${image}:/cnb/${dir}/buildpack.toml`;
+    const descriptor = throwOnErrors(parseBuildpackDescriptor(text, file, { hasExecutables: isExecutableEntry(entries, 'bin/build') }), `read builder ${image}`);
+    buildpacks.set(moduleKey(descriptor.id, descriptor.version), {
+      kind: 'buildpack',
+      descriptor,
+      dir: `/cnb/${dir}`,
+      files: filesOf(entries),
+      hasDetect: isExecutableEntry(entries, 'bin/detect'),
+      hasBuild: isExecutableEntry(entries, 'bin/build'),
+    });
+  }
+  const extensions = new Map<string, BuilderExtension>();
+  for (const [dir, entries] of groupModules(files.extensions ?? [])) {
+    const text = fileText(entries, 'extension.toml');
+    if (text === undefined) continue;
+    const file = `${image}:/cnb/${dir}/extension.toml`;
+    const descriptor = throwOnErrors(parseExtensionDescriptor(text, file, { hasExecutables: isExecutableEntry(entries, 'bin/detect') || isExecutableEntry(entries, 'bin/generate') }), `read builder ${image}`);
+    extensions.set(moduleKey(descriptor.id, descriptor.version), {
+      kind: 'extension',
+      descriptor,
+      dir: `/cnb/${dir}`,
+      files: filesOf(entries),
+      hasDetect: isExecutableEntry(entries, 'bin/detect'),
+      hasGenerate: isExecutableEntry(entries, 'bin/generate'),
+    });
+  }
+  const buildConfigEnv: EnvFile[] = (files.buildConfigEnv ?? [])
+    .filter((e) => e.type === 'file' && e.path.split('/').length === 2)
+    .map((e) => ({ name: e.path.split('/')[1] ?? '', content: e.content.toString('utf8') }));
+  return { image, info, user, env: info.config.env, order, runImages, buildpacks, extensions, buildConfigEnv };
 }

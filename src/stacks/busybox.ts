@@ -8,10 +8,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, mkdtemp } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ExitCode, KilnError } from '../errors.js';
+import { kilnCacheDir } from '../kiln-cache-dir.js';
 import { makeTar, type TarFileEntry } from '../image/tar-files.js';
 import type { ContainerEngine, Labels } from '../ports.js';
 
@@ -30,8 +30,7 @@ export const BUSYBOX_APPLETS = [
 export const BUSYBOX_BASE_ID = 'io.kiln.stacks.busybox';
 
 function cacheDir(): string {
-  const base = process.env.KILN_CACHE_DIR ?? join(homedir(), '.cache', 'kiln');
-  return join(base, 'busybox');
+  return kilnCacheDir('busybox');
 }
 
 function unavailable(cause: string, original?: unknown): KilnError {
