@@ -11,7 +11,7 @@ import { stringifyToml } from '../spec/toml.js';
 import { applyBuildLayers, moduleExecutionEnv } from './build-env.js';
 import { addLaunch, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses, type AggregatedProcess, type SbomCopy } from './build-post.js';
 import { buildpackPlanFor } from './generate-plan.js';
-import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type TargetVars } from './module-env.js';
+import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './module-env.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
 import { scanLayersDir } from './layers-scan.js';
 import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
@@ -60,17 +60,13 @@ export interface BuildResult {
   warnings: string[];
 }
 
-async function writePlanAndDir(ctx: PhaseContext, input: BuildInput, bpDir: string, planRel: string, plan: PlanRequire[]): Promise<void> {
-  const { uid, gid } = input.builder.user;
-  const image = input.image;
-  // <layers>/<bp>/ owned by the CNB user (digest 7.1 step 1); putArchive leaves existing contents alone.
-  await writeToVolume(ctx, { volume: input.volumes.layers, image, dest: '/', tar: await makeTar([{ path: bpDir, type: 'directory', mode: 0o755, uid, gid }]) });
+/**
+ * <layers>/<bp>/ owned by the CNB user (digest 7.1 step 1; existing contents stay) and the buildpack
+ * plan, read-only for the buildpack (digest 2.4): made by the build container itself before bin/build.
+ */
+function planAndDir(layersDir: string, planPath: string, plan: PlanRequire[]): Prelude {
   const text = stringifyToml({ entries: plan.map((p) => ({ name: p.name, ...(Object.keys(p.metadata).length > 0 ? { metadata: p.metadata } : {}) })) });
-  const parts = planRel.split('/');
-  const entries: TarFileEntry[] = parts.slice(0, -1).map((_, i) => ({ path: parts.slice(0, i + 1).join('/'), type: 'directory' as const, mode: 0o755, uid, gid }));
-  // The buildpack plan is read-only for the buildpack (digest 2.4).
-  entries.push({ path: planRel, content: text, mode: 0o444, uid, gid });
-  await writeToVolume(ctx, { volume: input.volumes.scratch, image, dest: '/', tar: await makeTar(entries) });
+  return { dirs: [layersDir, planPath.slice(0, planPath.lastIndexOf('/'))], files: [{ path: planPath, content: text, mode: 0o444 }] };
 }
 
 /** Renames all-false layers to <layer>.ignore inside the volume, as the CNB user (digest 7.1, edge 38). */
@@ -126,7 +122,6 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
     const planRel = `build/${esc}/plan.toml`;
     const planPath = `${SCRATCH_DIR}/${planRel}`;
     const bpPlan = buildpackPlanFor({ entries: plan }, { id: d.id, version: d.version, extension: false });
-    await writePlanAndDir(ctx, input, esc, planRel, bpPlan);
 
     const cnbVars = moduleCnbVars({ phase: 'build', kind: 'buildpack', api: d.api, moduleDir: bp.dir, platformDir: PLATFORM_DIR, planPath, layersDir, ...(input.target !== undefined ? { target: input.target } : {}) });
     const runEnv = moduleExecutionEnv({ base: env, platformEnv: input.platformEnv, clearEnv: d.clearEnv, buildConfigEnv: input.builder.buildConfigEnv, cnbVars });
@@ -139,6 +134,7 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
       env: runEnv,
       exe: `${bp.dir}/bin/build`,
       args: moduleArgs('build', { platformDir: PLATFORM_DIR, planPath, layersDir }),
+      prelude: planAndDir(layersDir, planPath, bpPlan),
       ...(input.network !== undefined ? { network: input.network } : {}),
       onLine: (stream, line) => ctx.reporter.emit({ type: 'module-line', module: d.id, stream, line }),
     });

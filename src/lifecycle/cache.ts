@@ -11,6 +11,7 @@
  * the previous image's), else `fp:<fingerprint>`. `diffIds` maps a content fingerprint of an exported
  * dir (cache-fingerprint.ts) to the diffID its tar had, so an unchanged layer is not tarred again.
  */
+import { shq } from './shell-quote.js';
 import { createHash } from 'node:crypto';
 import { makeTar } from '../image/tar-files.js';
 import type { Labels } from '../ports.js';
@@ -104,10 +105,7 @@ export async function writeCacheMetadata(ctx: PhaseContext, volume: string, help
   await writeToVolume(ctx, { volume, image: helperImage, dest: '/', tar: await makeTar([{ path: CACHE_METADATA_FILE, content: JSON.stringify(meta), mode: 0o644 }]) });
 }
 
-/** Single-quoted for sh. */
-export function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shq };
 
 export interface SaveLayer {
   buildpackId: string;

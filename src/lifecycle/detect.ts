@@ -4,7 +4,6 @@
  * with the digest 2.4 env and a fresh empty plan file; plans are copied back out in one go and parsed.
  * Group and plan are then resolved by the pure resolver (resolve-order.ts).
  */
-import { makeTar, type TarFileEntry } from '../image/tar-files.js';
 import type { OutputStream } from '../ports.js';
 import { parseDetectPlan, planHasRequires } from '../spec/detect-plan.js';
 import { formatIssue } from '../spec/spec-error.js';
@@ -14,7 +13,7 @@ import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type TargetVars }
 import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
 import { PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderBuildpack, type BuilderExtension, type BuilderInfo, type BuilderModule } from './read-builder.js';
-import { readFilesFromVolume, writeToVolume } from './volume-io.js';
+import { readFilesFromVolume } from './volume-io.js';
 
 export type DetectStatus = 'pass' | 'fail' | 'error';
 
@@ -89,27 +88,6 @@ function planPathOf(m: BuilderModule): string {
   return `detect/${m.kind}/${escapeId(m.descriptor.id)}/${m.descriptor.version}/plan.toml`;
 }
 
-/** Fresh empty plan files, owned by the CNB user, for every module that has a bin/detect. */
-async function writeEmptyPlans(ctx: PhaseContext, input: DetectRunsInput, modules: BuilderModule[]): Promise<void> {
-  const { uid, gid } = input.builder.user;
-  const dirs = new Set<string>();
-  const entries: TarFileEntry[] = [];
-  for (const m of modules) {
-    if (!m.hasDetect) continue;
-    const parts = planPathOf(m).split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const d = parts.slice(0, i).join('/');
-      if (!dirs.has(d)) {
-        dirs.add(d);
-        entries.push({ path: d, type: 'directory', mode: 0o755, uid, gid });
-      }
-    }
-    entries.push({ path: planPathOf(m), content: '', mode: 0o644, uid, gid });
-  }
-  if (entries.length === 0) return;
-  await writeToVolume(ctx, { volume: input.volumes.scratch, image: input.builder.info.id, dest: '/', tar: await makeTar(entries) });
-}
-
 function staticPlan(ext: BuilderExtension): string {
   return ext.files.get('detect/plan.toml')?.toString('utf8') ?? '';
 }
@@ -140,7 +118,6 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 
 /** Runs every module's detect once; the results are keyed by detectKey. */
 export async function runDetects(ctx: PhaseContext, input: DetectRunsInput, modules: BuilderModule[]): Promise<Map<string, DetectRunResult>> {
-  await writeEmptyPlans(ctx, input, modules);
   const outer = allowedOuterEnv(input.builder.env);
   const runs = new Map<string, { exitCode?: number; output: DetectRunResult['output'] }>();
   await pool(modules, input.concurrency ?? 4, async (m) => {
@@ -168,6 +145,8 @@ export async function runDetects(ctx: PhaseContext, input: DetectRunsInput, modu
       exe: `${m.dir}/bin/detect`,
       args: moduleArgs('detect', { platformDir: PLATFORM_DIR, planPath }),
       layersReadOnly: true,
+      // A fresh empty plan file, made by the module's own container (owned by the CNB user).
+      prelude: { dirs: [planPath.slice(0, planPath.lastIndexOf('/'))], files: [{ path: planPath, content: '', mode: 0o644 }] },
       ...(input.network !== undefined ? { network: input.network } : {}),
       onLine: (stream, line) => output.push({ stream, line }),
     });

@@ -15,8 +15,8 @@ import { stringifyToml } from '../spec/toml.js';
 import { moduleExecutionEnv } from './build-env.js';
 import type { ExtendStep } from './extend.js';
 import { buildpackPlanFor, checkContextDirs, chooseRunImage, filterPlanAfterGenerate, selectBuildContext, type RunImageChoice } from './generate-plan.js';
-import { allowedOuterEnv, moduleArgs, moduleCnbVars, moduleCommand, type Env, type TargetVars } from './module-env.js';
-import { moduleMounts, SCRATCH_DIR, type RunVolumes } from './module-run.js';
+import { allowedOuterEnv, moduleArgs, moduleCnbVars, moduleCommand, type Env, type Prelude, type TargetVars } from './module-env.js';
+import { inlinePrelude, moduleMounts, SCRATCH_DIR, type RunVolumes } from './module-run.js';
 import { APP_DIR, LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderExtension, type BuilderInfo } from './read-builder.js';
 import { readFromVolume, writeToVolume } from './volume-io.js';
@@ -75,26 +75,20 @@ export interface GenerateResult {
 
 const OUTPUT_MAX_BYTES = 512 * 1024 * 1024;
 
-function dirEntries(path: string, uid: number, gid: number): TarFileEntry[] {
-  const parts = path.split('/');
-  return parts.map((_, i) => ({ path: parts.slice(0, i + 1).join('/'), type: 'directory' as const, mode: 0o755, uid, gid }));
-}
-
-/** <layers>/generated/<id>/ owned by the CNB user (created if missing, not emptied), and the plan file. */
-async function prepare(ctx: PhaseContext, input: GenerateInput, escaped: string, plan: PlanRequire[]): Promise<string> {
-  const { uid, gid } = input.builder.user;
-  const image = input.builder.info.id;
-  await writeToVolume(ctx, { volume: input.volumes.layers, image, dest: '/', tar: await makeTar(dirEntries(`generated/${escaped}`, uid, gid)) });
-  const planRel = `generate/${escaped}/plan.toml`;
+/**
+ * <layers>/generated/<id>/ owned by the CNB user (created if missing, not emptied), and the plan file,
+ * read-only for the extension (digest 2.4: CNB_BP_PLAN_PATH is read-only): made by the generate
+ * container itself before bin/generate starts (module-env.ts prelude).
+ */
+function prepare(escaped: string, plan: PlanRequire[]): { planPath: string; prelude: Prelude } {
+  const planPath = `${SCRATCH_DIR}/generate/${escaped}/plan.toml`;
   const text = stringifyToml({ entries: plan.map((p) => ({ name: p.name, ...(Object.keys(p.metadata).length > 0 ? { metadata: p.metadata } : {}) })) });
-  // Read-only for the extension (digest 2.4: CNB_BP_PLAN_PATH is read-only).
-  const entries = [...dirEntries(`generate/${escaped}`, uid, gid), { path: planRel, content: text, mode: 0o444, uid, gid }];
-  await writeToVolume(ctx, { volume: input.volumes.scratch, image, dest: '/', tar: await makeTar(entries) });
-  return `${SCRATCH_DIR}/${planRel}`;
+  return { planPath, prelude: { dirs: [`${LAYERS_DIR}/generated/${escaped}`, `${SCRATCH_DIR}/generate/${escaped}`], files: [{ path: planPath, content: text, mode: 0o444 }] } };
 }
 
 /** Runs bin/generate with the app volume read-only (digest 5.1: it must not write there). */
-async function runGenerateExe(ctx: PhaseContext, input: GenerateInput, ext: BuilderExtension, planPath: string, outputDir: string): Promise<number> {
+async function runGenerateExe(ctx: PhaseContext, input: GenerateInput, ext: BuilderExtension, prepared: { planPath: string; prelude: Prelude }, outputDir: string): Promise<number> {
+  const { planPath } = prepared;
   const cnbVars = moduleCnbVars({
     phase: 'generate',
     kind: 'extension',
@@ -108,9 +102,10 @@ async function runGenerateExe(ctx: PhaseContext, input: GenerateInput, ext: Buil
   const env = moduleExecutionEnv({ base: allowedOuterEnv(input.builder.env), platformEnv: input.platformEnv, clearEnv: false, buildConfigEnv: input.builder.buildConfigEnv, cnbVars });
   const args = moduleArgs('generate', { platformDir: PLATFORM_DIR, planPath, outputDir });
   const mounts = moduleMounts(input.volumes).map((m) => (m.target === APP_DIR ? { ...m, readOnly: true } : m));
+  const prelude = await inlinePrelude(ctx, { image: input.builder.info.id, user: input.builder.user, volumes: input.volumes, prelude: prepared.prelude });
   const { exitCode } = await ctx.engine.runContainer({
     image: input.builder.info.id,
-    cmd: moduleCommand(input.builder.env, env, `${ext.dir}/bin/generate`, args),
+    cmd: moduleCommand(input.builder.env, env, `${ext.dir}/bin/generate`, args, prelude),
     user: `${input.builder.user.uid}:${input.builder.user.gid}`,
     env,
     workingDir: APP_DIR,
@@ -250,8 +245,7 @@ export async function runGenerate(ctx: PhaseContext, input: GenerateInput): Prom
     let entries: OutputEntry[];
     let where: string;
     if (ext.hasGenerate) {
-      const planPath = await prepare(ctx, input, escaped, plan);
-      const code = await runGenerateExe(ctx, input, ext, planPath, outputDir);
+      const code = await runGenerateExe(ctx, input, ext, prepare(escaped, plan), outputDir);
       if (code !== 0) {
         throw new KilnError({
           action: `run generate of extension ${member.id}`,

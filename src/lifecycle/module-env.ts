@@ -7,6 +7,7 @@
  * host, so it reproduces this by computing the env here and, in the container, unsetting every image
  * ENV variable that is not in the final env (`env -u NAME ... <exe> <args>`, see moduleCommand).
  */
+import { shq } from './shell-quote.js';
 import { apiAtLeast } from '../spec/api-version.js';
 import type { ModuleKind } from '../spec/models.js';
 
@@ -120,16 +121,50 @@ export function moduleArgs(phase: ModulePhase, p: { platformDir: string; planPat
   return [p.layersDir ?? '', p.platformDir, p.planPath];
 }
 
+/** A file the module's container writes before the module starts (as the CNB user, so it owns it). */
+export interface PreludeFile {
+  /** Absolute path in the container. */
+  path: string;
+  content: string;
+  /** Final mode, e.g. 0o444 for a plan the module may only read (digest 2.4). */
+  mode: number;
+}
+
+/** Directories (mkdir -p) and files to create in the container before the module runs. */
+export interface Prelude {
+  dirs: string[];
+  files: PreludeFile[];
+}
+
+/** Variables a POSIX shell adds to what it passes on (busybox ash: SHLVL and PWD; others: OLDPWD, _). */
+const SHELL_VARS = ['OLDPWD', 'PWD', 'SHLVL', '_'];
+
+/** The prelude as one sh script (set -e: a failing step stops before the module runs). */
+export function preludeScript(p: Prelude): string {
+  const lines = ['set -e'];
+  for (const d of p.dirs) lines.push(`mkdir -p ${shq(d)}`);
+  for (const f of p.files) {
+    lines.push(`rm -f ${shq(f.path)}`, `printf '%s' ${shq(f.content)} > ${shq(f.path)}`, `chmod ${(f.mode & 0o7777).toString(8)} ${shq(f.path)}`);
+  }
+  lines.push('exec "$@"');
+  return lines.join('\n');
+}
+
 /**
  * The container command that gives the module exactly `env`: Docker merges the image ENV into the
  * container env, so every image variable that `env` does not define is removed with `env -u` (needs an
  * `env` binary on the image's PATH; busybox and Debian have one). Without such variables the executable
  * runs directly.
+ * With a prelude (plan files, the module's own dirs), `sh -c` first creates those, in the module's own
+ * container: no archive round trip per input (issue 5, warm rebuilds). The shell's own variables are
+ * then removed too, and ones `env` defines are set again explicitly, so the module still sees exactly `env`.
  */
-export function moduleCommand(imageEnv: readonly string[], env: Env, exe: string, args: readonly string[]): string[] {
-  const unset = Object.keys(parseImageEnv(imageEnv))
-    .filter((k) => !(k in env))
-    .sort();
-  if (unset.length === 0) return [exe, ...args];
-  return ['env', ...unset.flatMap((k) => ['-u', k]), exe, ...args];
+export function moduleCommand(imageEnv: readonly string[], env: Env, exe: string, args: readonly string[], prelude?: Prelude): string[] {
+  const shell = prelude !== undefined && (prelude.dirs.length > 0 || prelude.files.length > 0);
+  const unset = new Set(Object.keys(parseImageEnv(imageEnv)).filter((k) => !(k in env)));
+  if (shell) for (const k of SHELL_VARS) if (!(k in env)) unset.add(k);
+  const unsets = [...unset].sort().flatMap((k) => ['-u', k]);
+  if (!shell) return unsets.length === 0 ? [exe, ...args] : ['env', ...unsets, exe, ...args];
+  const reset = SHELL_VARS.filter((k) => k in env).map((k) => `${k}=${env[k] ?? ''}`);
+  return ['sh', '-c', preludeScript(prelude), 'kiln-prelude', 'env', ...unsets, ...reset, exe, ...args];
 }

@@ -5,8 +5,10 @@
  * by module-env/build-env (image variables outside it are unset with `env -u`).
  */
 import type { Mount, OutputStream } from '../ports.js';
-import { moduleCommand, type Env } from './module-env.js';
+import { makeTar, type TarFileEntry } from '../image/tar-files.js';
+import { moduleCommand, type Env, type Prelude } from './module-env.js';
 import { APP_DIR, LAYERS_DIR, PLATFORM_DIR, type BuildVolumes, type CnbUser, type PhaseContext } from './phase-context.js';
+import { writeToVolume } from './volume-io.js';
 
 /** Where the per-build scratch volume (plan files handed to modules) is mounted. */
 export const SCRATCH_DIR = '/kiln';
@@ -31,6 +33,8 @@ export interface ModuleRunSpec {
   network?: string;
   /** Mount /layers read-only (detect does not write there). */
   layersReadOnly?: boolean;
+  /** Dirs and files (plan files) the container creates before the module starts (module-env.ts). */
+  prelude?: Prelude;
   onLine?: (stream: OutputStream, line: string) => void;
 }
 
@@ -44,11 +48,40 @@ export function moduleMounts(v: RunVolumes, layersReadOnly = false): Mount[] {
   ];
 }
 
+/** Prelude files above this size go through the archive API instead (an argument is limited to 128 KiB). */
+const INLINE_MAX = 32 * 1024;
+
+/**
+ * Writes the prelude's large files under SCRATCH_DIR into the scratch volume (owned by the CNB user, as
+ * the prelude would have made them) and returns the rest of the prelude.
+ */
+export async function inlinePrelude(ctx: PhaseContext, spec: Pick<ModuleRunSpec, 'image' | 'user' | 'volumes' | 'prelude'>): Promise<Prelude | undefined> {
+  const p = spec.prelude;
+  if (p === undefined) return undefined;
+  const large = p.files.filter((f) => Buffer.byteLength(f.content) > INLINE_MAX && f.path.startsWith(`${SCRATCH_DIR}/`));
+  if (large.length === 0) return p;
+  const { uid, gid } = spec.user;
+  const entries: TarFileEntry[] = [];
+  const dirs = new Set<string>();
+  for (const f of large) {
+    const parts = f.path.slice(SCRATCH_DIR.length + 1).split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (!dirs.has(d)) entries.push({ path: d, type: 'directory', mode: 0o755, uid, gid });
+      dirs.add(d);
+    }
+    entries.push({ path: parts.join('/'), content: f.content, mode: f.mode, uid, gid });
+  }
+  await writeToVolume(ctx, { volume: spec.volumes.scratch, image: spec.image, dest: '/', tar: await makeTar(entries) });
+  return { dirs: p.dirs, files: p.files.filter((f) => !large.includes(f)) };
+}
+
 /** Runs the module; resolves with its exit code. */
 export async function runModule(ctx: PhaseContext, spec: ModuleRunSpec): Promise<number> {
+  const prelude = await inlinePrelude(ctx, spec);
   const { exitCode } = await ctx.engine.runContainer({
     image: spec.image,
-    cmd: moduleCommand(spec.imageEnv, spec.env, spec.exe, spec.args),
+    cmd: moduleCommand(spec.imageEnv, spec.env, spec.exe, spec.args, prelude),
     user: `${spec.user.uid}:${spec.user.gid}`,
     env: spec.env,
     workingDir: APP_DIR,

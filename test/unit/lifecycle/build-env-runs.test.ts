@@ -104,7 +104,14 @@ describe('runDetects', () => {
     expect(spec.user).toBe('1000:1001');
     expect(spec.network).toBe('none');
     expect(spec.workingDir).toBe('/workspace');
-    expect(spec.cmd).toEqual(['env', '-u', 'CNB_GROUP_ID', '-u', 'CNB_USER_ID', '-u', 'SECRET', '/cnb/buildpacks/acme_a/1/bin/detect', '/platform', '/kiln/detect/buildpack/acme_a/1/plan.toml']);
+    // sh -c makes the empty plan file first (the prelude), then execs env, which drops the image's and
+    // the shell's own variables.
+    expect(spec.cmd.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(spec.cmd[2]).toContain("printf '%s' '' > '/kiln/detect/buildpack/acme_a/1/plan.toml'");
+    expect(spec.cmd.slice(spec.cmd.indexOf('kiln-prelude') + 1)).toEqual([
+      'env', '-u', 'CNB_GROUP_ID', '-u', 'CNB_USER_ID', '-u', 'OLDPWD', '-u', 'PWD', '-u', 'SECRET', '-u', 'SHLVL', '-u', '_',
+      '/cnb/buildpacks/acme_a/1/bin/detect', '/platform', '/kiln/detect/buildpack/acme_a/1/plan.toml',
+    ]);
     expect(spec.env).toEqual({
       PATH: '/user/bin:/bin',
       USER_VAR: 'u',
@@ -114,8 +121,8 @@ describe('runDetects', () => {
     });
     expect(spec.mounts?.find((m) => m.target === '/platform')?.readOnly).toBe(true);
     expect(spec.labels).toEqual({ 'io.kiln.session': 's' });
-    // The empty plan file was pre-created, owned by the CNB user.
-    expect(f.puts[0]?.files.get('detect/buildpack/acme_a/1/plan.toml')?.length).toBe(0);
+    // The empty plan file is made by the container itself (as the CNB user): nothing goes in through the archive API.
+    expect(f.puts).toEqual([]);
   });
 
   it('adds --volume mounts and --network to module containers', async () => {
@@ -162,9 +169,11 @@ describe('runBuild', () => {
     expect(second?.env?.PATH).toBe('/layers/acme_a/tool/bin:/bin');
     expect(second?.env?.FOO).toBe('from-a');
     expect(second?.env?.USER_VAR).toBe('user');
-    // The buildpack plan of acme/a was written read-only into the scratch volume.
-    const planPut = f.puts.find((p) => p.files.has('build/acme_a/plan.toml'));
-    expect(planPut?.files.get('build/acme_a/plan.toml')?.toString()).toContain('name = "x"');
+    // The build container writes the buildpack plan of acme/a, read-only, before bin/build (the prelude).
+    const script = first?.cmd[2] ?? '';
+    expect(script).toContain("mkdir -p '/layers/acme_a'");
+    expect(script).toContain('name = "x"');
+    expect(script).toContain("chmod 444 '/kiln/build/acme_a/plan.toml'");
   });
 
   it('a failing bin/build is exit 51 naming the buildpack', async () => {

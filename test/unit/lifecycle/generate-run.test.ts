@@ -96,7 +96,10 @@ describe('runGenerate with a fake engine', () => {
     expect(run.network).toBe('none');
     expect(run.mounts).toContainEqual({ type: 'volume', source: 'app', target: '/workspace', readOnly: true });
     expect(run.mounts).toContainEqual({ type: 'volume', source: 'platform', target: '/platform', readOnly: true });
-    expect(run.cmd).toEqual(['env', '-u', 'CNB_GROUP_ID', '-u', 'CNB_USER_ID', '-u', 'SECRET', '/cnb/extensions/test_ext/1.0.0/bin/generate', '/layers/generated/test_ext', '/platform', '/kiln/generate/test_ext/plan.toml']);
+    expect(run.cmd.slice(run.cmd.indexOf('kiln-prelude') + 1)).toEqual([
+      'env', '-u', 'CNB_GROUP_ID', '-u', 'CNB_USER_ID', '-u', 'OLDPWD', '-u', 'PWD', '-u', 'SECRET', '-u', 'SHLVL', '-u', '_',
+      '/cnb/extensions/test_ext/1.0.0/bin/generate', '/layers/generated/test_ext', '/platform', '/kiln/generate/test_ext/plan.toml',
+    ]);
     expect(run.env).toEqual({
       PATH: '/bin',
       USER_VAR: 'u',
@@ -109,9 +112,10 @@ describe('runGenerate with a fake engine', () => {
     });
     expect(run.labels).toEqual({ 'io.kiln.session': 's' });
     expect(events).toContainEqual({ type: 'module-line', module: 'test/ext', stream: 'stdout', line: 'hello from generate' });
-    // The plan file (read-only text) and the output dir went in before the run.
-    const planFile = fake.puts.flatMap((p) => [...p.files]).find(([k]) => k === 'generate/test_ext/plan.toml');
-    expect(planFile?.[1].toString()).toContain('name = "tool"');
+    // The generate container makes the plan file (read-only text) and the output dir before bin/generate.
+    expect(run.cmd[2]).toContain("mkdir -p '/layers/generated/test_ext'");
+    expect(run.cmd[2]).toContain('name = "tool"');
+    expect(run.cmd[2]).toContain("chmod 444 '/kiln/generate/test_ext/plan.toml'");
     expect(r.extensions[0]?.buildDockerfile).toContain('RUN true');
     expect(r.plan.entries).toEqual([]);
   });

@@ -68,5 +68,12 @@ describe('moduleArgs and moduleCommand', () => {
   });
   it('runs the executable directly when nothing needs unsetting', () => {
     expect(moduleCommand(['PATH=/bin'], { PATH: '/x' }, '/e', [])).toEqual(['/e']);
+    expect(moduleCommand(['PATH=/bin'], { PATH: '/x' }, '/e', [], { dirs: [], files: [] })).toEqual(['/e']);
+  });
+  it('a prelude runs in sh first; the shell\'s own variables are dropped, or set again when the env has them', () => {
+    const cmd = moduleCommand(['PATH=/bin'], { PATH: '/bin', PWD: '/mine' }, '/e', ['a'], { dirs: ["/k/it's"], files: [{ path: '/k/p.toml', content: "x = '%s'\n", mode: 0o444 }] });
+    expect(cmd.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(cmd[2]).toBe(["set -e", "mkdir -p '/k/it'\\''s'", "rm -f '/k/p.toml'", "printf '%s' 'x = '\\''%s'\\''\n' > '/k/p.toml'", "chmod 444 '/k/p.toml'", 'exec "$@"'].join('\n'));
+    expect(cmd.slice(3)).toEqual(['kiln-prelude', 'env', '-u', 'OLDPWD', '-u', 'SHLVL', '-u', '_', 'PWD=/mine', '/e', 'a']);
   });
 });
