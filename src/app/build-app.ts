@@ -179,28 +179,33 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     // project.toml build env first; --env/--env-file win (pack's order).
     const platformEnv: Env = { ...Object.fromEntries((project?.buildEnv ?? []).map((e) => [e.name, e.value])), ...req.env };
 
-    // Independent setup steps run concurrently (issue 5: rebuild time); allSettled so that nothing is
-    // still creating containers when a failure sends us to cleanup.
-    await settled([volumes.app, volumes.layers, volumes.platform, volumes.scratch].map((v) => deps.engine.createVolume(v, labels)));
-    // The app and layers volumes (and scratch) take the CNB-user-owned /workspace and /layers of the builder.
-    await settled([
-      seedVolumeFromImage(ctx, { volume: volumes.app, image: builder.info.id, path: '/workspace' }).then(() =>
-        copyAppSource(ctx, { volume: volumes.app, image: builder.info.id, dir: resolve(req.path), user: builder.user, include: project?.include ?? [], exclude: project?.exclude ?? [] }),
-      ),
-      seedVolumeFromImage(ctx, { volume: volumes.layers, image: builder.info.id, path: '/layers' }),
-      seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: '/layers' }),
-      writePlatformEnv(ctx, volumes.platform, builder.info.id, platformEnv),
-    ]);
-
-    const result = await runPhases(ctx, {
-      req,
-      builder,
-      project,
-      volumes,
-      platformEnv,
-      runImage: { ref: runImageRef, info: runInfo, ...targetOf(runInfo) },
-      keepImage: (id) => keepImages.add(id),
-    });
+    // Independent setup steps run concurrently, and alongside analyze (issue 5: rebuild time); allSettled
+    // so that nothing is still creating containers when a failure sends us to cleanup.
+    const setup = async (): Promise<void> => {
+      await settled([volumes.app, volumes.layers, volumes.platform, volumes.scratch].map((v) => deps.engine.createVolume(v, labels)));
+      // The app and layers volumes (and scratch) take the CNB-user-owned /workspace and /layers of the builder.
+      await settled([
+        seedVolumeFromImage(ctx, { volume: volumes.app, image: builder.info.id, path: '/workspace' }).then(() =>
+          copyAppSource(ctx, { volume: volumes.app, image: builder.info.id, dir: resolve(req.path), user: builder.user, include: project?.include ?? [], exclude: project?.exclude ?? [] }),
+        ),
+        seedVolumeFromImage(ctx, { volume: volumes.layers, image: builder.info.id, path: '/layers' }),
+        seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: '/layers' }),
+        writePlatformEnv(ctx, volumes.platform, builder.info.id, platformEnv),
+      ]);
+    };
+    const result = await runPhases(
+      ctx,
+      {
+        req,
+        builder,
+        project,
+        volumes,
+        platformEnv,
+        runImage: { ref: runImageRef, info: runInfo, ...targetOf(runInfo) },
+        keepImage: (id) => keepImages.add(id),
+      },
+      setup(),
+    );
     return { sessionId, ...result };
   } finally {
     await cleanup(deps.engine, sessionId, keepImages, [volumes.app, volumes.layers, volumes.platform, volumes.scratch], deps.reporter);

@@ -197,9 +197,17 @@ function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions
   };
 }
 
-export async function runPhases(ctx: PhaseContext, input: PhasesInput): Promise<PhasesResult> {
-  const cache = await timed(ctx.reporter, 'analyzing', () => analyze(ctx, input));
+/**
+ * Runs the phases. `ready` is the volume setup (build-app.ts): analyze does not need those volumes, so it
+ * runs alongside (issue 5: rebuild time); both settle before anything fails, so nothing is still
+ * creating resources when cleanup starts.
+ */
+export async function runPhases(ctx: PhaseContext, input: PhasesInput, ready: Promise<void> = Promise.resolve()): Promise<PhasesResult> {
+  const [analyzed, setup] = await Promise.allSettled([timed(ctx.reporter, 'analyzing', () => analyze(ctx, input)), ready]);
+  if (analyzed.status === 'rejected') throw analyzed.reason;
+  const cache = analyzed.value;
   try {
+    if (setup.status === 'rejected') throw setup.reason;
     return await phasesAfterAnalyze(ctx, input, cache);
   } catch (e) {
     // A cache volume this failed build created holds nothing worth keeping (and must not be a leftover).
