@@ -58,6 +58,8 @@ beforeAll(async () => {
   volumes = { app: testName('app'), layers: testName('layers'), platform: testName('platform'), scratch: testName('scratch') };
   for (const v of Object.values(volumes)) await engine.createVolume(v, labels);
   await seedVolumeFromImage(ctx, { volume: volumes.layers, image: builder.info.id, path: '/layers' });
+  // As build-app.ts: the scratch volume is writable by the CNB user (the generate container makes its plan file there).
+  await seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: '/layers' });
   await writeToVolume(ctx, { volume: volumes.app, image: builder.info.id, dest: '/', tar: await makeTar([{ path: 'app.txt', content: 'the app\n', uid: 1000, gid: 1000 }]) });
 });
 
