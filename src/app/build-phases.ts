@@ -4,17 +4,17 @@
  * cleanup; this file only sequences phases and maps one phase's result onto the next one's input.
  */
 import { ExitCode, KilnError } from '../errors.js';
-import type { ImageInfo, Reporter } from '../ports.js';
+import type { ImageInfo, KilnEvent, Reporter } from '../ports.js';
 import { analyzePrevious, type Analyzed } from '../lifecycle/analyze.js';
 import { runBuild, type BuildResult } from '../lifecycle/build.js';
 import { defaultCacheVolume, type CacheMetadata } from '../lifecycle/cache.js';
-import { fingerprintDirs, openCache, saveCache, unchangedDirs, type Fingerprints } from '../lifecycle/cache-steps.js';
+import { fingerprintDirs, openCache, saveCache, startFingerprintProbe, unchangedDirs, type Fingerprints } from '../lifecycle/cache-steps.js';
 import { planRestore, restoreLayers } from '../lifecycle/restore.js';
 import { candidateModules, detectKey, runDetects, type DetectRunResult } from '../lifecycle/detect.js';
 import { exportImage } from '../lifecycle/export.js';
 import type { ExportInput, ExportResult } from '../lifecycle/export-types.js';
 import type { Env, TargetVars } from '../lifecycle/module-env.js';
-import type { RunVolumes } from '../lifecycle/module-run.js';
+import { SCRATCH_DIR, type RunVolumes } from '../lifecycle/module-run.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
 import type { BuilderInfo } from '../lifecycle/read-builder.js';
 import { formatTrace, resolveOrder, type ResolveResult } from '../lifecycle/resolve-order.js';
@@ -218,11 +218,31 @@ export async function runPhases(ctx: PhaseContext, input: PhasesInput, ready: Pr
 
 async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: CacheState): Promise<PhasesResult> {
   const resolved = await timed(ctx.reporter, 'detecting', () => detect(ctx, input));
-  const ext = await runExtensions(ctx, input, resolved.groupExtensions, resolved.plan);
+  // Restore does not depend on the extensions (it writes /layers/<bp>, generate /layers/generated): it runs
+  // alongside them; its events are held back and shown in its own phase, in the usual order.
+  const held: KilnEvent[] = [];
+  const restoring = restoreLayers(
+    { ...ctx, reporter: { emit: (e) => held.push(e) } },
+    { plan: planRestore(resolved.group, cache.previous?.metadata, cache.meta), layersVolume: input.volumes.layers, cacheVolume: cache.volume, image: input.builder.info.id, user: input.builder.user },
+  );
+  restoring.catch(() => undefined);
+  const ext = await runExtensions(ctx, input, resolved.groupExtensions, resolved.plan).catch(async (e: unknown) => {
+    await restoring.catch(() => undefined);
+    throw e;
+  });
   const plan: PlanFile = ext.plan;
   await timed(ctx.reporter, 'restoring', () =>
-    restoreLayers(ctx, { plan: planRestore(resolved.group, cache.previous?.metadata, cache.meta), layersVolume: input.volumes.layers, cacheVolume: cache.volume, image: input.builder.info.id, user: input.builder.user }),
+    restoring.finally(() => {
+      for (const e of held) ctx.reporter.emit(e);
+    }),
   );
+  // On a rebuild that can reuse exported layers, the fingerprint container starts with the build and
+  // hashes as soon as the last bin/build succeeded (cache-steps.ts startFingerprintProbe).
+  const canSkip = cache.previous !== undefined && Object.keys(cache.meta.diffIds).length > 0;
+  const doneFile = `${SCRATCH_DIR}/build-done`;
+  const probe = canSkip
+    ? startFingerprintProbe(ctx, { image: input.builder.info.id, layers: input.volumes.layers, app: input.volumes.app, scratch: input.volumes.scratch, buildpackIds: resolved.group.map((m) => m.id), doneFile })
+    : undefined;
   const built = await timed(ctx.reporter, 'building', () =>
     runBuild(ctx, {
       builder: input.builder,
@@ -234,24 +254,27 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
       platformEnv: input.platformEnv,
       target: ext.targetVars,
       ...(input.req.network !== undefined ? { network: input.req.network } : {}),
+      ...(probe !== undefined ? { doneFile } : {}),
     }),
-  );
+  ).catch(async (e: unknown) => {
+    await probe?.cancel();
+    throw e;
+  });
   for (const w of built.warnings) ctx.reporter.emit({ type: 'warning', message: w });
   const exported = await timed(ctx.reporter, 'exporting', async () => {
     const prev = cache.previous;
     // Fingerprints decide what export may skip only when the cache knows diffIDs and there is a previous
-    // image; otherwise (first build, --clear-cache) they are computed alongside the export, for next time.
-    const pending = fingerprints(ctx, input, cache, built);
-    const canSkip = prev !== undefined && Object.keys(cache.meta.diffIds).length > 0;
-    const early = canSkip ? await pending : undefined;
+    // image (the probe above); otherwise (first build, --clear-cache) they are computed after the load, for
+    // next time, so that they do not compete with a big export for the CPU.
+    const early = probe === undefined ? undefined : await probe.result.catch(() => fingerprints(ctx, input, cache, built));
     const exportInput: ExportInput = {
       ...exportInputOf(input, resolved.group, resolved.groupExtensions, ext, built),
       ...(prev?.metadata !== undefined ? { previous: prev.metadata } : {}),
       ...(prev !== undefined ? { previousImageId: prev.imageId } : {}),
       ...(prev !== undefined && early !== undefined ? { unchanged: unchangedDirs(cache.meta, early, prev.layers) } : {}),
     };
-    const out = await exportImage(ctx, exportInput).finally(() => pending);
-    const fps = early ?? (await pending);
+    const out = await exportImage(ctx, exportInput);
+    const fps = early ?? (await fingerprints(ctx, input, cache, built));
     input.keepImage(out.imageId);
     try {
       await saveCache(ctx, { volume: cache.volume, helperImage: input.builder.info.id, layersVolume: input.volumes.layers, old: cache.meta, fps, built: built.buildpacks, exportedLabels: out.labels });

@@ -37,6 +37,8 @@ export interface BuildInput {
   platformEnv: Env;
   target?: TargetVars;
   network?: string;
+  /** Created by the last buildpack's container once its bin/build succeeded (module-env.ts Prelude). */
+  doneFile?: string;
 }
 
 export interface BuiltBuildpack {
@@ -111,7 +113,8 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
   const buildpacks: BuiltBuildpack[] = [];
   const warnings: string[] = [];
   const sbom: SbomCopy[] = [];
-  for (const member of input.group) {
+  for (const [index, member] of input.group.entries()) {
+    const last = index === input.group.length - 1;
     const bp = input.builder.buildpacks.get(moduleKey(member.id, member.version));
     if (bp === undefined) {
       throw new KilnError({ action: 'run build', cause: `buildpack ${member.id}@${member.version} is not in the builder`, exitCode: ExitCode.buildError });
@@ -134,7 +137,7 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
       env: runEnv,
       exe: `${bp.dir}/bin/build`,
       args: moduleArgs('build', { platformDir: PLATFORM_DIR, planPath, layersDir }),
-      prelude: planAndDir(layersDir, planPath, bpPlan),
+      prelude: { ...planAndDir(layersDir, planPath, bpPlan), ...(last && input.doneFile !== undefined ? { doneFile: input.doneFile } : {}) },
       ...(input.network !== undefined ? { network: input.network } : {}),
       onLine: (stream, line) => ctx.reporter.emit({ type: 'module-line', module: d.id, stream, line }),
     });

@@ -6,9 +6,10 @@
 import { decodeLifecycleMetadata, LIFECYCLE_METADATA_LABEL } from '../image/lifecycle-labels.js';
 import type { LayerMetadataFile } from '../spec/models.js';
 import { emptyCacheMetadata, ensureCacheVolume, readCacheMetadata, runCacheScript, saveScript, writeCacheMetadata, type CachedLayer, type CacheMetadata, type SaveLayer } from './cache.js';
-import { fingerprintScript, parseFingerprints } from './cache-fingerprint.js';
+import { fingerprintScript, parseFingerprints, probeScript } from './cache-fingerprint.js';
 import { EXTEND_CACHE_LABEL } from './extend-cache.js';
 import { APP_DIR, escapeId, LAYERS_DIR, type PhaseContext } from './phase-context.js';
+import { SCRATCH_DIR } from './module-run.js';
 import type { Labels } from '../ports.js';
 
 export interface OpenCacheOptions {
@@ -60,6 +61,60 @@ export async function fingerprintDirs(ctx: PhaseContext, opts: { image: string; 
   const byPath = new Map<string, string>();
   for (const [p, fp] of found) byPath.set(p === APP_DIR ? 'app' : p.slice(LAYERS_DIR.length + 1), fp);
   return { byPath };
+}
+
+export interface FingerprintProbe {
+  /** The fingerprints, once the build is done; rejects when the probe failed or was cancelled. */
+  result: Promise<Fingerprints>;
+  /** Stops the probe (the build failed); removes its container. */
+  cancel(): Promise<void>;
+}
+
+/**
+ * Starts the fingerprint container alongside the build (issue 5, warm rebuilds): it waits for `doneFile`
+ * (made by the last build container once bin/build succeeded, module-env.ts Prelude) and then prints the
+ * fingerprints of every layer dir with a TOML of the given buildpacks and of the app dir. Its start-up
+ * is hidden behind the build; only the hashing itself follows the build.
+ */
+export function startFingerprintProbe(ctx: PhaseContext, opts: { image: string; layers: string; app: string; scratch: string; buildpackIds: string[]; doneFile: string }): FingerprintProbe {
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  ctx.signal?.addEventListener('abort', onAbort);
+  const lines: string[] = [];
+  const script = probeScript(opts.doneFile, opts.buildpackIds.map((id) => `${LAYERS_DIR}/${escapeId(id)}`), APP_DIR);
+  const run = ctx.engine
+    .runContainer({
+      image: opts.image,
+      cmd: ['sh', '-c', script],
+      user: '0:0',
+      mounts: [
+        { type: 'volume', source: opts.layers, target: LAYERS_DIR, readOnly: true },
+        { type: 'volume', source: opts.app, target: APP_DIR, readOnly: true },
+        { type: 'volume', source: opts.scratch, target: SCRATCH_DIR, readOnly: true },
+      ],
+      network: 'none',
+      labels: ctx.labels,
+      signal: stop.signal,
+      onLine: (stream, line) => {
+        if (stream === 'stdout') lines.push(line);
+        else ctx.reporter.emit({ type: 'debug', message: `fingerprints: ${line}` });
+      },
+    })
+    .finally(() => ctx.signal?.removeEventListener('abort', onAbort));
+  const result = run.then(({ exitCode }) => {
+    if (exitCode !== 0) throw new Error(`fingerprint helper exited with ${exitCode}`);
+    const byPath = new Map<string, string>();
+    for (const [p, fp] of parseFingerprints(lines)) byPath.set(p === APP_DIR ? 'app' : p.slice(LAYERS_DIR.length + 1), fp);
+    return { byPath };
+  });
+  result.catch(() => undefined);
+  return {
+    result,
+    cancel: async () => {
+      stop.abort();
+      await run.catch(() => undefined);
+    },
+  };
 }
 
 /** Dirs whose fingerprint maps to a diffID the previous image has (export's `unchanged`). */

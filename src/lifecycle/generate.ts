@@ -145,7 +145,11 @@ async function readOutput(ctx: PhaseContext, input: GenerateInput, escaped: stri
 }
 
 /** The static generate/ dir of an extension (digest 14.8), copied into <generated>/<id>/ (digest 14.9). */
-async function staticOutput(ctx: PhaseContext, input: GenerateInput, ext: BuilderExtension, escaped: string): Promise<OutputEntry[]> {
+/**
+ * Returns the entries at once; `written` settles when they are in the volume (nothing in this phase reads
+ * them back, so the write overlaps the next extension's run; runGenerate waits for it before returning).
+ */
+function staticOutput(ctx: PhaseContext, input: GenerateInput, ext: BuilderExtension, escaped: string): { entries: OutputEntry[]; written: Promise<void> } {
   const out: OutputEntry[] = [...ext.files]
     .filter(([p]) => p.startsWith('generate/'))
     .map(([p, content]) => ({ path: p.slice('generate/'.length), type: 'file', content, mode: 0o644 }));
@@ -164,9 +168,9 @@ async function staticOutput(ctx: PhaseContext, input: GenerateInput, ext: Builde
       }
       entries.push({ path: `generated/${escaped}/${e.path}`, content: e.content, mode: 0o644, uid, gid });
     }
-    await writeToVolume(ctx, { volume: input.volumes.layers, image: input.builder.info.id, dest: '/', tar: await makeTar(entries) });
+    return { entries: out, written: makeTar(entries).then((tar) => writeToVolume(ctx, { volume: input.volumes.layers, image: input.builder.info.id, dest: '/', tar })) };
   }
-  return out;
+  return { entries: out, written: Promise.resolve() };
 }
 
 /** A tar of the entries under `dir/`, rooted at it; undefined when the dir is absent. */
@@ -234,6 +238,15 @@ function extensionOf(builder: BuilderInfo, m: GroupMember): BuilderExtension {
 
 /** Runs the generate phase. Throws exit 91 when a bin/generate fails, 92 when an output is invalid. */
 export async function runGenerate(ctx: PhaseContext, input: GenerateInput): Promise<GenerateResult> {
+  const writes: Promise<void>[] = [];
+  try {
+    return await generateAll(ctx, input, writes);
+  } finally {
+    await Promise.allSettled(writes);
+  }
+}
+
+async function generateAll(ctx: PhaseContext, input: GenerateInput, writes: Promise<void>[]): Promise<GenerateResult> {
   const warnings: string[] = [];
   const extensions: GeneratedExtension[] = [];
   let working = input.plan;
@@ -258,7 +271,10 @@ export async function runGenerate(ctx: PhaseContext, input: GenerateInput): Prom
       entries = await readOutput(ctx, input, escaped);
       where = outputDir;
     } else {
-      entries = await staticOutput(ctx, input, ext, escaped);
+      const st = staticOutput(ctx, input, ext, escaped);
+      st.written.catch(() => undefined);
+      writes.push(st.written);
+      entries = st.entries;
       where = `${ext.dir}/generate`;
     }
     const collected = await collectOutput(member, entries, where, warnings);
@@ -275,6 +291,7 @@ export async function runGenerate(ctx: PhaseContext, input: GenerateInput): Prom
   const known = input.builder.runImages.some((r) => r.image === choice.image || r.mirrors.includes(choice.image));
   if (choice.switched && !known) warnings.push(`run image ${choice.image} chosen by an extension is not listed in the builder's run.toml`);
   for (const w of warnings) ctx.reporter.emit({ type: 'warning', message: w });
+  await Promise.all(writes);
   return {
     extensions,
     runImage: { ...choice, inRunToml: !choice.switched || known },

@@ -134,6 +134,11 @@ export interface PreludeFile {
 export interface Prelude {
   dirs: string[];
   files: PreludeFile[];
+  /**
+   * Created (empty) once the module exited 0; the module then no longer replaces the shell, which exits
+   * with the module's code. Lets a waiting helper start the moment the build is done (cache-steps.ts).
+   */
+  doneFile?: string;
 }
 
 /** Variables a POSIX shell adds to what it passes on (busybox ash: SHLVL and PWD; others: OLDPWD, _). */
@@ -146,7 +151,8 @@ export function preludeScript(p: Prelude): string {
   for (const f of p.files) {
     lines.push(`rm -f ${shq(f.path)}`, `printf '%s' ${shq(f.content)} > ${shq(f.path)}`, `chmod ${(f.mode & 0o7777).toString(8)} ${shq(f.path)}`);
   }
-  lines.push('exec "$@"');
+  if (p.doneFile === undefined) lines.push('exec "$@"');
+  else lines.push('"$@" || exit $?', `: > ${shq(p.doneFile)}`, 'exit 0');
   return lines.join('\n');
 }
 
@@ -160,7 +166,7 @@ export function preludeScript(p: Prelude): string {
  * then removed too, and ones `env` defines are set again explicitly, so the module still sees exactly `env`.
  */
 export function moduleCommand(imageEnv: readonly string[], env: Env, exe: string, args: readonly string[], prelude?: Prelude): string[] {
-  const shell = prelude !== undefined && (prelude.dirs.length > 0 || prelude.files.length > 0);
+  const shell = prelude !== undefined && (prelude.dirs.length > 0 || prelude.files.length > 0 || prelude.doneFile !== undefined);
   const unset = new Set(Object.keys(parseImageEnv(imageEnv)).filter((k) => !(k in env)));
   if (shell) for (const k of SHELL_VARS) if (!(k in env)) unset.add(k);
   const unsets = [...unset].sort().flatMap((k) => ['-u', k]);
