@@ -12,9 +12,9 @@ import type { ContainerEngine, IdSource, Labels, Mount, Reporter } from '../port
 import { copyAppSource } from '../lifecycle/app-source.js';
 import type { Env, TargetVars } from '../lifecycle/module-env.js';
 import type { RunVolumes } from '../lifecycle/module-run.js';
-import type { PhaseContext } from '../lifecycle/phase-context.js';
+import { APP_DIR, LAYERS_DIR, type PhaseContext } from '../lifecycle/phase-context.js';
 import { readBuilder, type BuilderInfo } from '../lifecycle/read-builder.js';
-import { seedVolumeFromImage, writeToVolume } from '../lifecycle/volume-io.js';
+import { createVolumeHost, seedVolumeFromImage, writeToVolume } from '../lifecycle/volume-io.js';
 import type { ProjectDescriptor, Target } from '../spec/models.js';
 import { parseProjectDescriptor } from '../spec/project-descriptor.js';
 import { throwOnErrors } from '../spec/spec-error.js';
@@ -183,13 +183,18 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     // so that nothing is still creating containers when a failure sends us to cleanup.
     const setup = async (): Promise<void> => {
       await settled([volumes.app, volumes.layers, volumes.platform, volumes.scratch].map((v) => deps.engine.createVolume(v, labels)));
-      // The app and layers volumes (and scratch) take the CNB-user-owned /workspace and /layers of the builder.
+      // One kept container mounts the volumes for every copy in or out (volume-io.ts VolumeHost); creating
+      // it gives the app and layers volumes the CNB-user-owned /workspace and /layers of the builder. The
+      // scratch volume takes /layers' ownership through a seed helper of its own.
+      const hostCreated = createVolumeHost(ctx, builder.info.id, [
+        { volume: volumes.app, target: APP_DIR },
+        { volume: volumes.layers, target: LAYERS_DIR },
+        { volume: volumes.platform, target: '/kiln-volumes/platform' },
+      ]);
+      await settled([hostCreated, seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: LAYERS_DIR })]);
+      ctx.volumeHost = await hostCreated;
       await settled([
-        seedVolumeFromImage(ctx, { volume: volumes.app, image: builder.info.id, path: '/workspace' }).then(() =>
-          copyAppSource(ctx, { volume: volumes.app, image: builder.info.id, dir: resolve(req.path), user: builder.user, include: project?.include ?? [], exclude: project?.exclude ?? [] }),
-        ),
-        seedVolumeFromImage(ctx, { volume: volumes.layers, image: builder.info.id, path: '/layers' }),
-        seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: '/layers' }),
+        copyAppSource(ctx, { volume: volumes.app, image: builder.info.id, dir: resolve(req.path), user: builder.user, include: project?.include ?? [], exclude: project?.exclude ?? [] }),
         writePlatformEnv(ctx, volumes.platform, builder.info.id, platformEnv),
       ]);
     };

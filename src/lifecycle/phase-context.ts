@@ -10,6 +10,8 @@ export interface PhaseContext {
   signal?: AbortSignal;
   /** Kill a module container (detect, generate, build) that runs longer than this (`kiln build --timeout`). */
   moduleTimeoutMs?: number;
+  /** The build's volume host (volume-io.ts): archive copies of its volumes go through it. */
+  volumeHost?: { id: string; mounts: Map<string, string> };
 }
 
 /** The builder's CNB user (CNB_USER_ID / CNB_GROUP_ID from the build image). */

@@ -27,7 +27,40 @@ function createHelper(ctx: PhaseContext, volume: string, image: string, target: 
   });
 }
 
+/**
+ * A created (never started) container that mounts every volume of one build, kept for the whole build,
+ * so a copy in or out of those volumes is one archive request instead of create + copy + remove (issue 5,
+ * warm rebuilds). Creating it also seeds the volumes mounted over image directories (seedVolumeFromImage:
+ * /workspace and /layers of the builder). Session cleanup removes it with the rest.
+ */
+export interface VolumeHost {
+  id: string;
+  /** volume name -> where it is mounted in the host container. */
+  mounts: Map<string, string>;
+}
+
+export async function createVolumeHost(ctx: PhaseContext, image: string, mounts: Array<{ volume: string; target: string }>): Promise<VolumeHost> {
+  const id = await ctx.engine.createContainer({
+    image,
+    cmd: ['true'],
+    user: '0:0',
+    mounts: mounts.map((m) => ({ type: 'volume' as const, source: m.volume, target: m.target })),
+    labels: ctx.labels,
+  });
+  return { id, mounts: new Map(mounts.map((m) => [m.volume, m.target])) };
+}
+
+/** The host container and the path of `path` inside it, when ctx has a host that mounts the volume. */
+function onHost(ctx: PhaseContext, volume: string, path: string): { id: string; path: string } | undefined {
+  const at = ctx.volumeHost?.mounts.get(volume);
+  if (ctx.volumeHost === undefined || at === undefined) return undefined;
+  const rel = path.replace(/^\/+/, '');
+  return { id: ctx.volumeHost.id, path: rel === '' ? at : `${at}/${rel}` };
+}
+
 async function withVolumeContainer<T>(ctx: PhaseContext, volume: string, image: string, fn: (id: string) => Promise<T>): Promise<T> {
+  const host = onHost(ctx, volume, '/');
+  if (host !== undefined) return fn(host.id);
   const id = await createHelper(ctx, volume, image);
   try {
     return await fn(id);
@@ -63,6 +96,8 @@ export interface WriteToVolumeOptions {
 
 /** Extracts a tar into the volume at `dest`. Ownership and modes come from the tar headers. */
 export async function writeToVolume(ctx: PhaseContext, opts: WriteToVolumeOptions): Promise<void> {
+  const host = onHost(ctx, opts.volume, opts.dest);
+  if (host !== undefined) return ctx.engine.putArchive(host.id, host.path, opts.tar);
   await withVolumeContainer(ctx, opts.volume, opts.image, (id) => ctx.engine.putArchive(id, inVolume(opts.dest), opts.tar));
 }
 
@@ -79,6 +114,8 @@ export interface ReadFromVolumeOptions {
  * caller that reads to the end leaves nothing behind. A caller must read or destroy the stream.
  */
 export async function readFromVolume(ctx: PhaseContext, opts: ReadFromVolumeOptions): Promise<Readable> {
+  const host = onHost(ctx, opts.volume, opts.path);
+  if (host !== undefined) return ctx.engine.getArchive(host.id, host.path);
   const id = await createHelper(ctx, opts.volume, opts.image);
   let source: Readable;
   try {
@@ -115,7 +152,8 @@ export async function readFilesFromVolume(ctx: PhaseContext, opts: ReadFromVolum
     tar = await readFromVolume(ctx, opts);
     const files = await readTarFiles(tar, opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {});
     if (inVolume(opts.path) !== MOUNT) return files;
-    const root = `${MOUNT.slice(1)}/`;
+    // The tar's root element is the mount point's name (kiln-volume, or e.g. workspace on the volume host).
+    const root = `${(ctx.volumeHost?.mounts.get(opts.volume) ?? MOUNT).split('/').pop() ?? ''}/`;
     return new Map([...files].filter(([k]) => k.startsWith(root)).map(([k, v]) => [k.slice(root.length), v]));
   } catch (e) {
     // Destroying the stream removes the helper container (readFromVolume).
