@@ -185,7 +185,8 @@ async function main() {
     const modulesMs = await floorModules(app);
     const loadMs = await floorLoad();
     const floor = modulesMs + loadMs;
-    const b = process.env.KILN_BENCH_SKIP_BIG === '1' ? { exportMs: 0, loadMs: 1, maxRssMB: 0 } : await big(bigApp, tmp);
+    const skipBig = process.env.KILN_BENCH_SKIP_BIG === '1';
+    const b = skipBig ? { exportMs: 0, loadMs: 1, maxRssMB: 0 } : await big(bigApp, tmp);
     const rows = [
       ['cold build', secs(cold.ms), `${cold.out.dockerBuilds} Dockerfile builds`, `${(cold.ms / floor).toFixed(2)}x floor`],
       ['warm no-change rebuild', secs(warm.ms), `${warm.out.dockerBuilds} Dockerfile builds`, `${(warm.ms / floor).toFixed(2)}x floor`, warm.out.imageId === cold.out.imageId ? 'same image id' : 'DIFFERENT image id'],
@@ -199,10 +200,15 @@ async function main() {
     console.log(`  phases of the warm no-change rebuild (s): ${warm2.breakdown}`);
     const ok = (c) => (c ? 'met' : 'MISSED');
     console.log('targets:');
-    console.log(`  warm no-change <= 1.5x floor: ${ok(warm.ms <= 1.5 * floor)} (${(warm.ms / floor).toFixed(2)}x)`);
-    console.log(`  zero Dockerfile builds on an unchanged rebuild: ${ok(warm.out.dockerBuilds === 0)}`);
-    console.log(`  1 GiB export <= 1.3x plain load: ${ok(b.exportMs <= 1.3 * b.loadMs)} (${(b.exportMs / b.loadMs).toFixed(2)}x)`);
-    console.log(`  peak RSS <= 200 MB: ${ok(b.maxRssMB <= 200)} (${b.maxRssMB.toFixed(0)} MB)`);
+    // Judged on the mean of the two no-change rebuilds (both ratios are printed).
+    const warmMean = (warm.ms + warm2.ms) / 2;
+    console.log(`  warm no-change <= 1.5x floor: ${ok(warmMean <= 1.5 * floor)} (mean ${(warmMean / floor).toFixed(2)}x: ${(warm.ms / floor).toFixed(2)}x, ${(warm2.ms / floor).toFixed(2)}x)`);
+    console.log(`  zero Dockerfile builds on an unchanged rebuild: ${ok(warm.out.dockerBuilds === 0 && warm2.out.dockerBuilds === 0)}`);
+    if (skipBig) console.log('  1 GiB export <= 1.3x plain load, peak RSS <= 200 MB: skipped (KILN_BENCH_SKIP_BIG=1)');
+    else {
+      console.log(`  1 GiB export <= 1.3x plain load: ${ok(b.exportMs <= 1.3 * b.loadMs)} (${(b.exportMs / b.loadMs).toFixed(2)}x)`);
+      console.log(`  peak RSS <= 200 MB: ${ok(b.maxRssMB <= 200)} (${b.maxRssMB.toFixed(0)} MB)`);
+    }
   } finally {
     await cleanup(tmp);
   }
