@@ -14,9 +14,10 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import { HashTap } from './digest.js';
+import { EntryMapper, parentEntries, placementRoot, tarPathOf, type LayerEntryType, type LayerPlacement, type TarStreamOptions } from './layer-normalise.js';
 import { REPRODUCIBLE_MTIME, safeEntryPath, UnsafeTarEntryError, type TarFileEntry } from './tar-files.js';
 
-export type LayerEntryType = 'file' | 'directory' | 'symlink' | 'link' | 'fifo';
+export type { LayerEntryType, LayerPlacement, ParentDir, TarStreamOptions } from './layer-normalise.js';
 
 export interface LayerEntry {
   /** Path inside the tar, '/'-separated, no leading slash: `layers/example_node/node/bin/x`. */
@@ -35,27 +36,6 @@ export interface LayerEntry {
    * entry is written, or a function called only then (so files open lazily).
    */
   content?: Buffer | AsyncIterable<Uint8Array> | (() => AsyncIterable<Uint8Array>);
-}
-
-/** A parent directory entry written before the layer's own entries (digest 8.3: real owner/mode). */
-export interface ParentDir {
-  /** Absolute in-image path, e.g. /layers or /layers/example_node. */
-  path: string;
-  uid: number;
-  gid: number;
-  mode: number;
-}
-
-export interface LayerPlacement {
-  /** Absolute in-image path where the source's root lands, e.g. /layers/example_node/node. */
-  prefix: string;
-  /** Owner of the root entry and everything below it (the CNB user for buildpack layers). */
-  uid: number;
-  gid: number;
-  /** Written first, in the given order (callers list them top-down: /layers, /layers/<bp>). */
-  parents?: ParentDir[];
-  /** Paths relative to the root ('bin/x'; never '.') to leave out, with everything below them. */
-  exclude?: (relPath: string) => boolean;
 }
 
 export interface LayerTarResult {
@@ -194,25 +174,8 @@ function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-function tarPathOf(prefixPath: string, rel: string): string {
-  if (rel === '.') return prefixPath;
-  return prefixPath === '.' ? rel : `${prefixPath}/${rel}`;
-}
 
-function placementRoot(prefix: string): string {
-  const p = safeEntryPath(prefix);
-  if (p === undefined) throw new UnsafeTarEntryError(prefix);
-  return p;
-}
 
-function* parentEntries(parents: ParentDir[] | undefined): Iterable<LayerEntry> {
-  for (const d of parents ?? []) {
-    const path = safeEntryPath(d.path);
-    if (path === undefined) throw new UnsafeTarEntryError(d.path);
-    if (path === '.') continue;
-    yield { path, type: 'directory', mode: d.mode, uid: d.uid, gid: d.gid };
-  }
-}
 
 /**
  * Entries of a host directory placed at `prefix`: parents, the root, then a depth-first walk with
@@ -274,15 +237,6 @@ export function layerFromFiles(files: TarFileEntry[]): LayerEntry[] {
   });
 }
 
-export interface TarStreamOptions extends LayerPlacement {
-  /**
-   * The source tar's first path element is the directory's basename (what a container's getArchive
-   * returns: `node/`, `node/bin/x`) and is replaced by `prefix`. Default true; false for tars whose
-   * entries are relative to the root (`./bin/x`, `bin/x`).
-   */
-  stripRoot?: boolean;
-}
-
 /**
  * Re-headers the entries of a tar stream into a reproducible layer placed at `prefix` (digest 8.3):
  * parents first, then the source's entries IN SOURCE ORDER. Sorting would mean buffering the whole
@@ -296,52 +250,22 @@ export interface TarStreamOptions extends LayerPlacement {
  * (writeLayerTar does).
  */
 export async function* normaliseTarStream(input: Readable, opts: TarStreamOptions): AsyncIterable<LayerEntry> {
-  const root = placementRoot(opts.prefix);
-  const stripRoot = opts.stripRoot ?? true;
-  const { uid, gid } = opts;
+  const mapper = new EntryMapper(opts);
   const extract = tarStream.extract();
   input.on('error', (e: Error) => extract.destroy(e));
   input.pipe(extract);
-  let sourceRoot: string | undefined;
-  const written = new Set<string>();
-  const relOf = (name: string): string => {
-    const safe = safeEntryPath(name);
-    if (safe === undefined) throw new UnsafeTarEntryError(name);
-    if (!stripRoot) return safe;
-    if (sourceRoot === undefined) sourceRoot = safe.split('/')[0] ?? safe;
-    if (safe === sourceRoot) return '.';
-    if (sourceRoot === '.') return safe;
-    if (!safe.startsWith(`${sourceRoot}/`)) throw new UnsafeTarEntryError(name);
-    return safe.slice(sourceRoot.length + 1);
-  };
   try {
-    yield* parentEntries(opts.parents);
+    yield* mapper.parents();
     for await (const entry of extract) {
       // tar-stream entries are streamx streams: no readableEnded, so watch for the end from the start.
       const ended = new Promise<void>((resolve) => {
         entry.once('end', () => resolve());
         entry.once('close', () => resolve());
       });
-      const h = entry.header;
-      const rel = relOf(h.name);
-      const excluded = rel !== '.' && isExcluded(rel, opts.exclude);
-      const path = tarPathOf(root, rel);
-      const base = { path, mode: (h.mode ?? 0) & 0o7777, uid, gid };
-      let out: LayerEntry | undefined;
-      if (excluded || path === '.') out = undefined;
-      else if (h.type === 'file' || h.type === 'contiguous-file' || h.type === undefined || h.type === null) {
-        // streamx streams are async-iterable at runtime; their typings just do not say so.
-        out = { ...base, type: 'file', size: h.size ?? 0, content: entry as unknown as AsyncIterable<Uint8Array> };
-        written.add(path);
-      } else if (h.type === 'directory') out = { ...base, type: 'directory' };
-      else if (h.type === 'symlink') out = { ...base, type: 'symlink', linkname: h.linkname ?? '' };
-      else if (h.type === 'link') {
-        const target = tarPathOf(root, relOf(h.linkname ?? ''));
-        if (!written.has(target)) throw new Error(`tar entry ${h.name}: hard link to ${h.linkname ?? ''}, which is not in the layer`);
-        out = { ...base, type: 'link', linkname: target };
-      } else if (h.type === 'fifo') out = { ...base, type: 'fifo' };
-      // character/block devices (and anything unknown) are skipped: they cannot be part of a layer we own
-      if (out !== undefined) yield out;
+      const out = mapper.map(entry.header);
+      // streamx streams are async-iterable at runtime; their typings just do not say so.
+      if (out?.type === 'file') yield { ...out, content: entry as unknown as AsyncIterable<Uint8Array> };
+      else if (out !== undefined) yield out;
       entry.resume(); // drains what the consumer did not read (skipped entries, non-files)
       await ended;
     }
@@ -349,12 +273,4 @@ export async function* normaliseTarStream(input: Readable, opts: TarStreamOption
     if (!extract.destroyed) extract.destroy();
     if (!input.readableEnded) input.destroy();
   }
-}
-
-/** exclude(rel) for the entry or any of its ancestors (an excluded directory takes its subtree). */
-function isExcluded(rel: string, exclude: ((relPath: string) => boolean) | undefined): boolean {
-  if (exclude === undefined) return false;
-  const parts = rel.split('/');
-  for (let i = 1; i <= parts.length; i++) if (exclude(parts.slice(0, i).join('/'))) return true;
-  return false;
 }
