@@ -28,7 +28,16 @@ export default function setup(): () => Promise<void> {
     await cleanupByLabel(createDockerEngine(), { [TEST_LABEL]: runId });
     // App images are the product and carry no test label; a rebuild under the same name leaves the
     // previous one untagged. Remove the untagged images this run created (none existed before it).
-    const dangling = imageIds('--filter dangling=true').filter((id) => !before.has(id));
+    // An image labelled by ANOTHER run (a second test run on the same daemon) is that run's to remove.
+    const otherRun = (id: string): boolean => {
+      try {
+        const label = execSync(`docker image inspect --format '{{index .Config.Labels "${TEST_LABEL}"}}' ${id}`, { stdio: 'pipe' }).toString().trim();
+        return label !== '' && label !== '<no value>' && label !== runId;
+      } catch {
+        return false;
+      }
+    };
+    const dangling = imageIds('--filter dangling=true').filter((id) => !before.has(id) && !otherRun(id));
     for (const id of dangling) {
       try {
         execSync(`docker rmi ${id}`, { stdio: 'pipe' });
