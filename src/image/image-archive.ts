@@ -36,10 +36,15 @@ export interface ArchiveBase extends Pick<ImageInfo, 'layers' | 'os' | 'architec
   history?: HistoryEntry[];
 }
 
-/** A layer on top of the base: a tar file to ship, or one the daemon has on this exact chain. */
+/**
+ * A layer on top of the base: a tar file to ship, one the daemon has on this exact chain, or one the
+ * caller writes into the archive itself under `member` (a streamed layer: docker load finds a layer by
+ * the path the manifest gives, which need not be named after its diffID).
+ */
 export type ArchiveLayer =
   | { diffId: string; history: HistoryEntry; tarPath: string }
-  | { diffId: string; history: HistoryEntry; reuse: true };
+  | { diffId: string; history: HistoryEntry; reuse: true }
+  | { diffId: string; history: HistoryEntry; member: string };
 
 export interface ImageArchiveOptions {
   base: ArchiveBase;
@@ -54,6 +59,8 @@ export interface ImageArchiveOptions {
 
 export interface ImageArchivePlan {
   imageId: string;
+  /** Archive path of the config: `<image id hex>.json`. */
+  configName: string;
   configJson: Buffer;
   /** The manifest.json bytes. */
   manifest: Buffer;
@@ -63,7 +70,8 @@ export interface ImageArchivePlan {
   diffIds: string[];
 }
 
-function layerName(diffId: string): string {
+/** The archive path of a layer tar shipped from a file: `<diffID hex>/layer.tar`, as docker save names it. */
+export function layerName(diffId: string): string {
   return `${digestHex(diffId)}/layer.tar`;
 }
 
@@ -83,13 +91,15 @@ export function planImageArchive(opts: ImageArchiveOptions): ImageArchivePlan {
   });
   const configName = `${digestHex(imageId)}.json`;
   // One path per diffID, also for layers that are not in the archive (see the header comment).
-  const manifest = [{ Config: configName, RepoTags: opts.tags.length > 0 ? opts.tags : null, Layers: diffIds.map(layerName) }];
+  const paths = [...opts.base.layers.map(layerName), ...opts.layers.map((l) => ('member' in l ? l.member : layerName(l.diffId)))];
+  const manifest = [{ Config: configName, RepoTags: opts.tags.length > 0 ? opts.tags : null, Layers: paths }];
   const files = new Map<string, string>();
   for (const l of opts.layers) {
     if ('tarPath' in l && !files.has(layerName(l.diffId))) files.set(layerName(l.diffId), l.tarPath);
   }
   return {
     imageId,
+    configName,
     configJson: json,
     manifest: Buffer.from(JSON.stringify(manifest)),
     files: [...files].map(([name, tarPath]) => ({ name, tarPath })),
@@ -130,7 +140,7 @@ export async function imageArchiveStream(opts: ImageArchiveOptions): Promise<{ i
       await packLayerEntry(pack, { path: f.name.replace(/\/layer\.tar$/, ''), type: 'directory', mode: 0o755, uid: 0, gid: 0 });
       await packLayerEntry(pack, { path: f.name, type: 'file', mode: 0o644, uid: 0, gid: 0, size: f.size, content: () => createReadStream(f.tarPath) });
     }
-    await packLayerEntry(pack, metaFile(`${digestHex(plan.imageId)}.json`, plan.configJson));
+    await packLayerEntry(pack, metaFile(plan.configName, plan.configJson));
     await packLayerEntry(pack, metaFile('manifest.json', plan.manifest));
     pack.finalize();
   };

@@ -19,7 +19,9 @@
  * reads it too) and a name ending in '\r' loses it.
  */
 import type { ListedEntry, ListedKind } from '../image/layer-size.js';
-import { APP_DIR, LAYERS_DIR } from './phase-context.js';
+import type { LayerMetadataFile } from '../spec/models.js';
+import { runCacheScript } from './cache.js';
+import { APP_DIR, escapeId, LAYERS_DIR, type PhaseContext } from './phase-context.js';
 import { shq } from './shell-quote.js';
 
 export type { ListedEntry } from '../image/layer-size.js';
@@ -100,4 +102,22 @@ export function exportListings(byDir: ReadonlyMap<string, ListedEntry[]>): Recor
     else if (dir.startsWith(`${LAYERS_DIR}/`)) out[dir.slice(LAYERS_DIR.length + 1)] = entries;
   }
   return out;
+}
+
+/**
+ * Lists the launch layer dirs export will tar (those not in `skip`, ExportInput.unchanged) in one
+ * container; no container when there are none. Interim: the build use case is to merge the listing
+ * into its fingerprint container run.
+ */
+export async function listLaunchLayers(
+  ctx: PhaseContext,
+  opts: { image: string; layers: string; cache: string; built: { id: string; layers: { name: string; metadata: LayerMetadataFile; hasDir: boolean }[] }[]; skip?: Record<string, string> },
+): Promise<Record<string, ListedEntry[]>> {
+  const paths = opts.built
+    .flatMap((bp) => bp.layers.filter((l) => l.hasDir && l.metadata.types.launch).map((l) => `${escapeId(bp.id)}/${l.name}`))
+    .filter((p) => opts.skip?.[p] === undefined)
+    .map((p) => `${LAYERS_DIR}/${p}`);
+  if (paths.length === 0) return {};
+  const lines = await runCacheScript(ctx, { image: opts.image, layers: opts.layers, cache: opts.cache, script: listingScript(paths) });
+  return exportListings(parseListings(lines));
 }

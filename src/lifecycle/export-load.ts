@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tarStream from 'tar-stream';
 import { ExitCode, KilnError } from '../errors.js';
 import { HashTap } from '../image/digest.js';
-import { imageArchiveStream, reusablePrefixLength, type ArchiveLayer } from '../image/image-archive.js';
+import { imageArchiveStream, reusablePrefixLength, type ArchiveBase, type ArchiveLayer } from '../image/image-archive.js';
 import type { HistoryEntry } from '../image/image-config.js';
 import type { ImageInfo } from '../ports.js';
 import type { ImagePlan } from './export-plan.js';
@@ -67,9 +67,27 @@ export async function layersFromSavedImage(ctx: Pick<PhaseContext, 'engine'>, re
   return found;
 }
 
-/** Loads the image and returns its id (sha256 of the canonical config: same inputs => same id). */
-export async function loadExportImage(ctx: PhaseContext, opts: LoadExportOptions): Promise<string> {
-  const { plan, base } = opts;
+/** The archive's base: the (extended) run image's layers with their history. */
+export function archiveBase(plan: ImagePlan, base: ImageInfo): ArchiveBase {
+  return { layers: plan.baseLayers, os: base.os, architecture: base.architecture, ...(base.variant !== undefined ? { variant: base.variant } : {}), history: baseHistory(plan) };
+}
+
+export interface Shipping {
+  /** Layers of the image (base included) below this index are left out: the daemon has their chain. */
+  reusable: number;
+  /** Layer tars by diffID: this export's plus those taken out of the previous image. */
+  files: Map<string, LayerFile>;
+}
+
+/**
+ * Which layers the archive must carry: all from the first one the daemon does not have on the same
+ * chain (base and previous image); those without a tar of this export are taken from the previous
+ * image. `pending` are stand-in diffIDs of layers streamed into the load (their real diffID is known
+ * only once they are written): they count as changed and need no file.
+ */
+export async function planShipping(ctx: PhaseContext, opts: { plan: ImagePlan; files: Map<string, LayerFile>; dir: string; previousImageId?: string; pending?: ReadonlySet<string> }): Promise<Shipping> {
+  const { plan } = opts;
+  const pending = opts.pending ?? new Set<string>();
   const diffIds = [...plan.baseLayers, ...plan.layers.map((l) => l.diffId)];
   const known: string[][] = [plan.baseLayers];
   if (opts.previousImageId !== undefined && opts.previousImageId !== '') {
@@ -78,37 +96,56 @@ export async function loadExportImage(ctx: PhaseContext, opts: LoadExportOptions
   }
   const reusable = Math.max(plan.baseLayers.length, reusablePrefixLength(diffIds, known));
   const files = new Map(opts.files);
-  const missing = new Set(plan.layers.filter((l, i) => plan.baseLayers.length + i >= reusable && !files.has(l.diffId)).map((l) => l.diffId));
+  const missing = new Set(plan.layers.filter((l, i) => plan.baseLayers.length + i >= reusable && !files.has(l.diffId) && !pending.has(l.diffId)).map((l) => l.diffId));
   if (missing.size > 0 && opts.previousImageId !== undefined) {
     for (const [d, f] of await layersFromSavedImage(ctx, opts.previousImageId, missing, opts.dir)) files.set(d, f);
   }
-  const layers: ArchiveLayer[] = plan.layers.map((l, i) => {
+  for (const l of plan.layers) {
+    if (missing.has(l.diffId) && !files.has(l.diffId)) throw new Error(`layer ${l.diffId} (${l.createdBy}) is neither in the daemon on this chain nor in the previous image`);
+  }
+  return { reusable, files };
+}
+
+/** The plan's layers as archive layers: reused below `reusable`, else from a file or a streamed member. */
+export function archiveLayers(plan: ImagePlan, shipping: Shipping, members: ReadonlyMap<string, string> = new Map()): ArchiveLayer[] {
+  return plan.layers.map((l, i) => {
     const history: HistoryEntry = { created_by: l.createdBy };
-    if (plan.baseLayers.length + i < reusable) return { diffId: l.diffId, history, reuse: true };
-    const file = files.get(l.diffId);
+    if (plan.baseLayers.length + i < shipping.reusable) return { diffId: l.diffId, history, reuse: true };
+    const member = members.get(l.diffId);
+    if (member !== undefined) return { diffId: l.diffId, history, member };
+    const file = shipping.files.get(l.diffId);
     if (file === undefined) throw new Error(`layer ${l.diffId} (${l.createdBy}) is neither in the daemon on this chain nor in the previous image`);
     return { diffId: l.diffId, history, tarPath: file.path };
   });
-  const { imageId, stream } = await imageArchiveStream({
-    base: { layers: plan.baseLayers, os: base.os, architecture: base.architecture, ...(base.variant !== undefined ? { variant: base.variant } : {}), history: baseHistory(plan) },
-    layers,
-    config: plan.config,
-    created: plan.created,
-    tags: opts.tags,
-  });
+}
+
+/** After docker load: the daemon has the image, and every tag points at it. */
+export async function confirmLoaded(ctx: PhaseContext, imageId: string, tags: string[]): Promise<void> {
+  const loaded = await ctx.engine.inspectImage(imageId);
+  if (loaded === undefined) throw new Error(`the daemon did not report image ${imageId} after loading it`);
+  // docker load tags from the manifest's RepoTags; tag again in case an adapter ignores them.
+  for (const t of tags) {
+    const tagged = await ctx.engine.inspectImage(t);
+    if (tagged?.id !== imageId) await ctx.engine.tagImage(imageId, t);
+  }
+}
+
+export function interruptedBeforeLoad(): KilnError {
+  return new KilnError({ action: 'export the app image', cause: 'interrupted before the image was loaded; the previous image is untouched', exitCode: ExitCode.interrupted });
+}
+
+/** Loads the image and returns its id (sha256 of the canonical config: same inputs => same id). */
+export async function loadExportImage(ctx: PhaseContext, opts: LoadExportOptions): Promise<string> {
+  const { plan } = opts;
+  const shipping = await planShipping(ctx, { plan, files: opts.files, dir: opts.dir, ...(opts.previousImageId !== undefined ? { previousImageId: opts.previousImageId } : {}) });
+  const { imageId, stream } = await imageArchiveStream({ base: archiveBase(plan, opts.base), layers: archiveLayers(plan, shipping), config: plan.config, created: plan.created, tags: opts.tags });
   // Loading tags the image: the point of no return. An interrupt that came before it leaves the previous
   // image where it was (issue 8, docs/reliability.md "Interruption").
   if (ctx.signal?.aborted === true) {
     stream.destroy();
-    throw new KilnError({ action: 'export the app image', cause: 'interrupted before the image was loaded; the previous image is untouched', exitCode: ExitCode.interrupted });
+    throw interruptedBeforeLoad();
   }
   await ctx.engine.loadImage(stream);
-  const loaded = await ctx.engine.inspectImage(imageId);
-  if (loaded === undefined) throw new Error(`the daemon did not report image ${imageId} after loading it`);
-  // docker load tags from the manifest's RepoTags; tag again in case an adapter ignores them.
-  for (const t of opts.tags) {
-    const tagged = await ctx.engine.inspectImage(t);
-    if (tagged?.id !== imageId) await ctx.engine.tagImage(imageId, t);
-  }
+  await confirmLoaded(ctx, imageId, opts.tags);
   return imageId;
 }

@@ -2,6 +2,7 @@
  * What the export phase is given (produced from the build phase's results by the build use case) and
  * what it returns. Kept apart from export.ts so pure code and tests can import it without the engine.
  */
+import type { ListedEntry } from '../image/layer-size.js';
 import type { LifecycleMetadata } from '../image/lifecycle-labels.js';
 import type { ImageInfo } from '../ports.js';
 import type { GroupMember, LaunchLabel, LayerMetadataFile, Slice } from '../spec/models.js';
@@ -74,6 +75,16 @@ export interface ExportInput {
    * a dir is not tarred again; the layer comes from the daemon (same chain) or the previous image.
    */
   unchanged?: Record<string, string>;
+  /**
+   * Listings of dirs made in a container after the build (dir-listing.ts listingScript/parseListings,
+   * keyed by exportListings like `unchanged`: launch layer `volumePath` "<bp>/<layer>", "sbom/launch",
+   * "app"). A launch layer whose listing predicts a tar of at least `streamThreshold` bytes is streamed
+   * into docker load instead of going through a temp file (export-stream.ts). Optional: without a
+   * listing for a dir (or with one that turns out wrong) that layer takes the temp-file path.
+   */
+  listings?: Record<string, ListedEntry[]>;
+  /** Smallest predicted tar size that is streamed (default STREAM_THRESHOLD, 32 MiB; tests use 0). */
+  streamThreshold?: number;
   /** Image `created` (SOURCE_DATE_EPOCH as RFC 3339); default 1980-01-01T00:00:01Z. */
   created?: string;
 }

@@ -1,7 +1,9 @@
 /**
  * The export phase (digest 8): launch layers, SBOM and app dir stream out of the volumes through
- * reproducible tars into temp files, the launcher/config/process-type layers are generated, and the
- * image is loaded into the daemon as an archive that carries only the layers it does not have yet.
+ * reproducible tars (LayerReheader) into temp files, the launcher/config/process-type layers are
+ * generated, and the image is loaded into the daemon as an archive that carries only the layers it
+ * does not have yet. Big launch layers with a listing (ExportInput.listings) skip the temp file: they
+ * are streamed into the load (export-stream.ts), and written to temp files after all when that fails.
  * The decisions are in export-plan.ts (pure); this file only moves bytes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ExitCode, KilnError, toKilnError } from '../errors.js';
-import { layerFromFiles, normaliseTarStream, writeLayerTar, type LayerEntry, type ParentDir } from '../image/layer-tar.js';
+import { sha256Hex } from '../image/digest.js';
+import { reheadToFile } from '../image/layer-reheader.js';
+import { predictLayerTarSize } from '../image/layer-size.js';
+import { layerFromFiles, normaliseTarStream, writeLayerTar, type LayerEntry, type ParentDir, type TarStreamOptions } from '../image/layer-tar.js';
 import type { TarFileEntry } from '../image/tar-files.js';
 import {
   checkProcessTypes,
@@ -21,10 +26,13 @@ import {
   processTypesLayerEntries,
   selectEntrypoint,
   type BuiltLayers,
+  type ImagePlan,
+  type LaunchLayerRef,
 } from './export-plan.js';
 import { planSlices, type AppEntry } from './export-slices.js';
 import type { ExportInput, ExportResult } from './export-types.js';
 import { loadExportImage, type LayerFile } from './export-load.js';
+import { loadStreamed, StreamFailed, type StreamedLayer } from './export-stream.js';
 import { APP_DIR, escapeId, LAYERS_DIR, type PhaseContext } from './phase-context.js';
 import { isMissingPath, readFromVolume } from './volume-io.js';
 
@@ -33,9 +41,20 @@ export type { ExportInput, ExportResult } from './export-types.js';
 /** Temp files for the layers this export wrote, by diffID. */
 type Files = Map<string, LayerFile>;
 
+/** Launch layers whose predicted tar is at least this big are streamed into the load (when listed). */
+export const STREAM_THRESHOLD = 32 * 1024 * 1024;
+
 async function tarInto(dir: string, name: string, entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>, files: Files): Promise<string> {
   const path = join(dir, `${name}.tar`);
   const { diffId, size } = await writeLayerTar(entries, path);
+  if (!files.has(diffId)) files.set(diffId, { path, size });
+  return diffId;
+}
+
+/** A container archive re-headered into a temp file (byte-identical to normaliseTarStream + writeLayerTar). */
+async function reheadInto(dir: string, name: string, source: Readable, opts: TarStreamOptions, files: Files): Promise<string> {
+  const path = join(dir, `${name}.tar`);
+  const { diffId, size } = await reheadToFile(source, opts, path);
   if (!files.has(diffId)) files.set(diffId, { path, size });
   return diffId;
 }
@@ -62,36 +81,67 @@ function layerParents(input: ExportInput, ...paths: string[]): ParentDir[] {
   return paths.map((path) => ({ path, uid: input.user.uid, gid: input.user.gid, mode: 0o755 }));
 }
 
-async function buildpackLayers(ctx: PhaseContext, input: ExportInput, dir: string, files: Files): Promise<{ built: BuiltLayers['buildpackLayers']; fromPrevious: string[] }> {
+function launchPlacement(input: ExportInput, ref: LaunchLayerRef): TarStreamOptions {
+  const bpDir = `${LAYERS_DIR}/${escapeId(ref.buildpackId)}`;
+  return { prefix: `${bpDir}/${ref.name}`, uid: input.user.uid, gid: input.user.gid, parents: layerParents(input, LAYERS_DIR, bpDir) };
+}
+
+/** The launch layer's tar in a temp file; undefined when its dir is absent. */
+async function tarLaunchLayer(ctx: PhaseContext, input: ExportInput, ref: LaunchLayerRef, dir: string, name: string, files: Files): Promise<string | undefined> {
+  const source = await readOptional(ctx, input.volumes.layers, input.helperImage, ref.volumePath);
+  return source === undefined ? undefined : reheadInto(dir, name, source, launchPlacement(input, ref), files);
+}
+
+/** Streamed when listed and predicted big enough (ExportInput.listings); says why not in a debug event. */
+function streamPlan(ctx: PhaseContext, input: ExportInput, ref: LaunchLayerRef): StreamedLayer | undefined {
+  const listing = input.listings?.[ref.volumePath];
+  if (listing === undefined) return undefined;
+  const placement = launchPlacement(input, ref);
+  const size = predictLayerTarSize(listing, placement);
+  const threshold = input.streamThreshold ?? STREAM_THRESHOLD;
+  if (size === undefined || size < threshold) {
+    if (size === undefined) ctx.reporter.emit({ type: 'debug', message: `layer ${ref.volumePath}: its listing gives no tar size; written to a temp file` });
+    return undefined;
+  }
+  ctx.reporter.emit({ type: 'debug', message: `layer ${ref.volumePath}: streamed into the load (${size} bytes predicted)` });
+  return { volumePath: ref.volumePath, placement, size, placeholder: `sha256:${sha256Hex(`kiln streamed layer ${ref.volumePath}`)}` };
+}
+
+interface LaunchLayers {
+  built: BuiltLayers['buildpackLayers'];
+  /** Layers to stream into the load, by index in `built` (whose diffId is the placeholder until then). */
+  streamed: Map<number, StreamedLayer>;
+}
+
+async function buildpackLayers(ctx: PhaseContext, input: ExportInput, dir: string, files: Files): Promise<LaunchLayers> {
   const built: BuiltLayers['buildpackLayers'] = [];
-  const fromPrevious: string[] = [];
-  let n = 0;
+  const streamed = new Map<number, StreamedLayer>();
   for (const ref of launchLayers(input)) {
-    const bpDir = `${LAYERS_DIR}/${escapeId(ref.buildpackId)}`;
     const same = input.unchanged?.[ref.volumePath];
     if (same !== undefined) {
       // Unchanged content: neither tarred nor sent (the archive skips it or takes it from the previous image).
-      fromPrevious.push(same);
       ctx.reporter.emit({ type: 'layer', decision: 'reused', layer: `${ref.buildpackId}:${ref.name}` });
       built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId: same });
       continue;
     }
-    const source = await readOptional(ctx, input.volumes.layers, input.helperImage, ref.volumePath);
-    let tarred: string | undefined;
-    if (source !== undefined) {
-      tarred = await tarInto(
-        dir,
-        `bp-${n++}`,
-        normaliseTarStream(source, { prefix: `${bpDir}/${ref.name}`, uid: input.user.uid, gid: input.user.gid, parents: layerParents(input, LAYERS_DIR, bpDir) }),
-        files,
-      );
+    const stream = streamPlan(ctx, input, ref);
+    if (stream !== undefined) {
+      // Its layer event comes once its diffID is known (after the load).
+      streamed.set(built.length, stream);
+      built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId: stream.placeholder });
+      continue;
     }
-    const decision = decideLaunchLayer(ref, tarred, input.previous);
-    if (decision.fromPrevious) fromPrevious.push(decision.diffId);
-    ctx.reporter.emit({ type: 'layer', decision: decision.kind, layer: `${ref.buildpackId}:${ref.name}` });
-    built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId: decision.diffId });
+    const diffId = launchDecision(ctx, input, ref, await tarLaunchLayer(ctx, input, ref, dir, `bp-${built.length}`, files));
+    built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId });
   }
-  return { built, fromPrevious };
+  return { built, streamed };
+}
+
+/** Digest 8.2 for one launch layer: its diffID, with the `layer` event. */
+function launchDecision(ctx: PhaseContext, input: ExportInput, ref: LaunchLayerRef, tarred: string | undefined): string {
+  const decision = decideLaunchLayer(ref, tarred, input.previous);
+  ctx.reporter.emit({ type: 'layer', decision: decision.kind, layer: `${ref.buildpackId}:${ref.name}` });
+  return decision.diffId;
 }
 
 /** The paths of the app volume (relative to <app>), for slicing. */
@@ -110,7 +160,7 @@ async function appLayers(ctx: PhaseContext, input: ExportInput, dir: string, fil
   const placement = { prefix: APP_DIR, uid: input.user.uid, gid: input.user.gid };
   const tarApp = async (name: string, exclude?: (rel: string) => boolean): Promise<string> => {
     const source = await readFromVolume(ctx, { volume: input.volumes.app, image: input.helperImage, path: '/' });
-    return tarInto(dir, name, normaliseTarStream(source, { ...placement, ...(exclude !== undefined ? { exclude } : {}) }), files);
+    return reheadInto(dir, name, source, { ...placement, ...(exclude !== undefined ? { exclude } : {}) }, files);
   };
   const same = input.unchanged?.app;
   if (input.slices.length === 0) return [same ?? (await tarApp('app'))];
@@ -119,6 +169,36 @@ async function appLayers(ctx: PhaseContext, input: ExportInput, dir: string, fil
   for (const [i, exclude] of plan.sliceExcludes.entries()) out.push(await tarApp(`slice-${i}`, exclude));
   out.push(await tarApp('app', plan.finalExclude));
   return out;
+}
+
+/**
+ * Loads the image: with the streamed launch layers when there are any, else (or when streaming them
+ * fails: a listing that did not predict the tar exactly) with every layer from a temp file.
+ */
+async function load(ctx: PhaseContext, input: ExportInput, o: { bp: LaunchLayers; built: BuiltLayers; files: Files; dir: string }): Promise<{ plan: ImagePlan; imageId: string }> {
+  const base = input.runImage.extended?.info ?? input.runImage.info;
+  const previous = input.previousImageId !== undefined ? { previousImageId: input.previousImageId } : {};
+  const withIds = (ids: ReadonlyMap<string, string>): BuiltLayers => ({ ...o.built, buildpackLayers: o.built.buildpackLayers.map((l) => ({ ...l, diffId: ids.get(l.diffId) ?? l.diffId })) });
+  const refs = launchLayers(input).filter((r) => input.unchanged?.[r.volumePath] === undefined);
+  const refOf = (s: StreamedLayer): LaunchLayerRef => refs.find((r) => r.volumePath === s.volumePath) as LaunchLayerRef;
+  const streamed = [...o.bp.streamed.values()];
+  if (streamed.length > 0) {
+    try {
+      const r = await loadStreamed(ctx, { layersVolume: input.volumes.layers, helperImage: input.helperImage, streamed, planFor: (ids) => planImage(input, withIds(ids)), base, files: o.files, tags: input.tags, dir: o.dir, ...previous });
+      for (const s of streamed) launchDecision(ctx, input, refOf(s), r.diffIds.get(s.placeholder));
+      return { plan: r.plan, imageId: r.imageId };
+    } catch (e) {
+      if (!(e instanceof StreamFailed)) throw e;
+      ctx.reporter.emit({ type: 'debug', message: `${e.message}; writing the streamed layers to temp files instead` });
+    }
+  }
+  const ids = new Map<string, string>();
+  for (const [i, s] of o.bp.streamed) {
+    const ref = refOf(s);
+    ids.set(s.placeholder, launchDecision(ctx, input, ref, await tarLaunchLayer(ctx, input, ref, o.dir, `bp-${i}`, o.files)));
+  }
+  const plan = planImage(input, withIds(ids));
+  return { plan, imageId: await loadExportImage(ctx, { plan, base, files: o.files, tags: input.tags, dir: o.dir, ...previous }) };
 }
 
 /**
@@ -140,7 +220,7 @@ export async function exportImage(ctx: PhaseContext, input: ExportInput): Promis
     const sbom =
       sbomSource === undefined
         ? undefined
-        : await tarInto(dir, 'sbom', normaliseTarStream(sbomSource, { prefix: `${LAYERS_DIR}/sbom/launch`, uid: input.user.uid, gid: input.user.gid, parents: layerParents(input, LAYERS_DIR, `${LAYERS_DIR}/sbom`) }), files);
+        : await reheadInto(dir, 'sbom', sbomSource, { prefix: `${LAYERS_DIR}/sbom/launch`, uid: input.user.uid, gid: input.user.gid, parents: layerParents(input, LAYERS_DIR, `${LAYERS_DIR}/sbom`) }, files);
     const app = await appLayers(ctx, input, dir, files);
     const launcher = await generated(dir, 'launcher', launcherLayerEntries(), files);
     const config = await generated(dir, 'config', configLayerEntries(input), files);
@@ -154,8 +234,7 @@ export async function exportImage(ctx: PhaseContext, input: ExportInput): Promis
       config,
       ...(processTypes !== undefined ? { processTypes } : {}),
     };
-    const plan = planImage(input, built);
-    const imageId = await loadExportImage(ctx, { plan, base: input.runImage.extended?.info ?? input.runImage.info, files, tags: input.tags, dir, ...(input.previousImageId !== undefined ? { previousImageId: input.previousImageId } : {}) });
+    const { plan, imageId } = await load(ctx, input, { bp, built, files, dir });
     return { imageId, tags: [...input.tags], layers: [...plan.baseLayers, ...plan.layers.map((l) => l.diffId)], labels: plan.config.labels };
   } catch (e) {
     throw toKilnError(e, 'export the app image', ExitCode.exportFailed);

@@ -226,3 +226,74 @@ describe('exportImage (fake engine)', () => {
     expect(load.files.has(load.manifest[0]?.Layers[1] ?? '')).toBe(true);
   });
 });
+
+describe('exportImage with listings (streamed launch layers)', () => {
+  const listing = (size: number): ExportInput['listings'] => ({
+    'test_a/a-changed': [
+      { path: '.', kind: 'directory', size: 4096, nlink: 2, ino: '1' },
+      { path: 'f', kind: 'file', size, nlink: 1, ino: '2' },
+    ],
+  });
+
+  it('streams a listed layer into the load under its own member name: same layers and image id as through temp files', async () => {
+    const plain = setup();
+    const want = await exportImage(plain.ctx, plain.input());
+    const { fake, ctx, input, events } = setup();
+    const got = await exportImage(ctx, input({ listings: listing(3), streamThreshold: 0 }));
+    expect(got.imageId).toBe(want.imageId);
+    expect(got.layers).toEqual(want.layers);
+    const { manifest, files } = fake.loaded[0] as Loaded;
+    expect(manifest[0]?.Layers[1]).toBe('kiln-stream-0/layer.tar');
+    expect(sha(files.get('kiln-stream-0/layer.tar') ?? Buffer.alloc(0))).toBe(got.layers[1]);
+    expect(events).toContainEqual({ type: 'layer', decision: 'added', layer: 'test/a:a-changed' });
+    expect(fake.containers.size).toBe(0);
+  });
+
+  it('keeps small layers on the temp-file path (threshold)', async () => {
+    const { fake, ctx, input } = setup();
+    await exportImage(ctx, input({ listings: listing(3) }));
+    expect((fake.loaded[0] as Loaded).manifest[0]?.Layers[1]).not.toMatch(/^kiln-stream/);
+  });
+
+  it('falls back to temp files when the listing predicted the wrong size: the streamed load fails, the second one succeeds', async () => {
+    const plain = setup();
+    const want = await exportImage(plain.ctx, plain.input());
+    const { fake, ctx, input, events } = setup();
+    let loads = 0;
+    const engine = ctx.engine;
+    const counting = { ...ctx, engine: { ...engine, loadImage: (a: Readable | Buffer) => (loads++, engine.loadImage(a)) } };
+    // Only the tar size counts (3 bytes and 2 bytes both pad to one block): these two miss it.
+    for (const size of [0, 600]) {
+      const got = await exportImage(counting, input({ listings: listing(size), streamThreshold: 0 }));
+      expect(got.imageId).toBe(want.imageId);
+    }
+    expect(loads).toBe(4); // two attempts per export
+    expect(fake.loaded.length).toBe(2); // only the temp-file loads got through
+    expect(events.filter((e) => e.type === 'debug' && /instead of the \d+ declared/.test(e.message)).length).toBe(2);
+    expect(events.filter((e) => e.type === 'layer').length).toBe(2); // one event per export, not per attempt
+    expect(fake.containers.size).toBe(0);
+  });
+
+  it('an interrupt while the layer is streamed fails the load (exit 130) and loads nothing', async () => {
+    const { fake, ctx, input } = setup();
+    const ac = new AbortController();
+    const engine = ctx.engine;
+    const aborting = {
+      ...ctx,
+      signal: ac.signal,
+      engine: {
+        ...engine,
+        getArchive: async (id: string, path: string) => {
+          const s = await engine.getArchive(id, path);
+          if (path.endsWith('a-changed')) setTimeout(() => ac.abort(), 0);
+          return s;
+        },
+      },
+    };
+    const err = await exportImage(aborting, input({ listings: listing(3), streamThreshold: 0 })).catch((e: unknown) => e);
+    expect((err as KilnError).exitCode).toBe(130);
+    expect(fake.loaded.length).toBe(0);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(fake.containers.size).toBe(0);
+  });
+});
