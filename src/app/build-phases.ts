@@ -12,6 +12,7 @@ import { fingerprintDirs, openCache, saveCache, startFingerprintProbe, unchanged
 import { planRestore, restoreLayers } from '../lifecycle/restore.js';
 import { candidateModules, detectKey, runDetects, type DetectRunResult } from '../lifecycle/detect.js';
 import { exportImage } from '../lifecycle/export.js';
+import { listLaunchLayers } from '../lifecycle/dir-listing.js'; // TODO(listing): merged into the fingerprint run
 import type { ExportInput, ExportResult } from '../lifecycle/export-types.js';
 import type { Env, TargetVars } from '../lifecycle/module-env.js';
 import { SCRATCH_DIR, type RunVolumes } from '../lifecycle/module-run.js';
@@ -273,7 +274,9 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
       ...(prev !== undefined ? { previousImageId: prev.imageId } : {}),
       ...(prev !== undefined && early !== undefined ? { unchanged: unchangedDirs(cache.meta, early, prev.layers) } : {}),
     };
-    const out = await exportImage(ctx, exportInput);
+    // TODO(listing): merged into the fingerprint run. Listings let export stream big layers into the load.
+    const listings = await listLaunchLayers(ctx, { image: input.builder.info.id, layers: input.volumes.layers, cache: cache.volume, built: built.buildpacks, ...(exportInput.unchanged !== undefined ? { skip: exportInput.unchanged } : {}) }).catch(() => undefined);
+    const out = await exportImage(ctx, { ...exportInput, ...(listings !== undefined ? { listings } : {}) });
     const fps = early ?? (await fingerprints(ctx, input, cache, built));
     input.keepImage(out.imageId);
     try {
