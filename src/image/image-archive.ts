@@ -18,16 +18,14 @@
  * to and including it (the base image, or the previous app image up to the first changed layer);
  * reusablePrefixLength() computes that. A previous-image layer above a changed layer must be written.
  */
-import { createWriteStream } from 'node:fs';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import * as tarStream from 'tar-stream';
 import type { ImageInfo } from '../ports.js';
+import { archiveStream, type ArchiveMember } from './archive-writer.js';
 import { digestHex } from './digest.js';
 import { imageConfigJson, type HistoryEntry, type RuntimeConfig } from './image-config.js';
-import { packLayerEntry, type LayerEntry } from './layer-tar.js';
 
 /** The image the new layers go on top of; an ImageInfo from the engine fits. */
 export interface ArchiveBase extends Pick<ImageInfo, 'layers' | 'os' | 'architecture'> {
@@ -122,10 +120,6 @@ export function reusablePrefixLength(diffIds: readonly string[], knownImages: Re
   return best;
 }
 
-function metaFile(name: string, content: Buffer): LayerEntry {
-  return { path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, content };
-}
-
 /**
  * The archive as a stream (for ContainerEngine.loadImage, so a big layer is not written twice):
  * layer files first (streamed from disk), then the config, then manifest.json.
@@ -134,19 +128,12 @@ export async function imageArchiveStream(opts: ImageArchiveOptions): Promise<{ i
   const plan = planImageArchive(opts);
   // Sizes up front: a missing tar fails here, before anything is sent to the daemon.
   const sized = await Promise.all(plan.files.map(async (f) => ({ ...f, size: (await stat(f.tarPath)).size })));
-  const pack = tarStream.pack();
-  const feed = async (): Promise<void> => {
-    for (const f of sized) {
-      await packLayerEntry(pack, { path: f.name.replace(/\/layer\.tar$/, ''), type: 'directory', mode: 0o755, uid: 0, gid: 0 });
-      await packLayerEntry(pack, { path: f.name, type: 'file', mode: 0o644, uid: 0, gid: 0, size: f.size, content: () => createReadStream(f.tarPath) });
-    }
-    await packLayerEntry(pack, metaFile(plan.configName, plan.configJson));
-    await packLayerEntry(pack, metaFile('manifest.json', plan.manifest));
-    pack.finalize();
-  };
-  feed().catch((e: unknown) => pack.destroy(e instanceof Error ? e : new Error(String(e))));
-  // A Node Readable over the streamx packer: errors of the feed surface as stream errors.
-  return { imageId: plan.imageId, stream: Readable.from(pack as unknown as AsyncIterable<Buffer>, { objectMode: false }) };
+  const members: ArchiveMember[] = [
+    ...sized.map((f): ArchiveMember => ({ name: f.name, size: f.size, content: () => createReadStream(f.tarPath) })),
+    { name: plan.configName, size: plan.configJson.length, content: plan.configJson },
+    { name: 'manifest.json', size: plan.manifest.length, content: plan.manifest },
+  ];
+  return { imageId: plan.imageId, stream: archiveStream(members) };
 }
 
 /** Writes the archive to `dest` (for tests, debugging, `docker load -i`). */

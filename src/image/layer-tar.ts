@@ -86,7 +86,7 @@ function checkEntry(e: LayerEntry): LayerEntry {
 
 /**
  * Appends one entry to a tar-stream packer with reproducible headers, streaming file content with
- * backpressure; resolves once the packer has taken the whole entry. (Also used for image archives.)
+ * backpressure; resolves once the packer has taken the whole entry.
  */
 export async function packLayerEntry(pack: tarStream.Pack, e: LayerEntry): Promise<void> {
   const header: Partial<tarStream.Header> & { name: string } = {
