@@ -76,11 +76,14 @@ export interface ExportInput {
    */
   unchanged?: Record<string, string>;
   /**
-   * Listings of dirs made in a container after the build (dir-listing.ts listingScript/parseListings,
-   * keyed by exportListings like `unchanged`: launch layer `volumePath` "<bp>/<layer>", "sbom/launch",
-   * "app"). A launch layer whose listing predicts a tar of at least `streamThreshold` bytes is streamed
-   * into docker load instead of going through a temp file (export-stream.ts). Optional: without a
-   * listing for a dir (or with one that turns out wrong) that layer takes the temp-file path.
+   * Listings of dirs made in a container after the last bin/build (dir-listing.ts: listingScript, then
+   * parseListings, then exportListings for the keys), keyed like `unchanged`: a launch layer's
+   * `volumePath` ("<bp>/<layer>"; "sbom/launch" and "app" are accepted too but not used yet). A launch
+   * layer that is not in `unchanged` and whose listing predicts a tar of at least `streamThreshold`
+   * bytes is streamed into docker load instead of going through a temp file (export-stream.ts). Optional:
+   * a dir without a listing, or whose listing gives no prediction, takes the temp-file path; a listing
+   * that turns out wrong (the dir changed after it was listed) costs one failed load, then the temp-file
+   * path. The listing must be made after the dir's last change.
    */
   listings?: Record<string, ListedEntry[]>;
   /** Smallest predicted tar size that is streamed (default STREAM_THRESHOLD, 32 MiB; tests use 0). */
