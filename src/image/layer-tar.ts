@@ -14,26 +14,16 @@ import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import { HashTap } from './digest.js';
-import { EntryMapper, parentEntries, placementRoot, tarPathOf, type LayerEntryType, type LayerPlacement, type TarStreamOptions } from './layer-normalise.js';
+import { EntryMapper, parentEntries, placementRoot, tarPathOf, type LayerPlacement, type MappedEntry, type TarStreamOptions } from './layer-normalise.js';
 import { REPRODUCIBLE_MTIME, safeEntryPath, UnsafeTarEntryError, type TarFileEntry } from './tar-files.js';
 
 export type { LayerEntryType, LayerPlacement, ParentDir, TarStreamOptions } from './layer-normalise.js';
 
-export interface LayerEntry {
-  /** Path inside the tar, '/'-separated, no leading slash: `layers/example_node/node/bin/x`. */
-  path: string;
-  type: LayerEntryType;
-  /** Permission bits (0o7777 mask), no file-type bits. */
-  mode: number;
-  uid: number;
-  gid: number;
-  /** Symlink target (kept verbatim), or for a hard link ('link') the tar path of the linked file. */
-  linkname?: string;
-  /** Byte size of a file; required when content is a stream. */
-  size?: number;
+/** A layer entry: the mapped header fields (layer-normalise.ts) and, for a file, its content. */
+export interface LayerEntry extends MappedEntry {
   /**
    * File content: bytes, or a stream of chunks (a Node Readable, a tar entry stream) consumed when the
-   * entry is written, or a function called only then (so files open lazily).
+   * entry is written, or a function called only then (so files open lazily). A streamed file needs `size`.
    */
   content?: Buffer | AsyncIterable<Uint8Array> | (() => AsyncIterable<Uint8Array>);
 }

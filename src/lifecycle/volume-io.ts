@@ -59,8 +59,6 @@ function onHost(ctx: PhaseContext, volume: string, path: string): { id: string; 
 }
 
 async function withVolumeContainer<T>(ctx: PhaseContext, volume: string, image: string, fn: (id: string) => Promise<T>): Promise<T> {
-  const host = onHost(ctx, volume, '/');
-  if (host !== undefined) return fn(host.id);
   const id = await createHelper(ctx, volume, image);
   try {
     return await fn(id);
