@@ -15,9 +15,9 @@ import { stringifyToml } from '../spec/toml.js';
 import { moduleExecutionEnv } from './build-env.js';
 import type { ExtendStep } from './extend.js';
 import { buildpackPlanFor, checkContextDirs, chooseRunImage, filterPlanAfterGenerate, selectBuildContext, type RunImageChoice } from './generate-plan.js';
-import { allowedOuterEnv, moduleArgs, moduleCnbVars, moduleCommand, type Env, type Prelude, type TargetVars } from './module-env.js';
-import { inlinePrelude, moduleMounts, SCRATCH_DIR, type RunVolumes } from './module-run.js';
-import { APP_DIR, LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
+import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './module-env.js';
+import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
+import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderExtension, type BuilderInfo } from './read-builder.js';
 import { readFromVolume, writeToVolume } from './volume-io.js';
 
@@ -101,22 +101,19 @@ async function runGenerateExe(ctx: PhaseContext, input: GenerateInput, ext: Buil
   });
   const env = moduleExecutionEnv({ base: allowedOuterEnv(input.builder.env), platformEnv: input.platformEnv, clearEnv: false, buildConfigEnv: input.builder.buildConfigEnv, cnbVars });
   const args = moduleArgs('generate', { platformDir: PLATFORM_DIR, planPath, outputDir });
-  const mounts = moduleMounts(input.volumes).map((m) => (m.target === APP_DIR ? { ...m, readOnly: true } : m));
-  const prelude = await inlinePrelude(ctx, { image: input.builder.info.id, user: input.builder.user, volumes: input.volumes, prelude: prepared.prelude });
-  const { exitCode } = await ctx.engine.runContainer({
+  return runModule(ctx, {
     image: input.builder.info.id,
-    cmd: moduleCommand(input.builder.env, env, `${ext.dir}/bin/generate`, args, prelude),
-    user: `${input.builder.user.uid}:${input.builder.user.gid}`,
+    imageEnv: input.builder.env,
+    user: input.builder.user,
+    volumes: input.volumes,
     env,
-    workingDir: APP_DIR,
-    mounts,
-    network: input.network ?? 'none',
-    labels: ctx.labels,
+    exe: `${ext.dir}/bin/generate`,
+    args,
+    appReadOnly: true,
+    prelude: prepared.prelude,
+    ...(input.network !== undefined ? { network: input.network } : {}),
     onLine: (stream, line) => ctx.reporter.emit({ type: 'module-line', module: ext.descriptor.id, stream, line }),
-    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
-    ...(ctx.moduleTimeoutMs !== undefined ? { timeoutMs: ctx.moduleTimeoutMs } : {}),
   });
-  return exitCode;
 }
 
 /** One entry of an extension's output dir, relative to it. */

@@ -33,14 +33,16 @@ export interface ModuleRunSpec {
   network?: string;
   /** Mount /layers read-only (detect does not write there). */
   layersReadOnly?: boolean;
+  /** Mount the app read-only (generate must not write there, digest 5.1). */
+  appReadOnly?: boolean;
   /** Dirs and files (plan files) the container creates before the module starts (module-env.ts). */
   prelude?: Prelude;
   onLine?: (stream: OutputStream, line: string) => void;
 }
 
-export function moduleMounts(v: RunVolumes, layersReadOnly = false): Mount[] {
+export function moduleMounts(v: RunVolumes, layersReadOnly = false, appReadOnly = false): Mount[] {
   return [
-    { type: 'volume', source: v.app, target: APP_DIR },
+    { type: 'volume', source: v.app, target: APP_DIR, ...(appReadOnly ? { readOnly: true } : {}) },
     { type: 'volume', source: v.layers, target: LAYERS_DIR, readOnly: layersReadOnly },
     { type: 'volume', source: v.platform, target: PLATFORM_DIR, readOnly: true },
     { type: 'volume', source: v.scratch, target: SCRATCH_DIR },
@@ -85,7 +87,7 @@ export async function runModule(ctx: PhaseContext, spec: ModuleRunSpec): Promise
     user: `${spec.user.uid}:${spec.user.gid}`,
     env: spec.env,
     workingDir: APP_DIR,
-    mounts: moduleMounts(spec.volumes, spec.layersReadOnly ?? false),
+    mounts: moduleMounts(spec.volumes, spec.layersReadOnly ?? false, spec.appReadOnly ?? false),
     network: spec.network ?? 'none',
     labels: ctx.labels,
     ...(spec.onLine !== undefined ? { onLine: spec.onLine } : {}),
