@@ -7,10 +7,9 @@
 import { ExitCode, KilnError } from '../errors.js';
 import { makeTar, type TarFileEntry } from '../image/tar-files.js';
 import type { LayerMetadataFile, PlanEntry, PlanRequire } from '../spec/models.js';
-import { stringifyToml } from '../spec/toml.js';
 import { applyBuildLayers, moduleExecutionEnv } from './build-env.js';
 import { addLaunch, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses, type AggregatedProcess, type SbomCopy } from './build-post.js';
-import { buildpackPlanFor } from './generate-plan.js';
+import { buildpackPlanFor, buildpackPlanToml } from './generate-plan.js';
 import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './module-env.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
 import { scanLayersDir } from './layers-scan.js';
@@ -67,7 +66,7 @@ export interface BuildResult {
  * plan, read-only for the buildpack (digest 2.4): made by the build container itself before bin/build.
  */
 function planAndDir(layersDir: string, planPath: string, plan: PlanRequire[]): Prelude {
-  const text = stringifyToml({ entries: plan.map((p) => ({ name: p.name, ...(Object.keys(p.metadata).length > 0 ? { metadata: p.metadata } : {}) })) });
+  const text = buildpackPlanToml(plan);
   return { dirs: [layersDir, planPath.slice(0, planPath.lastIndexOf('/'))], files: [{ path: planPath, content: text, mode: 0o444 }] };
 }
 

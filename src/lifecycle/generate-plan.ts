@@ -4,6 +4,7 @@
  * their entries. The effects (running bin/generate, copying files) live elsewhere.
  */
 import type { GroupMember, PlanEntry, PlanFile, PlanRequire } from '../spec/models.js';
+import { stringifyToml } from '../spec/toml.js';
 
 /** A run.Dockerfile of one extension, in group-extensions order. */
 export interface RunDockerfileInfo {
@@ -109,4 +110,9 @@ export function filterPlanAfterGenerate(plan: PlanFile, groupExtensions: GroupMe
     entries = entries.filter((e) => !entryNames(e).some((n) => met.has(n)));
   }
   return { entries };
+}
+
+/** The buildpack plan file a module reads (CNB_BP_PLAN_PATH): `[[entries]]` with name and non-empty metadata. */
+export function buildpackPlanToml(plan: PlanRequire[]): string {
+  return stringifyToml({ entries: plan.map((p) => ({ name: p.name, ...(Object.keys(p.metadata).length > 0 ? { metadata: p.metadata } : {}) })) });
 }

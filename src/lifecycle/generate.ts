@@ -11,10 +11,9 @@ import { formatDockerfileIssue, validateBuildDockerfile, validateRunDockerfile, 
 import { makeTar, readTar, type TarFileEntry } from '../image/tar-files.js';
 import { parseExtendConfig } from '../spec/extend-config.js';
 import type { ExtendArg, GroupMember, PlanFile, PlanRequire, SpecIssue } from '../spec/models.js';
-import { stringifyToml } from '../spec/toml.js';
 import { moduleExecutionEnv } from './build-env.js';
 import type { ExtendStep } from './extend.js';
-import { buildpackPlanFor, checkContextDirs, chooseRunImage, filterPlanAfterGenerate, selectBuildContext, type RunImageChoice } from './generate-plan.js';
+import { buildpackPlanFor, buildpackPlanToml, checkContextDirs, chooseRunImage, filterPlanAfterGenerate, selectBuildContext, type RunImageChoice } from './generate-plan.js';
 import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './module-env.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
 import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
@@ -82,7 +81,7 @@ const OUTPUT_MAX_BYTES = 512 * 1024 * 1024;
  */
 function prepare(escaped: string, plan: PlanRequire[]): { planPath: string; prelude: Prelude } {
   const planPath = `${SCRATCH_DIR}/generate/${escaped}/plan.toml`;
-  const text = stringifyToml({ entries: plan.map((p) => ({ name: p.name, ...(Object.keys(p.metadata).length > 0 ? { metadata: p.metadata } : {}) })) });
+  const text = buildpackPlanToml(plan);
   return { planPath, prelude: { dirs: [`${LAYERS_DIR}/generated/${escaped}`, `${SCRATCH_DIR}/generate/${escaped}`], files: [{ path: planPath, content: text, mode: 0o444 }] } };
 }
 
