@@ -22,6 +22,26 @@ export interface TarFileEntry {
 /** The fixed mtime of reproducible tars (digest 8.3): 1980-01-01T00:00:01Z. */
 export const REPRODUCIBLE_MTIME = new Date('1980-01-01T00:00:01Z');
 
+/**
+ * The entries, each preceded by directory entries (0755, the given owner) for its parents that no earlier
+ * entry has listed: what a tar extracted into a volume needs when only files are known.
+ */
+export function withParentDirs(files: TarFileEntry[], owner: { uid?: number; gid?: number } = {}): TarFileEntry[] {
+  const dirs = new Set<string>();
+  const out: TarFileEntry[] = [];
+  for (const f of files) {
+    const parts = f.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const d = parts.slice(0, i).join('/');
+      if (dirs.has(d)) continue;
+      dirs.add(d);
+      out.push({ path: d, type: 'directory', mode: 0o755, ...owner });
+    }
+    out.push(f);
+  }
+  return out;
+}
+
 /** A tar (Buffer) holding the given entries, in the given order, with reproducible headers. */
 export async function makeTar(entries: TarFileEntry[]): Promise<Buffer> {
   const pack = tarStream.pack();

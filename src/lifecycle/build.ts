@@ -5,7 +5,7 @@
  * Post-processing decisions are pure (build-post.ts); this file only moves files and runs containers.
  */
 import { ExitCode, KilnError } from '../errors.js';
-import { makeTar, type TarFileEntry } from '../image/tar-files.js';
+import { makeTar, withParentDirs, type TarFileEntry } from '../image/tar-files.js';
 import type { LayerMetadataFile, PlanEntry, PlanRequire } from '../spec/models.js';
 import { applyBuildLayers, moduleExecutionEnv } from './build-env.js';
 import { addLaunch, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses, type AggregatedProcess, type SbomCopy } from './build-post.js';
@@ -88,19 +88,7 @@ async function renameIgnored(ctx: PhaseContext, input: BuildInput, bpPath: strin
 
 async function writeSbom(ctx: PhaseContext, input: BuildInput, copies: SbomCopy[]): Promise<void> {
   if (copies.length === 0) return;
-  const dirs = new Set<string>();
-  const entries: TarFileEntry[] = [];
-  for (const c of copies) {
-    const parts = c.to.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const d = parts.slice(0, i).join('/');
-      if (!dirs.has(d)) {
-        dirs.add(d);
-        entries.push({ path: d, type: 'directory', mode: 0o755 });
-      }
-    }
-    entries.push({ path: c.to, content: c.content, mode: 0o644 });
-  }
+  const entries = withParentDirs(copies.map((c): TarFileEntry => ({ path: c.to, content: c.content, mode: 0o644 })));
   await writeToVolume(ctx, { volume: input.volumes.layers, image: input.image, dest: '/', tar: await makeTar(entries) });
 }
 

@@ -8,7 +8,7 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import { formatDockerfileIssue, validateBuildDockerfile, validateRunDockerfile, type RunDockerfileInfo } from '../image/dockerfile.js';
-import { makeTar, readTar, type TarFileEntry } from '../image/tar-files.js';
+import { makeTar, readTar, withParentDirs, type TarFileEntry } from '../image/tar-files.js';
 import { parseExtendConfig } from '../spec/extend-config.js';
 import type { ExtendArg, GroupMember, PlanFile, PlanRequire, SpecIssue } from '../spec/models.js';
 import { moduleExecutionEnv } from './build-env.js';
@@ -151,19 +151,10 @@ function staticOutput(ctx: PhaseContext, input: GenerateInput, ext: BuilderExten
     .map(([p, content]) => ({ path: p.slice('generate/'.length), type: 'file', content, mode: 0o644 }));
   if (out.length > 0) {
     const { uid, gid } = input.builder.user;
-    const dirs = new Set<string>();
-    const entries: TarFileEntry[] = [];
-    for (const e of out) {
-      const parts = `generated/${escaped}/${e.path}`.split('/');
-      for (let i = 1; i < parts.length; i++) {
-        const d = parts.slice(0, i).join('/');
-        if (!dirs.has(d)) {
-          dirs.add(d);
-          entries.push({ path: d, type: 'directory', mode: 0o755, uid, gid });
-        }
-      }
-      entries.push({ path: `generated/${escaped}/${e.path}`, content: e.content, mode: 0o644, uid, gid });
-    }
+    const entries = withParentDirs(
+      out.map((e): TarFileEntry => ({ path: `generated/${escaped}/${e.path}`, content: e.content, mode: 0o644, uid, gid })),
+      { uid, gid },
+    );
     return { entries: out, written: makeTar(entries).then((tar) => writeToVolume(ctx, { volume: input.volumes.layers, image: input.builder.info.id, dest: '/', tar })) };
   }
   return { entries: out, written: Promise.resolve() };

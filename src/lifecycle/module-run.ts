@@ -5,7 +5,7 @@
  * by module-env/build-env (image variables outside it are unset with `env -u`).
  */
 import type { Mount, OutputStream } from '../ports.js';
-import { makeTar, type TarFileEntry } from '../image/tar-files.js';
+import { makeTar, withParentDirs, type TarFileEntry } from '../image/tar-files.js';
 import { moduleCommand, type Env, type Prelude } from './module-env.js';
 import { APP_DIR, LAYERS_DIR, PLATFORM_DIR, type BuildVolumes, type CnbUser, type PhaseContext } from './phase-context.js';
 import { writeToVolume } from './volume-io.js';
@@ -63,17 +63,10 @@ export async function inlinePrelude(ctx: PhaseContext, spec: Pick<ModuleRunSpec,
   const large = p.files.filter((f) => Buffer.byteLength(f.content) > INLINE_MAX && f.path.startsWith(`${SCRATCH_DIR}/`));
   if (large.length === 0) return p;
   const { uid, gid } = spec.user;
-  const entries: TarFileEntry[] = [];
-  const dirs = new Set<string>();
-  for (const f of large) {
-    const parts = f.path.slice(SCRATCH_DIR.length + 1).split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const d = parts.slice(0, i).join('/');
-      if (!dirs.has(d)) entries.push({ path: d, type: 'directory', mode: 0o755, uid, gid });
-      dirs.add(d);
-    }
-    entries.push({ path: parts.join('/'), content: f.content, mode: f.mode, uid, gid });
-  }
+  const entries = withParentDirs(
+    large.map((f): TarFileEntry => ({ path: f.path.slice(SCRATCH_DIR.length + 1), content: f.content, mode: f.mode, uid, gid })),
+    { uid, gid },
+  );
   await writeToVolume(ctx, { volume: spec.volumes.scratch, image: spec.image, dest: '/', tar: await makeTar(entries) });
   return { dirs: p.dirs, files: p.files.filter((f) => !large.includes(f)) };
 }

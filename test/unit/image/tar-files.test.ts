@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeTar, readTar, readTarFiles, safeEntryPath, UnsafeTarEntryError } from '../../../src/image/tar-files.js';
+import { makeTar, readTar, readTarFiles, safeEntryPath, UnsafeTarEntryError, withParentDirs } from '../../../src/image/tar-files.js';
 
 describe('tar-files', () => {
   it('round-trips files, directories and symlinks', async () => {
@@ -25,5 +25,19 @@ describe('tar-files', () => {
     expect(safeEntryPath('./a/../b')).toBe('b');
     const tar = await makeTar([{ path: 'x/../../evil', content: 'x' }]);
     await expect(readTar(tar)).rejects.toBeInstanceOf(UnsafeTarEntryError);
+  });
+});
+
+describe('withParentDirs', () => {
+  it('puts each parent directory once, before the first entry below it, with the given owner', () => {
+    const out = withParentDirs([{ path: 'a/b/x', content: '1' }, { path: 'a/c', content: '2' }, { path: 'y', content: '3' }], { uid: 7, gid: 8 });
+    expect(out.map((e) => [e.path, e.type ?? 'file', e.uid])).toEqual([
+      ['a', 'directory', 7],
+      ['a/b', 'directory', 7],
+      ['a/b/x', 'file', undefined],
+      ['a/c', 'file', undefined],
+      ['y', 'file', undefined],
+    ]);
+    expect(out[0]?.mode).toBe(0o755);
   });
 });
