@@ -1,4 +1,5 @@
 import type { ContainerEngine, IdSource, Labels, Reporter } from '../ports.js';
+import type { VolumeHost } from './volume-io.js';
 
 /** What every lifecycle phase is given: the engine, where to report, what to label, when to stop. */
 export interface PhaseContext {
@@ -11,7 +12,7 @@ export interface PhaseContext {
   /** Kill a module container (detect, generate, build) that runs longer than this (`kiln build --timeout`). */
   moduleTimeoutMs?: number;
   /** The build's volume host (volume-io.ts): archive copies of its volumes go through it. */
-  volumeHost?: { id: string; mounts: Map<string, string> };
+  volumeHost?: VolumeHost;
 }
 
 /** The builder's CNB user (CNB_USER_ID / CNB_GROUP_ID from the build image). */

@@ -147,24 +147,21 @@ function filesOf(entries: ReadTarEntry[]): Map<string, Buffer> {
 async function fetchBuilderFiles(ctx: PhaseContext, info: ImageInfo, user: CnbUser): Promise<BuilderFiles> {
   const id = await ctx.engine.createContainer({ image: info.id, cmd: ['true'], user: `${user.uid}:${user.gid}`, labels: ctx.labels });
   try {
-    const [order, run, stack, buildpacks, extensions, buildConfigEnv] = await Promise.all([
-      archive(ctx, id, '/cnb/order.toml'),
-      archive(ctx, id, '/cnb/run.toml'),
-      archive(ctx, id, '/cnb/stack.toml'),
-      archive(ctx, id, BUILDPACKS_DIR, true),
-      archive(ctx, id, EXTENSIONS_DIR, true),
-      archive(ctx, id, '/cnb/build-config/env'),
-    ]);
+    const sources: Array<[keyof BuilderFiles, string, boolean]> = [
+      ['order', '/cnb/order.toml', false],
+      ['run', '/cnb/run.toml', false],
+      ['stack', '/cnb/stack.toml', false],
+      ['buildpacks', BUILDPACKS_DIR, true],
+      ['extensions', EXTENSIONS_DIR, true],
+      ['buildConfigEnv', '/cnb/build-config/env', false],
+    ];
     const files: BuilderFiles = {};
-    const set = (k: keyof BuilderFiles, v: ReadTarEntry[] | undefined): void => {
-      if (v !== undefined) files[k] = v;
-    };
-    set('order', order);
-    set('run', run);
-    set('stack', stack);
-    set('buildpacks', buildpacks);
-    set('extensions', extensions);
-    set('buildConfigEnv', buildConfigEnv);
+    await Promise.all(
+      sources.map(async ([key, path, modules]) => {
+        const entries = await archive(ctx, id, path, modules);
+        if (entries !== undefined) files[key] = entries;
+      }),
+    );
     return files;
   } finally {
     await ctx.engine.removeContainer(id);
