@@ -160,17 +160,31 @@ async function big(bigApp, tmp) {
   return { ...r, loadMs };
 }
 
-async function cleanup(tmp) {
+/** Untagged image ids: a rebuild leaves the previous app image untagged, so cleanup removes the new ones. */
+async function untaggedImages() {
+  const { stdout } = await run('docker', ['images', '-q', '--no-trunc', '--filter', 'dangling=true']);
+  return stdout.split('\n').filter((l) => l !== '');
+}
+
+async function cleanup(tmp, untaggedBefore) {
   for (const img of [APP, BIG_APP, 'kiln-bench/floor:latest', BUILDER]) await run('docker', ['rmi', '-f', img]).catch(() => undefined);
   for (const id of await engine.listImages({ labels: ['io.kiln.bench=rebuild'] })) await engine.removeImage(id, { force: true }).catch(() => undefined);
   for (const img of [STACK.run, STACK.build]) await run('docker', ['rmi', '-f', img]).catch(() => undefined);
   for (const v of await engine.listVolumes({ labels: ['io.kiln.bench=rebuild'] })) await engine.removeVolume(v).catch(() => undefined);
+  // Children first: retry while that makes progress.
+  for (let left = (await untaggedImages()).filter((id) => !untaggedBefore.has(id)), round = 0; left.length > 0 && round < 5; round++) {
+    const failed = [];
+    for (const id of left) await run('docker', ['rmi', id]).catch(() => failed.push(id));
+    if (failed.length === left.length) break;
+    left = failed;
+  }
   await rm(tmp, { recursive: true, force: true });
 }
 
 async function main() {
   if (process.argv[2] === '--child-big') return childBig(process.argv[3]);
   const tmp = await mkdtemp(join(tmpdir(), 'kiln-bench-'));
+  const untaggedBefore = new Set(await untaggedImages());
   try {
     const { app, bigApp } = await setup(tmp);
     const cold = await timedBuild(APP, app, { clearCache: true });
@@ -210,7 +224,7 @@ async function main() {
       console.log(`  peak RSS <= 200 MB: ${ok(b.maxRssMB <= 200)} (${b.maxRssMB.toFixed(0)} MB)`);
     }
   } finally {
-    await cleanup(tmp);
+    await cleanup(tmp, untaggedBefore);
   }
 }
 
