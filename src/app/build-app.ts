@@ -185,11 +185,14 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
       await settled([volumes.app, volumes.layers, volumes.platform, volumes.scratch].map((v) => deps.engine.createVolume(v, labels)));
       // One kept container mounts the volumes for every copy in or out (volume-io.ts VolumeHost); creating
       // it gives the app and layers volumes the CNB-user-owned /workspace and /layers of the builder. The
-      // scratch volume takes /layers' ownership through a seed helper of its own.
+      // scratch volume takes /layers' ownership through a seed helper of its own (a volume is seeded by
+      // whichever container first mounts it over an image directory, in either order).
       const hostCreated = createVolumeHost(ctx, builder.info.id, [
         { volume: volumes.app, target: APP_DIR },
         { volume: volumes.layers, target: LAYERS_DIR },
         { volume: volumes.platform, target: '/kiln-volumes/platform' },
+        // Not an image path, so this mount does not seed it: the seed helper below does.
+        { volume: volumes.scratch, target: '/kiln-volumes/scratch' },
       ]);
       await settled([hostCreated, seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: LAYERS_DIR })]);
       ctx.volumeHost = await hostCreated;
