@@ -31,6 +31,8 @@ export interface ContainerSpec {
   /** Docker network mode; defaults to 'none'. */
   network?: string;
   labels: Labels;
+  /** A CPU weight of 2 instead of the default 1024: the container gets only CPU that others leave idle. */
+  lowPriority?: boolean;
 }
 
 export interface RunSpec extends ContainerSpec {
@@ -40,10 +42,17 @@ export interface RunSpec extends ContainerSpec {
   signal?: AbortSignal;
   /** Kill the container after this many milliseconds (reported as a timeout error). */
   timeoutMs?: number;
+  /**
+   * When the process exits 0, commit the container's filesystem changes (volume mounts are not part of
+   * them) into an untagged image carrying the container's labels, before the container is removed.
+   */
+  commit?: boolean;
 }
 
 export interface RunResult {
   exitCode: number;
+  /** The committed image (RunSpec.commit, exit code 0 only). */
+  imageId?: string;
 }
 
 export interface BuildSpec {

@@ -25,6 +25,7 @@ export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCre
     OpenStdin: false,
     HostConfig: {
       NetworkMode: spec.network ?? 'none',
+      ...(spec.lowPriority === true ? { CpuShares: 2 } : {}),
       Mounts: (spec.mounts ?? []).map((m) => ({
         Type: m.type,
         Source: m.source,
@@ -123,7 +124,19 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
     lines.end();
     if (stopError !== undefined) throw stopError;
     if (lineError !== undefined) throw lineError;
-    return { exitCode: typeof waited.StatusCode === 'number' ? waited.StatusCode : -1 };
+    const exitCode = typeof waited.StatusCode === 'number' ? waited.StatusCode : -1;
+    if (spec.commit !== true || exitCode !== 0) return { exitCode };
+    const commitCall = container.commit({ pause: false }) as Promise<{ Id?: unknown }>;
+    // Interrupted while the daemon commits: the image it still makes is removed once it exists.
+    commitCall.then(
+      (r) => {
+        if (stopError !== undefined && typeof r.Id === 'string') deps.docker.getImage(r.Id).remove({ force: true }).catch(() => undefined);
+      },
+      () => undefined,
+    );
+    const committed = (await Promise.race([commitCall, stopped])) as { Id?: unknown };
+    if (typeof committed.Id !== 'string') throw new Error('the daemon did not say which image the commit made');
+    return { exitCode, imageId: committed.Id };
   } catch (e) {
     failed = true;
     if (stopError !== undefined) throw stopError;
