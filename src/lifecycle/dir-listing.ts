@@ -19,9 +19,7 @@
  * reads it too) and a name ending in '\r' loses it.
  */
 import type { ListedEntry, ListedKind } from '../image/layer-size.js';
-import type { LayerMetadataFile } from '../spec/models.js';
-import { runCacheScript } from './cache.js';
-import { APP_DIR, escapeId, LAYERS_DIR, type PhaseContext } from './phase-context.js';
+import { APP_DIR, LAYERS_DIR, type PhaseContext } from './phase-context.js';
 import { shq } from './shell-quote.js';
 
 export type { ListedEntry } from '../image/layer-size.js';
@@ -105,19 +103,21 @@ export function exportListings(byDir: ReadonlyMap<string, ListedEntry[]>): Recor
 }
 
 /**
- * Lists the launch layer dirs export will tar (those not in `skip`, ExportInput.unchanged) in one
- * container; no container when there are none. Interim: the build use case is to merge the listing
- * into its fingerprint container run.
+ * Lists dirs of the layers volume (volume paths, "<bp>/<layer>") in one container, keyed like
+ * ExportInput.listings. Export does this only for big layers it streams (export.ts withSizes).
  */
-export async function listLaunchLayers(
-  ctx: PhaseContext,
-  opts: { image: string; layers: string; cache: string; built: { id: string; layers: { name: string; metadata: LayerMetadataFile; hasDir: boolean }[] }[]; skip?: Record<string, string> },
-): Promise<Record<string, ListedEntry[]>> {
-  const paths = opts.built
-    .flatMap((bp) => bp.layers.filter((l) => l.hasDir && l.metadata.types.launch).map((l) => `${escapeId(bp.id)}/${l.name}`))
-    .filter((p) => opts.skip?.[p] === undefined)
-    .map((p) => `${LAYERS_DIR}/${p}`);
-  if (paths.length === 0) return {};
-  const lines = await runCacheScript(ctx, { image: opts.image, layers: opts.layers, cache: opts.cache, script: listingScript(paths) });
+export async function listLayerDirs(ctx: PhaseContext, opts: { image: string; layers: string }, volumePaths: string[]): Promise<Record<string, ListedEntry[]>> {
+  const lines: string[] = [];
+  const r = await ctx.engine.runContainer({
+    image: opts.image,
+    cmd: ['sh', '-c', listingScript(volumePaths.map((p) => `${LAYERS_DIR}/${p}`))],
+    user: '0:0',
+    mounts: [{ type: 'volume', source: opts.layers, target: LAYERS_DIR, readOnly: true }],
+    network: 'none',
+    labels: ctx.labels,
+    onLine: (stream, line) => void (stream === 'stdout' && lines.push(line)),
+    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+  });
+  if (r.exitCode !== 0) throw new Error(`the listing helper exited with ${r.exitCode}`);
   return exportListings(parseListings(lines));
 }

@@ -32,6 +32,8 @@ export interface LoadExportOptions {
   /** A temp dir for layers taken out of the previous image. */
   dir: string;
   previousImageId?: string;
+  /** Layer lists (bottom to top) of other images the daemon has, e.g. layers committed by this export. */
+  knownChains?: string[][];
 }
 
 /** Base history: unknown entries for the run image's layers (the port has no history), extension texts on top. */
@@ -85,11 +87,14 @@ export interface Shipping {
  * image. `pending` are stand-in diffIDs of layers streamed into the load (their real diffID is known
  * only once they are written): they count as changed and need no file.
  */
-export async function planShipping(ctx: PhaseContext, opts: { plan: ImagePlan; files: Map<string, LayerFile>; dir: string; previousImageId?: string; pending?: ReadonlySet<string> }): Promise<Shipping> {
+export async function planShipping(
+  ctx: PhaseContext,
+  opts: { plan: ImagePlan; files: Map<string, LayerFile>; dir: string; previousImageId?: string; pending?: ReadonlySet<string>; knownChains?: string[][] },
+): Promise<Shipping> {
   const { plan } = opts;
   const pending = opts.pending ?? new Set<string>();
   const diffIds = [...plan.baseLayers, ...plan.layers.map((l) => l.diffId)];
-  const known: string[][] = [plan.baseLayers];
+  const known: string[][] = [plan.baseLayers, ...(opts.knownChains ?? [])];
   if (opts.previousImageId !== undefined && opts.previousImageId !== '') {
     const prev = await ctx.engine.inspectImage(opts.previousImageId);
     if (prev !== undefined) known.push(prev.layers);
@@ -137,7 +142,13 @@ export function interruptedBeforeLoad(): KilnError {
 /** Loads the image and returns its id (sha256 of the canonical config: same inputs => same id). */
 export async function loadExportImage(ctx: PhaseContext, opts: LoadExportOptions): Promise<string> {
   const { plan } = opts;
-  const shipping = await planShipping(ctx, { plan, files: opts.files, dir: opts.dir, ...(opts.previousImageId !== undefined ? { previousImageId: opts.previousImageId } : {}) });
+  const shipping = await planShipping(ctx, {
+    plan,
+    files: opts.files,
+    dir: opts.dir,
+    ...(opts.previousImageId !== undefined ? { previousImageId: opts.previousImageId } : {}),
+    ...(opts.knownChains !== undefined ? { knownChains: opts.knownChains } : {}),
+  });
   const { imageId, stream } = await imageArchiveStream({ base: archiveBase(plan, opts.base), layers: archiveLayers(plan, shipping), config: plan.config, created: plan.created, tags: opts.tags });
   // Loading tags the image: the point of no return. An interrupt that came before it leaves the previous
   // image where it was (issue 8, docs/reliability.md "Interruption").

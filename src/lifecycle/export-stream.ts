@@ -26,14 +26,18 @@ import type { ImagePlan } from './export-plan.js';
 import type { PhaseContext } from './phase-context.js';
 import { readFromVolume } from './volume-io.js';
 
-export interface StreamedLayer {
+/** A big launch layer: committed (export-commit.ts) or streamed, so its diffID is known only later. */
+export interface BigLayer {
   /** Path of the layer dir in the layers volume ("<bp>/<layer>"). */
   volumePath: string;
   placement: TarStreamOptions;
-  /** The tar's size predicted from the dir's listing (image/layer-size.ts). */
-  size: number;
   /** Stands in for the diffID in plans made before the layer is written. */
   placeholder: string;
+}
+
+export interface StreamedLayer extends BigLayer {
+  /** The tar's size predicted from the dir's listing (image/layer-size.ts). */
+  size: number;
 }
 
 export interface StreamedLoadOptions {

@@ -86,8 +86,20 @@ export interface ExportInput {
    * path. The listing must be made after the dir's last change.
    */
   listings?: Record<string, ListedEntry[]>;
-  /** Smallest predicted tar size that is streamed (default STREAM_THRESHOLD, 32 MiB; tests use 0). */
+  /**
+   * Bytes of the files of each launch layer dir, by volume path (the build's scan of the layers dir).
+   * A changed launch layer of at least `streamThreshold` bytes (by its listing's prediction when it has
+   * one, else by this) is committed by the daemon (export-commit.ts), else streamed into the load, and
+   * only then written to a temp file. A dir without either goes through a temp file.
+   */
+  layerBytes?: Record<string, number>;
+  /** Smallest size of a launch layer that is committed or streamed (default STREAM_THRESHOLD, 32 MiB; tests use 0). */
   streamThreshold?: number;
+  /**
+   * Layers picked for streaming are first committed by the daemon (export-commit.ts); streaming is the
+   * fallback. false streams them straight away (tests of the streamed path).
+   */
+  commitLayers?: boolean;
   /** Image `created` (SOURCE_DATE_EPOCH as RFC 3339); default 1980-01-01T00:00:01Z. */
   created?: string;
 }

@@ -4,6 +4,8 @@
  * generated, and the image is loaded into the daemon as an archive that carries only the layers it
  * does not have yet. Big launch layers with a listing (ExportInput.listings) skip the temp file: they
  * are streamed into the load (export-stream.ts), and written to temp files after all when that fails.
+ * Before streaming, big layers are committed by the daemon itself (export-commit.ts), which is cheaper
+ * still; streaming is the fallback when that fails.
  * The decisions are in export-plan.ts (pure); this file only moves bytes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -32,7 +34,9 @@ import {
 import { planSlices, type AppEntry } from './export-slices.js';
 import type { ExportInput, ExportResult } from './export-types.js';
 import { loadExportImage, type LayerFile } from './export-load.js';
-import { loadStreamed, StreamFailed, type StreamedLayer } from './export-stream.js';
+import { loadStreamed, StreamFailed, type BigLayer, type StreamedLayer } from './export-stream.js';
+import { listLayerDirs } from './dir-listing.js';
+import { CommitFailed, commitLayers, type Committed } from './export-commit.js';
 import { APP_DIR, escapeId, LAYERS_DIR, type PhaseContext } from './phase-context.js';
 import { isMissingPath, readFromVolume } from './volume-io.js';
 
@@ -41,7 +45,7 @@ export type { ExportInput, ExportResult } from './export-types.js';
 /** Temp files for the layers this export wrote, by diffID. */
 type Files = Map<string, LayerFile>;
 
-/** Launch layers whose predicted tar is at least this big are streamed into the load (when listed). */
+/** Launch layers at least this big are committed by the daemon, or streamed into the load. */
 export const STREAM_THRESHOLD = 32 * 1024 * 1024;
 
 async function tarInto(dir: string, name: string, entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>, files: Files): Promise<string> {
@@ -92,30 +96,48 @@ async function tarLaunchLayer(ctx: PhaseContext, input: ExportInput, ref: Launch
   return source === undefined ? undefined : reheadInto(dir, name, source, launchPlacement(input, ref), files);
 }
 
-/** Streamed when listed and predicted big enough (ExportInput.listings); says why not in a debug event. */
-function streamPlan(ctx: PhaseContext, input: ExportInput, ref: LaunchLayerRef): StreamedLayer | undefined {
-  const listing = input.listings?.[ref.volumePath];
-  if (listing === undefined) return undefined;
+/** A big layer, with its predicted tar size when it has a listing (ExportInput.listings). */
+type Candidate = BigLayer & { size?: number };
+
+/**
+ * Committed or streamed when big enough (ExportInput.streamThreshold): by its listing's predicted tar
+ * size, else by the build's byte count (ExportInput.layerBytes); says why not in a debug event.
+ */
+function bigPlan(ctx: PhaseContext, input: ExportInput, ref: LaunchLayerRef): Candidate | undefined {
   const placement = launchPlacement(input, ref);
-  const size = predictLayerTarSize(listing, placement);
-  const threshold = input.streamThreshold ?? STREAM_THRESHOLD;
-  if (size === undefined || size < threshold) {
-    if (size === undefined) ctx.reporter.emit({ type: 'debug', message: `layer ${ref.volumePath}: its listing gives no tar size; written to a temp file` });
-    return undefined;
-  }
-  ctx.reporter.emit({ type: 'debug', message: `layer ${ref.volumePath}: streamed into the load (${size} bytes predicted)` });
-  return { volumePath: ref.volumePath, placement, size, placeholder: `sha256:${sha256Hex(`kiln streamed layer ${ref.volumePath}`)}` };
+  const listing = input.listings?.[ref.volumePath];
+  const size = listing === undefined ? undefined : predictLayerTarSize(listing, placement);
+  if (listing !== undefined && size === undefined) ctx.reporter.emit({ type: 'debug', message: `layer ${ref.volumePath}: its listing gives no tar size` });
+  const bytes = size ?? input.layerBytes?.[ref.volumePath];
+  if (bytes === undefined || bytes < (input.streamThreshold ?? STREAM_THRESHOLD)) return undefined;
+  ctx.reporter.emit({ type: 'debug', message: `layer ${ref.volumePath}: ${bytes} bytes, committed or streamed into the load` });
+  return { volumePath: ref.volumePath, placement, placeholder: `sha256:${sha256Hex(`kiln streamed layer ${ref.volumePath}`)}`, ...(size !== undefined ? { size } : {}) };
 }
 
 interface LaunchLayers {
   built: BuiltLayers['buildpackLayers'];
-  /** Layers to stream into the load, by index in `built` (whose diffId is the placeholder until then). */
-  streamed: Map<number, StreamedLayer>;
+  /** Big layers (committed or streamed), by index in `built` (whose diffId is the placeholder until then). */
+  big: Map<number, Candidate>;
+}
+
+/** The big layers with predicted tar sizes, listing those without (one container); undefined when one has none. */
+async function withSizes(ctx: PhaseContext, input: ExportInput, layers: Candidate[]): Promise<StreamedLayer[] | undefined> {
+  const unsized = layers.filter((l) => l.size === undefined).map((l) => l.volumePath);
+  const listings = unsized.length === 0 ? {} : await listLayerDirs(ctx, { image: input.helperImage, layers: input.volumes.layers }, unsized).catch(() => undefined);
+  if (listings === undefined) return undefined;
+  const out: StreamedLayer[] = [];
+  for (const l of layers) {
+    const listing = listings[l.volumePath];
+    const size = l.size ?? (listing === undefined ? undefined : predictLayerTarSize(listing, l.placement));
+    if (size === undefined) return undefined;
+    out.push({ ...l, size });
+  }
+  return out;
 }
 
 async function buildpackLayers(ctx: PhaseContext, input: ExportInput, dir: string, files: Files): Promise<LaunchLayers> {
   const built: BuiltLayers['buildpackLayers'] = [];
-  const streamed = new Map<number, StreamedLayer>();
+  const big = new Map<number, Candidate>();
   for (const ref of launchLayers(input)) {
     const same = input.unchanged?.[ref.volumePath];
     if (same !== undefined) {
@@ -124,17 +146,17 @@ async function buildpackLayers(ctx: PhaseContext, input: ExportInput, dir: strin
       built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId: same });
       continue;
     }
-    const stream = streamPlan(ctx, input, ref);
+    const stream = bigPlan(ctx, input, ref);
     if (stream !== undefined) {
       // Its layer event comes once its diffID is known (after the load).
-      streamed.set(built.length, stream);
+      big.set(built.length, stream);
       built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId: stream.placeholder });
       continue;
     }
     const diffId = launchDecision(ctx, input, ref, await tarLaunchLayer(ctx, input, ref, dir, `bp-${built.length}`, files));
     built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId });
   }
-  return { built, streamed };
+  return { built, big };
 }
 
 /** Digest 8.2 for one launch layer: its diffID, with the `layer` event. */
@@ -180,9 +202,22 @@ async function load(ctx: PhaseContext, input: ExportInput, o: { bp: LaunchLayers
   const previous = input.previousImageId !== undefined ? { previousImageId: input.previousImageId } : {};
   const withIds = (ids: ReadonlyMap<string, string>): BuiltLayers => ({ ...o.built, buildpackLayers: o.built.buildpackLayers.map((l) => ({ ...l, diffId: ids.get(l.diffId) ?? l.diffId })) });
   const refs = launchLayers(input).filter((r) => input.unchanged?.[r.volumePath] === undefined);
-  const refOf = (s: StreamedLayer): LaunchLayerRef => refs.find((r) => r.volumePath === s.volumePath) as LaunchLayerRef;
-  const streamed = [...o.bp.streamed.values()];
-  if (streamed.length > 0) {
+  const refOf = (s: BigLayer): LaunchLayerRef => refs.find((r) => r.volumePath === s.volumePath) as LaunchLayerRef;
+  const big = [...o.bp.big.values()];
+  if (big.length > 0 && input.commitLayers !== false) {
+    const committed = await commitLayers(ctx, { layersVolume: input.volumes.layers, base, layers: big, planFor: (ids) => planImage(input, withIds(ids)), files: o.files, dir: o.dir, ...previous }).catch((e: unknown): Committed | undefined => {
+      if (!(e instanceof CommitFailed)) throw e;
+      ctx.reporter.emit({ type: 'debug', message: `${e.message}; streaming the layers into the load instead` });
+      return undefined;
+    });
+    if (committed !== undefined) {
+      for (const s of big) launchDecision(ctx, input, refOf(s), committed.diffIds.get(s.placeholder));
+      const plan = planImage(input, withIds(committed.diffIds));
+      return { plan, imageId: await loadExportImage(ctx, { plan, base, files: o.files, tags: input.tags, dir: o.dir, knownChains: committed.chains, ...previous }) };
+    }
+  }
+  const streamed = big.length > 0 ? await withSizes(ctx, input, big) : undefined;
+  if (streamed !== undefined) {
     try {
       const r = await loadStreamed(ctx, { layersVolume: input.volumes.layers, helperImage: input.helperImage, streamed, planFor: (ids) => planImage(input, withIds(ids)), base, files: o.files, tags: input.tags, dir: o.dir, ...previous });
       for (const s of streamed) launchDecision(ctx, input, refOf(s), r.diffIds.get(s.placeholder));
@@ -193,7 +228,7 @@ async function load(ctx: PhaseContext, input: ExportInput, o: { bp: LaunchLayers
     }
   }
   const ids = new Map<string, string>();
-  for (const [i, s] of o.bp.streamed) {
+  for (const [i, s] of o.bp.big) {
     const ref = refOf(s);
     ids.set(s.placeholder, launchDecision(ctx, input, ref, await tarLaunchLayer(ctx, input, ref, o.dir, `bp-${i}`, o.files)));
   }

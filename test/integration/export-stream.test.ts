@@ -102,7 +102,7 @@ describe('streamed export on the daemon', () => {
     const plainEvents: KilnEvent[] = [];
     plainId = (await exportImage(context(plainEvents), await input(tags[1] as string))).imageId;
     const events: KilnEvent[] = [];
-    const streamed = await exportImage(context(events), await input(tags[0] as string, { listings, streamThreshold: 0 }));
+    const streamed = await exportImage(context(events), await input(tags[0] as string, { listings, streamThreshold: 0, commitLayers: false }));
     expect(debug(events).some((m) => /streamed into the load/.test(m))).toBe(true);
     expect(debug(events).some((m) => /instead/.test(m))).toBe(false);
     expect(streamed.imageId).toBe(plainId);
@@ -124,7 +124,7 @@ describe('streamed export on the daemon', () => {
           },
         ),
     };
-    const result = await exportImage(context(events, { engine: recording }), await input(tags[2] as string, { listings: wrong, streamThreshold: 0 }));
+    const result = await exportImage(context(events, { engine: recording }), await input(tags[2] as string, { listings: wrong, streamThreshold: 0, commitLayers: false }));
     expect(debug(events).some((m) => /instead of the \d+ declared; writing the streamed layers to temp files instead/.test(m))).toBe(true);
     expect(loads).toEqual(['failed', 'loaded']);
     expect(result.imageId).toBe(plainId);
@@ -141,7 +141,7 @@ describe('streamed export on the daemon', () => {
         return s;
       },
     };
-    const err = await exportImage(context([], { engine: aborting, signal: ac.signal }), await input(tags[3] as string, { listings, streamThreshold: 0 })).catch((e: unknown) => e);
+    const err = await exportImage(context([], { engine: aborting, signal: ac.signal }), await input(tags[3] as string, { listings, streamThreshold: 0, commitLayers: false })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KilnError);
     expect((err as KilnError).exitCode).toBe(130);
     expect(await engine.inspectImage(tags[3] as string)).toBeUndefined();
