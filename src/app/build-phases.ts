@@ -8,11 +8,10 @@ import type { ImageInfo, KilnEvent, Reporter } from '../ports.js';
 import { analyzePrevious, type Analyzed } from '../lifecycle/analyze.js';
 import { runBuild, type BuildResult } from '../lifecycle/build.js';
 import { defaultCacheVolume, type CacheMetadata } from '../lifecycle/cache.js';
-import { fingerprintDirs, openCache, saveCache, startFingerprintProbe, unchangedDirs, type Fingerprints } from '../lifecycle/cache-steps.js';
+import { fingerprintDirs, layerPath, openCache, saveCache, startFingerprintProbe, unchangedDirs, type Fingerprints } from '../lifecycle/cache-steps.js';
 import { planRestore, restoreLayers } from '../lifecycle/restore.js';
 import { candidateModules, detectKey, runDetects, type DetectRunResult } from '../lifecycle/detect.js';
 import { exportImage } from '../lifecycle/export.js';
-import { listLaunchLayers } from '../lifecycle/dir-listing.js'; // TODO(listing): merged into the fingerprint run
 import type { ExportInput, ExportResult } from '../lifecycle/export-types.js';
 import type { Env, TargetVars } from '../lifecycle/module-env.js';
 import { SCRATCH_DIR, type RunVolumes } from '../lifecycle/module-run.js';
@@ -153,10 +152,14 @@ async function analyze(ctx: PhaseContext, input: PhasesInput): Promise<CacheStat
   return { volume, previous, meta, created };
 }
 
-/** Fingerprints for export reuse; a failing helper only costs time (everything is tarred). */
-async function fingerprints(ctx: PhaseContext, input: PhasesInput, cache: CacheState, built: BuildResult): Promise<Fingerprints> {
+/**
+ * Fingerprints for export reuse; a failing helper only costs time (everything is tarred). `lowPriority`
+ * runs them with the CPU that others leave idle.
+ */
+async function fingerprints(ctx: PhaseContext, input: PhasesInput, cache: CacheState, built: BuildResult, lowPriority = false): Promise<Fingerprints> {
   try {
     return await fingerprintDirs(ctx, {
+      lowPriority,
       image: input.builder.info.id,
       layers: input.volumes.layers,
       app: input.volumes.app,
@@ -164,6 +167,8 @@ async function fingerprints(ctx: PhaseContext, input: PhasesInput, cache: CacheS
       built: built.buildpacks.flatMap((bp) => bp.layers.map((l) => ({ buildpackId: bp.id, name: l.name, metadata: l.metadata, hasDir: l.hasDir }))),
     });
   } catch (e) {
+    // Stopped (the export failed, or an interrupt): that error is the one to report.
+    if (ctx.signal?.aborted === true) return { byPath: new Map() };
     ctx.reporter.emit({ type: 'warning', message: `could not fingerprint layers (${(e as Error).message}); every layer is tarred` });
     return { byPath: new Map() };
   }
@@ -172,8 +177,10 @@ async function fingerprints(ctx: PhaseContext, input: PhasesInput, cache: CacheS
 function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions: GroupMember[], ext: ExtensionsResult, built: BuildResult): ExportInput {
   const layerMetadata: ExportInput['layerMetadata'] = {};
   const storeMetadata: ExportInput['storeMetadata'] = {};
+  const layerBytes: Record<string, number> = {};
   for (const bp of built.buildpacks) {
     layerMetadata[bp.id] = Object.fromEntries(bp.layers.map((l) => [l.name, l.metadata]));
+    for (const l of bp.layers) if (l.bytes !== undefined) layerBytes[layerPath(bp.id, l.name)] = l.bytes;
     if (bp.store !== undefined) storeMetadata[bp.id] = bp.store;
   }
   const sde = process.env.SOURCE_DATE_EPOCH;
@@ -187,6 +194,7 @@ function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions
     group,
     groupExtensions,
     layerMetadata,
+    layerBytes,
     storeMetadata,
     processes: built.processes,
     ...(built.defaultProcessType !== undefined ? { defaultProcessType: built.defaultProcessType } : {}),
@@ -265,8 +273,7 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
   const exported = await timed(ctx.reporter, 'exporting', async () => {
     const prev = cache.previous;
     // Fingerprints decide what export may skip only when the cache knows diffIDs and there is a previous
-    // image (the probe above); otherwise (first build, --clear-cache) they are computed after the load, for
-    // next time, so that they do not compete with a big export for the CPU.
+    // image (the probe above); otherwise (first build, --clear-cache) they are only for next time (below).
     const early = probe === undefined ? undefined : await probe.result.catch(() => fingerprints(ctx, input, cache, built));
     const exportInput: ExportInput = {
       ...exportInputOf(input, resolved.group, resolved.groupExtensions, ext, built),
@@ -274,10 +281,17 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
       ...(prev !== undefined ? { previousImageId: prev.imageId } : {}),
       ...(prev !== undefined && early !== undefined ? { unchanged: unchangedDirs(cache.meta, early, prev.layers) } : {}),
     };
-    // TODO(listing): merged into the fingerprint run. Listings let export stream big layers into the load.
-    const listings = await listLaunchLayers(ctx, { image: input.builder.info.id, layers: input.volumes.layers, cache: cache.volume, built: built.buildpacks, ...(exportInput.unchanged !== undefined ? { skip: exportInput.unchanged } : {}) }).catch(() => undefined);
-    const out = await exportImage(ctx, { ...exportInput, ...(listings !== undefined ? { listings } : {}) });
-    const fps = early ?? (await fingerprints(ctx, input, cache, built));
+    // Without the probe (first build, --clear-cache) the fingerprints for next time are computed alongside the
+    // export, at low CPU priority: a big export's daemon work leaves enough idle time for them.
+    const stopFingerprints = new AbortController();
+    const fpCtx = { ...ctx, signal: ctx.signal === undefined ? stopFingerprints.signal : AbortSignal.any([ctx.signal, stopFingerprints.signal]) };
+    const late = early === undefined ? fingerprints(fpCtx, input, cache, built, true) : undefined;
+    const out = await exportImage(ctx, exportInput).catch(async (e: unknown) => {
+      stopFingerprints.abort();
+      await late;
+      throw e;
+    });
+    const fps = early ?? (await (late as Promise<Fingerprints>));
     input.keepImage(out.imageId);
     try {
       await saveCache(ctx, { volume: cache.volume, helperImage: input.builder.info.id, layersVolume: input.volumes.layers, old: cache.meta, fps, built: built.buildpacks, exportedLabels: out.labels });

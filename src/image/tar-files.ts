@@ -84,6 +84,8 @@ export interface ReadTarEntry {
   gid: number;
   linkname?: string;
   content: Buffer;
+  /** A regular file's size in the tar (its content may have been left out: ReadTarOptions.keepContent). */
+  size?: number;
 }
 
 /** Normalises a tar entry name; returns undefined when it escapes the root. */
@@ -163,6 +165,7 @@ export async function readTar(source: Readable | Buffer, opts: ReadTarOptions = 
           gid: header.gid ?? 0,
           ...(linkname ? { linkname } : {}),
           content: Buffer.concat(chunks),
+          ...((header.type ?? 'file') === 'file' ? { size: header.size ?? 0 } : {}),
         });
         next();
       });

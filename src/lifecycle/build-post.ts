@@ -35,6 +35,8 @@ export interface PostLayer {
   metadata: LayerMetadataFile;
   /** Whether <layer>/ exists. */
   hasDir: boolean;
+  /** Bytes of the regular files below <layer>/ (export commits or streams big launch layers). */
+  bytes?: number;
 }
 
 export interface SbomCopy {
@@ -92,12 +94,17 @@ export function postProcess(input: PostInput): PostResult {
   const dirs = new Set(entries.filter((e) => e.type === 'directory').map((e) => e.path));
   const textOf = (name: string): string | undefined => top.find((e) => e.path === name)?.content.toString('utf8');
 
+  const bytes = new Map<string, number>();
+  for (const e of entries) {
+    const slash = e.path.indexOf('/');
+    if (slash > 0 && e.type === 'file') bytes.set(e.path.slice(0, slash), (bytes.get(e.path.slice(0, slash)) ?? 0) + (e.size ?? e.content.length));
+  }
   const layers: PostLayer[] = [];
   for (const f of top.filter((e) => e.path.endsWith('.toml') && !BUILDPACK_FILES.has(e.path)).sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const name = f.path.slice(0, -'.toml'.length);
     const parsed = parseLayerMetadata(f.content.toString('utf8'), `${input.layersDir}/${f.path}`);
     if (parsed.value === undefined || parsed.issues.some((i) => i.severity === 'error')) throw fail(id, issuesText(parsed.issues));
-    layers.push({ name, metadata: parsed.value, hasDir: dirs.has(name) });
+    layers.push({ name, metadata: parsed.value, hasDir: dirs.has(name), ...(dirs.has(name) ? { bytes: bytes.get(name) ?? 0 } : {}) });
   }
   const ignore = layers.filter((l) => l.hasDir && !l.metadata.types.launch && !l.metadata.types.build && !l.metadata.types.cache).map((l) => l.name);
 

@@ -6,9 +6,9 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import { makeTar, withParentDirs, type TarFileEntry } from '../image/tar-files.js';
-import type { LayerMetadataFile, PlanEntry, PlanRequire } from '../spec/models.js';
+import type { PlanEntry, PlanRequire } from '../spec/models.js';
 import { applyBuildLayers, moduleExecutionEnv } from './build-env.js';
-import { addLaunch, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses, type AggregatedProcess, type SbomCopy } from './build-post.js';
+import { addLaunch, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses, type AggregatedProcess, type PostLayer, type SbomCopy } from './build-post.js';
 import { buildpackPlanFor, buildpackPlanToml } from './generate-plan.js';
 import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './module-env.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
@@ -46,7 +46,7 @@ export interface BuiltBuildpack {
   api: string;
   homepage?: string;
   /** Layers with a .toml, alphabetically; ignored layers are not listed. */
-  layers: { name: string; metadata: LayerMetadataFile; hasDir: boolean }[];
+  layers: PostLayer[];
   store?: Record<string, unknown>;
 }
 

@@ -52,11 +52,14 @@ export interface Fingerprints {
   byPath: Map<string, string>;
 }
 
-/** One container computes the fingerprints of every launch or cache layer dir and of the app dir. */
-export async function fingerprintDirs(ctx: PhaseContext, opts: { image: string; layers: string; app: string; cache: string; built: BuiltLayerDir[] }): Promise<Fingerprints> {
+/**
+ * One container computes the fingerprints of every launch or cache layer dir and of the app dir
+ * (`lowPriority`: with CPU that others leave idle, e.g. alongside an export).
+ */
+export async function fingerprintDirs(ctx: PhaseContext, opts: { image: string; layers: string; app: string; cache: string; built: BuiltLayerDir[]; lowPriority?: boolean }): Promise<Fingerprints> {
   const paths = opts.built.filter((l) => l.hasDir && (l.metadata.types.launch || l.metadata.types.cache)).map((l) => layerPath(l.buildpackId, l.name));
   const abs = [...paths.map((p) => `${LAYERS_DIR}/${p}`), APP_DIR];
-  const lines = await runCacheScript(ctx, { image: opts.image, layers: opts.layers, cache: opts.cache, app: opts.app, script: fingerprintScript(abs) });
+  const lines = await runCacheScript(ctx, { image: opts.image, layers: opts.layers, cache: opts.cache, app: opts.app, script: fingerprintScript(abs), ...(opts.lowPriority === true ? { lowPriority: true } : {}) });
   const found = parseFingerprints(lines);
   const byPath = new Map<string, string>();
   for (const [p, fp] of found) byPath.set(p === APP_DIR ? 'app' : p.slice(LAYERS_DIR.length + 1), fp);

@@ -131,7 +131,7 @@ export function saveScript(layers: SaveLayer[]): string {
 }
 
 /** Runs a root shell script in a container of `image` with the layers and cache volumes mounted. */
-export async function runCacheScript(ctx: PhaseContext, opts: { image: string; layers: string; cache: string; app?: string; script: string; user?: CnbUser }): Promise<string[]> {
+export async function runCacheScript(ctx: PhaseContext, opts: { image: string; layers: string; cache: string; app?: string; script: string; user?: CnbUser; lowPriority?: boolean }): Promise<string[]> {
   const out: string[] = [];
   const code = await ctx.engine.runContainer({
     image: opts.image,
@@ -144,6 +144,7 @@ export async function runCacheScript(ctx: PhaseContext, opts: { image: string; l
     ],
     network: 'none',
     labels: ctx.labels,
+    ...(opts.lowPriority === true ? { lowPriority: true } : {}),
     onLine: (stream, line) => {
       if (stream === 'stdout') out.push(line);
       else ctx.reporter.emit({ type: 'debug', message: `cache: ${line}` });
