@@ -54,7 +54,12 @@ const BIG_APP = 'kiln-bench/big-app:latest';
 
 const kiln = (...args) => run(process.execPath, [join(root, 'bin/kiln.js'), ...args], { env: { ...process.env, KILN_LABELS: 'io.kiln.bench=rebuild' }, maxBuffer: 64 * 1024 * 1024 });
 const secs = (ms) => `${(ms / 1000).toFixed(2)} s`;
-const quietReporter = (events = []) => ({ emit: (e) => events.push(e) });
+const quietReporter = (events = []) => ({
+  emit: (e) => {
+    events.push(e);
+    if (trace.on && (e.type === 'debug' || e.type.startsWith('phase'))) trace.lines.push(`${((performance.now() - trace.t0) / 1000).toFixed(3)} event ${e.type} ${e.phase ?? e.message ?? ''}`.slice(0, 160));
+  },
+});
 const ids = { newId: () => randomBytes(6).toString('hex') };
 
 async function timedBuild(image, path, extra = {}) {
@@ -140,7 +145,10 @@ async function floorLoad() {
 
 /** Child mode: one build of the 1 GiB app; prints the export time and this process's peak RSS. */
 async function childBig(path) {
+  trace.on = process.env.KILN_BENCH_TRACE === '1';
+  trace.t0 = performance.now();
   const r = await timedBuild(BIG_APP, path, { clearCache: true });
+  if (trace.on) process.stderr.write(`engine calls and events of the 1 GiB build (start s, +duration s):\n  ${trace.lines.sort((a, b) => parseFloat(a) - parseFloat(b)).join('\n  ')}\n`);
   process.stdout.write(JSON.stringify({ exportMs: r.phase('exporting'), buildMs: r.ms, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
 }
 
@@ -187,6 +195,12 @@ async function main() {
   const untaggedBefore = new Set(await untaggedImages());
   try {
     const { app, bigApp } = await setup(tmp);
+    if (process.env.KILN_BENCH_ONLY_BIG === '1') {
+      // Only the 1 GiB part (for work on the export; the targets below need the full run).
+      const b = await big(bigApp, tmp);
+      console.log(`  1 GiB layer export ${secs(b.exportMs)}  |  plain docker load ${secs(b.loadMs)}  |  ${(b.exportMs / b.loadMs).toFixed(2)}x plain load  |  peak RSS ${b.maxRssMB.toFixed(0)} MB  |  whole build ${secs(b.buildMs)}`);
+      return;
+    }
     const cold = await timedBuild(APP, app, { clearCache: true });
     const warm = await timedBuild(APP, app);
     await writeFile(join(app, 'file-7.txt'), 'changed\n');
