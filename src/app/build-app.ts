@@ -7,14 +7,14 @@ import { readFile, stat } from 'node:fs/promises';
 import { withDefaultTag } from '../image/image-ref.js';
 import { join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
-import { makeTar, type TarFileEntry } from '../image/tar-files.js';
+import type { TarFileEntry } from '../image/tar-files.js';
 import type { ContainerEngine, IdSource, Labels, Mount, Reporter } from '../ports.js';
-import { copyAppSource } from '../lifecycle/app-source.js';
+import { appSourceEntries } from '../lifecycle/app-source.js';
 import type { Env, TargetVars } from '../lifecycle/module-env.js';
 import type { RunVolumes } from '../lifecycle/module-run.js';
 import { APP_DIR, LAYERS_DIR, type PhaseContext } from '../lifecycle/phase-context.js';
 import { readBuilder, type BuilderInfo } from '../lifecycle/read-builder.js';
-import { createVolumeHost, seedVolumeFromImage, writeToVolume } from '../lifecycle/volume-io.js';
+import { createVolumeHost, seedVolumeFromImage, writeToVolumes } from '../lifecycle/volume-io.js';
 import type { ProjectDescriptor, Target } from '../spec/models.js';
 import { parseProjectDescriptor } from '../spec/project-descriptor.js';
 import { throwOnErrors } from '../spec/spec-error.js';
@@ -82,10 +82,10 @@ async function readProject(req: BuildRequest): Promise<ProjectDescriptor | undef
 }
 
 /** /platform/env/<NAME> files (digest 7.3), root-owned and read-only for modules. */
-async function writePlatformEnv(ctx: PhaseContext, volume: string, image: string, env: Env): Promise<void> {
+function platformEnvEntries(env: Env): TarFileEntry[] {
   const entries: TarFileEntry[] = [{ path: 'env', type: 'directory', mode: 0o755 }];
   for (const [k, v] of Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1))) entries.push({ path: `env/${k}`, content: v, mode: 0o644 });
-  await writeToVolume(ctx, { volume, image, dest: '/', tar: await makeTar(entries) });
+  return entries;
 }
 
 /** The run image's target from its config and distro labels (digest 2.4 CNB_TARGET_*, 14.7). */
@@ -182,6 +182,9 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     // Independent setup steps run concurrently, and alongside analyze (issue 5: rebuild time); allSettled
     // so that nothing is still creating containers when a failure sends us to cleanup.
     const setup = async (): Promise<void> => {
+      // The app's files are read while the volumes are made.
+      const appFiles = appSourceEntries(resolve(req.path), builder.user, project?.include ?? [], project?.exclude ?? []);
+      appFiles.catch(() => undefined);
       await settled([volumes.app, volumes.layers, volumes.platform, volumes.scratch].map((v) => deps.engine.createVolume(v, labels)));
       // One kept container mounts the volumes for every copy in or out (volume-io.ts VolumeHost); creating
       // it gives the app and layers volumes the CNB-user-owned /workspace and /layers of the builder. The
@@ -196,9 +199,10 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
       ]);
       await settled([hostCreated, seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: LAYERS_DIR })]);
       ctx.volumeHost = await hostCreated;
-      await settled([
-        copyAppSource(ctx, { volume: volumes.app, image: builder.info.id, dir: resolve(req.path), user: builder.user, include: project?.include ?? [], exclude: project?.exclude ?? [] }),
-        writePlatformEnv(ctx, volumes.platform, builder.info.id, platformEnv),
+      // The app and the platform env go in with one archive request.
+      await writeToVolumes(ctx, [
+        { volume: volumes.app, image: builder.info.id, entries: await appFiles },
+        { volume: volumes.platform, image: builder.info.id, entries: platformEnvEntries(platformEnv) },
       ]);
     };
     const result = await runPhases(

@@ -127,6 +127,11 @@ function checkedLink(path: string, host: string, target: string): string {
  * modes normalised to 0755 (directories, executables) or 0644.
  */
 export async function appSourceTar(dir: string, user: CnbUser, include: readonly string[] = [], exclude: readonly string[] = []): Promise<Buffer> {
+  return makeTar(await appSourceEntries(dir, user, include, exclude));
+}
+
+/** The entries of appSourceTar (paths relative to the app root). */
+export async function appSourceEntries(dir: string, user: CnbUser, include: readonly string[] = [], exclude: readonly string[] = []): Promise<TarFileEntry[]> {
   const all: (AppFile & { host: string })[] = [];
   await walk(dir, '', all);
   const keep = new Set(selectAppFiles(all, include, exclude).map((f) => f.path));
@@ -141,7 +146,7 @@ export async function appSourceTar(dir: string, user: CnbUser, include: readonly
       entries.push({ path: f.path, content: await readFile(f.host), mode: (st.mode & 0o111) !== 0 ? 0o755 : 0o644, ...owner });
     }
   }
-  return makeTar(entries);
+  return entries;
 }
 
 /** Copies the app source into the (already seeded, CNB-user-owned) app volume. */

@@ -5,7 +5,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { isKilnError } from '../errors.js';
-import { readTarFiles } from '../image/tar-files.js';
+import { makeTar, readTarFiles, type TarFileEntry } from '../image/tar-files.js';
 import type { PhaseContext } from './phase-context.js';
 
 /** Where the volume is mounted inside the helper container. */
@@ -90,6 +90,21 @@ export interface WriteToVolumeOptions {
   /** Directory inside the volume to extract into ('/' is the volume's root); it must exist. */
   dest: string;
   tar: Readable | Buffer;
+}
+
+/**
+ * Writes entries (paths relative to each volume's root) into several volumes: one archive request
+ * when the volume host mounts them all (issue 5: each request costs a round trip and the daemon takes
+ * them one at a time per container), else one writeToVolume each.
+ */
+export async function writeToVolumes(ctx: PhaseContext, parts: Array<{ volume: string; image: string; entries: TarFileEntry[] }>): Promise<void> {
+  const host = ctx.volumeHost;
+  const at = parts.map((p) => host?.mounts.get(p.volume));
+  if (host !== undefined && at.every((m) => m !== undefined)) {
+    const entries = parts.flatMap((p, i) => p.entries.map((e) => ({ ...e, path: `${(at[i] as string).slice(1)}/${e.path}` })));
+    return ctx.engine.putArchive(host.id, '/', await makeTar(entries));
+  }
+  for (const p of parts) await writeToVolume(ctx, { volume: p.volume, image: p.image, dest: '/', tar: await makeTar(p.entries) });
 }
 
 /** Extracts a tar into the volume at `dest`. Ownership and modes come from the tar headers. */
