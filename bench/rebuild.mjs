@@ -199,6 +199,9 @@ async function main() {
       // Only the 1 GiB part (for work on the export; the targets below need the full run).
       const b = await big(bigApp, tmp);
       console.log(`  1 GiB layer export ${secs(b.exportMs)}  |  plain docker load ${secs(b.loadMs)}  |  ${(b.exportMs / b.loadMs).toFixed(2)}x plain load  |  peak RSS ${b.maxRssMB.toFixed(0)} MB  |  whole build ${secs(b.buildMs)}`);
+      // Committed and intermediate images carry the build's session label; its cleanup must have removed them.
+      const { stdout } = await run('docker', ['images', '-aq', '--filter', 'label=io.kiln.session']);
+      console.log(`  images with a session label left after the build: ${stdout.split('\n').filter((l) => l !== '').length}`);
       return;
     }
     const cold = await timedBuild(APP, app, { clearCache: true });
