@@ -97,7 +97,9 @@ export function postProcess(input: PostInput): PostResult {
   const bytes = new Map<string, number>();
   for (const e of entries) {
     const slash = e.path.indexOf('/');
-    if (slash > 0 && e.type === 'file') bytes.set(e.path.slice(0, slash), (bytes.get(e.path.slice(0, slash)) ?? 0) + (e.size ?? e.content.length));
+    if (slash <= 0 || e.type !== 'file') continue;
+    const layer = e.path.slice(0, slash);
+    bytes.set(layer, (bytes.get(layer) ?? 0) + (e.size ?? e.content.length));
   }
   const layers: PostLayer[] = [];
   for (const f of top.filter((e) => e.path.endsWith('.toml') && !BUILDPACK_FILES.has(e.path)).sort((a, b) => (a.path < b.path ? -1 : 1))) {

@@ -131,7 +131,7 @@ export function saveScript(layers: SaveLayer[]): string {
 }
 
 /** Runs a root shell script in a container of `image` with the layers and cache volumes mounted. */
-export async function runCacheScript(ctx: PhaseContext, opts: { image: string; layers: string; cache: string; app?: string; script: string; user?: CnbUser; lowPriority?: boolean }): Promise<string[]> {
+export async function runCacheScript(ctx: PhaseContext, opts: { image: string; layers: string; cache?: string; app?: string; script: string; user?: CnbUser; lowPriority?: boolean }): Promise<string[]> {
   const out: string[] = [];
   const code = await ctx.engine.runContainer({
     image: opts.image,
@@ -139,7 +139,7 @@ export async function runCacheScript(ctx: PhaseContext, opts: { image: string; l
     user: opts.user !== undefined ? `${opts.user.uid}:${opts.user.gid}` : '0:0',
     mounts: [
       { type: 'volume', source: opts.layers, target: LAYERS_DIR },
-      { type: 'volume', source: opts.cache, target: CACHE_DIR },
+      ...(opts.cache !== undefined ? [{ type: 'volume' as const, source: opts.cache, target: CACHE_DIR }] : []),
       ...(opts.app !== undefined ? [{ type: 'volume' as const, source: opts.app, target: '/workspace' }] : []),
     ],
     network: 'none',

@@ -19,6 +19,7 @@
  * reads it too) and a name ending in '\r' loses it.
  */
 import type { ListedEntry, ListedKind } from '../image/layer-size.js';
+import { runCacheScript } from './cache.js';
 import { APP_DIR, LAYERS_DIR, type PhaseContext } from './phase-context.js';
 import { shq } from './shell-quote.js';
 
@@ -107,17 +108,6 @@ export function exportListings(byDir: ReadonlyMap<string, ListedEntry[]>): Recor
  * ExportInput.listings. Export does this only for big layers it streams (export.ts withSizes).
  */
 export async function listLayerDirs(ctx: PhaseContext, opts: { image: string; layers: string }, volumePaths: string[]): Promise<Record<string, ListedEntry[]>> {
-  const lines: string[] = [];
-  const r = await ctx.engine.runContainer({
-    image: opts.image,
-    cmd: ['sh', '-c', listingScript(volumePaths.map((p) => `${LAYERS_DIR}/${p}`))],
-    user: '0:0',
-    mounts: [{ type: 'volume', source: opts.layers, target: LAYERS_DIR, readOnly: true }],
-    network: 'none',
-    labels: ctx.labels,
-    onLine: (stream, line) => void (stream === 'stdout' && lines.push(line)),
-    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
-  });
-  if (r.exitCode !== 0) throw new Error(`the listing helper exited with ${r.exitCode}`);
+  const lines = await runCacheScript(ctx, { image: opts.image, layers: opts.layers, script: listingScript(volumePaths.map((p) => `${LAYERS_DIR}/${p}`)) });
   return exportListings(parseListings(lines));
 }

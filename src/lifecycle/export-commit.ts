@@ -24,12 +24,13 @@ import type { ImagePlan } from './export-plan.js';
 import { loadExportImage, type LayerFile } from './export-load.js';
 import type { BigLayer } from './export-stream.js';
 import type { PhaseContext } from './phase-context.js';
+import { REPRODUCIBLE_MTIME } from '../image/tar-files.js';
 import { shq } from './shell-quote.js';
 
 /** Where the copy container sees the layers volume. */
 const SOURCE_MOUNT = '/dev/kiln-layers';
-/** digest 8.3's fixed mtime, 1980-01-01T00:00:01Z, in seconds. */
-const LAYER_MTIME = 315532801;
+/** digest 8.3's fixed mtime (the one our tars write), in seconds. */
+const LAYER_MTIME = REPRODUCIBLE_MTIME.getTime() / 1000;
 
 export interface CommitOptions {
   layersVolume: string;

@@ -2,10 +2,9 @@
  * The export phase (digest 8): launch layers, SBOM and app dir stream out of the volumes through
  * reproducible tars (LayerReheader) into temp files, the launcher/config/process-type layers are
  * generated, and the image is loaded into the daemon as an archive that carries only the layers it
- * does not have yet. Big launch layers with a listing (ExportInput.listings) skip the temp file: they
- * are streamed into the load (export-stream.ts), and written to temp files after all when that fails.
- * Before streaming, big layers are committed by the daemon itself (export-commit.ts), which is cheaper
- * still; streaming is the fallback when that fails.
+ * does not have yet. Big launch layers (ExportInput.layerBytes or listings, streamThreshold) skip the
+ * temp file: they are committed by the daemon itself (export-commit.ts); when that fails they are
+ * streamed into the load (export-stream.ts), and when that fails too, written to temp files after all.
  * The decisions are in export-plan.ts (pure); this file only moves bytes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -146,11 +145,11 @@ async function buildpackLayers(ctx: PhaseContext, input: ExportInput, dir: strin
       built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId: same });
       continue;
     }
-    const stream = bigPlan(ctx, input, ref);
-    if (stream !== undefined) {
+    const candidate = bigPlan(ctx, input, ref);
+    if (candidate !== undefined) {
       // Its layer event comes once its diffID is known (after the load).
-      big.set(built.length, stream);
-      built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId: stream.placeholder });
+      big.set(built.length, candidate);
+      built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId: candidate.placeholder });
       continue;
     }
     const diffId = launchDecision(ctx, input, ref, await tarLaunchLayer(ctx, input, ref, dir, `bp-${built.length}`, files));
@@ -201,25 +200,26 @@ async function load(ctx: PhaseContext, input: ExportInput, o: { bp: LaunchLayers
   const base = input.runImage.extended?.info ?? input.runImage.info;
   const previous = input.previousImageId !== undefined ? { previousImageId: input.previousImageId } : {};
   const withIds = (ids: ReadonlyMap<string, string>): BuiltLayers => ({ ...o.built, buildpackLayers: o.built.buildpackLayers.map((l) => ({ ...l, diffId: ids.get(l.diffId) ?? l.diffId })) });
+  const planFor = (ids: ReadonlyMap<string, string>): ImagePlan => planImage(input, withIds(ids));
   const refs = launchLayers(input).filter((r) => input.unchanged?.[r.volumePath] === undefined);
   const refOf = (s: BigLayer): LaunchLayerRef => refs.find((r) => r.volumePath === s.volumePath) as LaunchLayerRef;
   const big = [...o.bp.big.values()];
   if (big.length > 0 && input.commitLayers !== false) {
-    const committed = await commitLayers(ctx, { layersVolume: input.volumes.layers, base, layers: big, planFor: (ids) => planImage(input, withIds(ids)), files: o.files, dir: o.dir, ...previous }).catch((e: unknown): Committed | undefined => {
+    const committed = await commitLayers(ctx, { layersVolume: input.volumes.layers, base, layers: big, planFor, files: o.files, dir: o.dir, ...previous }).catch((e: unknown): Committed | undefined => {
       if (!(e instanceof CommitFailed)) throw e;
       ctx.reporter.emit({ type: 'debug', message: `${e.message}; streaming the layers into the load instead` });
       return undefined;
     });
     if (committed !== undefined) {
       for (const s of big) launchDecision(ctx, input, refOf(s), committed.diffIds.get(s.placeholder));
-      const plan = planImage(input, withIds(committed.diffIds));
+      const plan = planFor(committed.diffIds);
       return { plan, imageId: await loadExportImage(ctx, { plan, base, files: o.files, tags: input.tags, dir: o.dir, knownChains: committed.chains, ...previous }) };
     }
   }
   const streamed = big.length > 0 ? await withSizes(ctx, input, big) : undefined;
   if (streamed !== undefined) {
     try {
-      const r = await loadStreamed(ctx, { layersVolume: input.volumes.layers, helperImage: input.helperImage, streamed, planFor: (ids) => planImage(input, withIds(ids)), base, files: o.files, tags: input.tags, dir: o.dir, ...previous });
+      const r = await loadStreamed(ctx, { layersVolume: input.volumes.layers, helperImage: input.helperImage, streamed, planFor, base, files: o.files, tags: input.tags, dir: o.dir, ...previous });
       for (const s of streamed) launchDecision(ctx, input, refOf(s), r.diffIds.get(s.placeholder));
       return { plan: r.plan, imageId: r.imageId };
     } catch (e) {
@@ -232,7 +232,7 @@ async function load(ctx: PhaseContext, input: ExportInput, o: { bp: LaunchLayers
     const ref = refOf(s);
     ids.set(s.placeholder, launchDecision(ctx, input, ref, await tarLaunchLayer(ctx, input, ref, o.dir, `bp-${i}`, o.files)));
   }
-  const plan = planImage(input, withIds(ids));
+  const plan = planFor(ids);
   return { plan, imageId: await loadExportImage(ctx, { plan, base, files: o.files, tags: input.tags, dir: o.dir, ...previous }) };
 }
 
