@@ -1,7 +1,7 @@
 /**
  * The one error taxonomy. Every failure that reaches the user is a KilnError: it names the action that
  * failed, the cause, a hint saying what to do, and an exit code from the table below. Numbers follow the
- * lifecycle's where they exist (spec-digest section 14.29).
+ * lifecycle's where they exist (buildpacks/spec platform.md, the "Exit Codes" table of each phase).
  */
 export const ExitCode = {
   ok: 0,
