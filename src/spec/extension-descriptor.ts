@@ -1,7 +1,7 @@
 /**
  * extension.toml (digest 3.2): like buildpack.toml but never composite, no sbom-formats, no stacks.
  */
-import { apiLessThan } from './api-version.js';
+import { extensionApiProblem } from './api-version.js';
 import type { DescriptorOptions } from './buildpack-descriptor.js';
 import { decodeToml } from './decode.js';
 import type { ExtensionDescriptor, ParseResult } from './models.js';
@@ -10,10 +10,10 @@ import { decodeModuleApi, decodeModuleInfo, decodeTargets, LINUX_TARGET } from '
 export function parseExtensionDescriptor(text: string, file: string, opts: DescriptorOptions = {}): ParseResult<ExtensionDescriptor> {
   return decodeToml(text, file, (root, ctx) => {
     const api = decodeModuleApi(root);
-    if (api !== '' && apiLessThan(api, '0.9')) {
-      // Extensions arrived with Buildpack API 0.9 (digest 1.2); the lifecycle does not check this.
-      ctx.warn('api', `image extensions need Buildpack API 0.9 or newer, this one declares ${api}`);
-    }
+    const problem = api === '' ? undefined : extensionApiProblem(api);
+    // The lifecycle does not check this, but such an extension can never build with kiln (resolve-order.ts
+    // refuses it): an error here keeps builder create from making a builder that can never build.
+    if (problem !== undefined) ctx.error('api', problem, 'unsupported-buildpack-api');
     if (root.has('order')) {
       root.raw('order');
       ctx.error('order', 'an extension must not declare [[order]] (extensions are never composite)');

@@ -203,10 +203,20 @@ describe('planBuilder', () => {
     expect(errs[0]).toMatchObject({ keyPath: 'buildpacks[1].uri', line: 5 });
   });
 
-  it('requires bin/generate or generate/ for extensions', () => {
+  it('accepts an extension with only extension.toml (no bin/, no generate/: image_extension.md, issue 15 point 5)', () => {
     const srcs = sources();
-    srcs[3] = source('extension', 0, 'x', extToml('t/x', '0.1.0'), { hasGenerate: false });
-    expect(errors(plan(CONFIG, srcs)).map((e) => e.message)).toEqual([expect.stringContaining('has neither bin/generate nor a generate/ directory')]);
+    srcs[3] = source('extension', 0, 'x', extToml('t/x', '0.1.0'), { hasDetect: false, hasGenerate: false, hasGenerateDir: false });
+    const planned = plan(CONFIG, srcs);
+    expect(errors(planned)).toEqual([]);
+    expect(planned.plan?.extensions.map((e) => e.descriptor.id)).toContain('t/x');
+  });
+
+  it('refuses an extension declaring a Buildpack API older than 0.9 with the reason a build gives (exit 12)', () => {
+    const srcs = sources();
+    srcs[3] = source('extension', 0, 'x', extToml('t/x', '0.1.0').replace(/api = "[^"]+"/, 'api = "0.8"'));
+    const errs = errors(plan(CONFIG, srcs));
+    expect(errs.map((e) => e.message)).toEqual(['image extensions need Buildpack API 0.9 or newer, this one declares 0.8']);
+    expect(errs[0]).toMatchObject({ keyPath: 'api', code: 'unsupported-buildpack-api' });
   });
 
   it('requires composite members to be provided, and a descriptor file', () => {
