@@ -6,7 +6,7 @@
  * generate/ dir only and one with nothing but extension.toml (image_extension.md: bin/detect and
  * bin/generate are optional). An extension declaring an API from before extensions existed is refused
  * by `builder create` with the reason a build would give (exit 12), so no builder that can never build
- * is made. Fixtures are written by this file into a temp dir.
+ * is made. The app's io.buildpacks.build.metadata lists api and homepage of each (issue 15 point 9). Fixtures are written by this file into a temp dir.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -146,12 +146,28 @@ describe('Buildpack API matrix (0.7 .. 0.12) on the busybox stack', () => {
     expect(out.group.map((g) => g.id)).toEqual(BUILDPACK_APIS.map((a) => `kiln-test/bp-${slug(a)}`));
     // The bare extension (extension.toml only) passes detect and contributes nothing.
     expect(out.groupExtensions.map((e) => e.id)).toEqual(EXTENSION_APIS.map((a) => `kiln-test/ext-${slug(a)}`));
+    // io.buildpacks.build.metadata lists id, version, homepage and api of each (platform.md schema, point 9).
+    const label = (await engine.inspectImage(appTag))?.config.labels['io.buildpacks.build.metadata'] ?? '{}';
+    const md = JSON.parse(label) as { buildpacks: unknown[]; extensions: unknown[] };
+    expect(md.buildpacks).toEqual(BUILDPACK_APIS.map((api) => ({ id: `kiln-test/bp-${slug(api)}`, version: '1.0.0', homepage: 'https://example.com/bp', api })));
+    expect(md.extensions).toEqual(EXTENSION_APIS.map((api) => ({ id: `kiln-test/ext-${slug(api)}`, version: '1.0.0', homepage: 'https://example.com/ext', api })));
     const dflt = await run('docker', ['run', '--rm', '--network', 'none', appTag]);
     expect(dflt.stdout.trim().split('\n')).toEqual(['p0-12 V=from-0.12', 'run-ext-0.10', 'run-ext-0.12', 'run-ext-0.9']);
     for (const api of ['0.7', '0.8', '0.9', '0.10', '0.11']) {
       const p = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', `p${slug(api)}`, appTag]);
       expect(p.stdout.split('\n')[0]).toBe(`p${slug(api)} V=from-${api}`);
     }
+    // CNB_PROCESS_TYPE is ignored with the lifecycle's warning; a bare launcher never names a process
+    // "launcher" (issue 15 point 10).
+    const withType = await run('docker', ['run', '--rm', '--network', 'none', '-e', 'CNB_PROCESS_TYPE=p0-7', appTag]);
+    expect(withType.stdout.split('\n')[0]).toBe('p0-12 V=from-0.12');
+    expect(withType.stderr).toContain("run with ENTRYPOINT 'p0-7' (docker run --entrypoint p0-7 ...)");
+    const bare = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'launcher', appTag]).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bare.code).toBe(82);
+    expect(bare.stderr).toContain('when there is no default process a command is required: run the image with --entrypoint <process type> (defined: p0-10, p0-11, p0-12, p0-7, p0-8, p0-9)');
     // exec.d of every API ran at launch (buildpack.md "exec.d").
     const env = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'launcher', appTag, 'env']);
     for (const api of BUILDPACK_APIS) expect(env.stdout).toContain(`EXECD_V${slug(api).replace('-', '_')}=yes`);
