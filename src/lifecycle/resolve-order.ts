@@ -5,7 +5,7 @@
  * and the extension order are expanded only when reached, and bin/detect runs once per kind+id@version.
  */
 import { ExitCode, KilnError } from '../errors.js';
-import { apiAtLeast, EXTENSION_MIN_API, extensionApiProblem, isSupportedBuildpackApi, SUPPORTED_BUILDPACK_APIS } from '../spec/api-version.js';
+import { apiAtLeast, isSupportedBuildpackApi, SUPPORTED_BUILDPACK_APIS } from '../spec/api-version.js';
 import type { DetectPlan, GroupMember, ModuleDescriptor, ModuleKind, ModuleRef, OrderGroup, PlanFile, Target } from '../spec/models.js';
 import { moduleLabel, resolvePlan, type PassedModule, type TraceGroup, type TraceMember, type TrialRecord } from './resolve-plan.js';
 
@@ -103,13 +103,12 @@ function lookupOrThrow(input: ResolveInput, kind: ModuleKind, ref: ModuleRef): M
       subject: label,
     });
   }
-  // Extensions only exist from Buildpack API 0.9; builder create refuses the same (extension-descriptor.ts).
-  const extProblem = kind === 'extension' ? extensionApiProblem(desc.api) : undefined;
-  if (!isSupportedBuildpackApi(desc.api) || extProblem !== undefined) {
+  // Extensions of every supported API run, as in the lifecycle (builder create accepts the same set).
+  if (!isSupportedBuildpackApi(desc.api)) {
     throw new KilnError({
       action: ACTION,
-      cause: `${kind} ${moduleLabel(desc)} declares Buildpack API ${desc.api}, which kiln does not support${extProblem !== undefined ? ` (${extProblem})` : ''}`,
-      hint: `use a ${kind} implementing Buildpack API ${kind === 'extension' ? EXTENSION_MIN_API : SUPPORTED_BUILDPACK_APIS[0]} to ${SUPPORTED_BUILDPACK_APIS.at(-1)}`,
+      cause: `${kind} ${moduleLabel(desc)} declares Buildpack API ${desc.api}, which kiln does not support`,
+      hint: `use a ${kind} implementing Buildpack API ${SUPPORTED_BUILDPACK_APIS[0]} to ${SUPPORTED_BUILDPACK_APIS.at(-1)}`,
       exitCode: ExitCode.buildpackApi,
       subject: moduleLabel(desc),
     });

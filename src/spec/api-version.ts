@@ -11,12 +11,6 @@ export interface ApiVersion {
 /** The Buildpack APIs modules may declare (digest 1.3): 0.7 .. 0.12. */
 export const SUPPORTED_BUILDPACK_APIS: readonly string[] = ['0.7', '0.8', '0.9', '0.10', '0.11', '0.12'];
 
-/**
- * Image extensions arrived with Buildpack API 0.9 (buildpack.md / image_extension.md): an extension.toml
- * declaring an older API can never run, so builder create and the build refuse it with this reason.
- */
-export const EXTENSION_MIN_API = '0.9';
-
 /** kiln behaves as Platform API 0.13 (digest 1.3). */
 export const PLATFORM_API = '0.13';
 
@@ -67,11 +61,4 @@ export function apiLessThan(v: string | ApiVersion, max: string | ApiVersion): b
 export function isSupportedBuildpackApi(v: string): boolean {
   const n = normaliseApiVersion(v);
   return n !== undefined && SUPPORTED_BUILDPACK_APIS.includes(n);
-}
-
-/** Why an extension's API cannot be used (undefined when it can). One text for builder create and build. */
-export function extensionApiProblem(api: string): string | undefined {
-  if (!isSupportedBuildpackApi(api)) return undefined; // the general unsupported-API error says it
-  if (apiLessThan(api, EXTENSION_MIN_API)) return `image extensions need Buildpack API ${EXTENSION_MIN_API} or newer, this one declares ${normaliseApiVersion(api) ?? api}`;
-  return undefined;
 }

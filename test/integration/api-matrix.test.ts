@@ -2,11 +2,11 @@
  * Every Buildpack API kiln accepts builds (issue 15 point 5): `kiln builder create` then `kiln build` on
  * the busybox stack with one buildpack of each API 0.7 .. 0.12 (0.7/0.8 with [[stacks]], legacy string
  * and `direct` process commands; 0.9+ command arrays; 0.10+ [[targets]]; SBOM files; exec.d) and one
- * extension of each extension API 0.9 .. 0.12, among them one with bin/ only, one with a static
- * generate/ dir only and one with nothing but extension.toml (image_extension.md: bin/detect and
- * bin/generate are optional). An extension declaring an API from before extensions existed is refused
- * by `builder create` with the reason a build would give (exit 12), so no builder that can never build
- * is made. The app's io.buildpacks.build.metadata lists api and homepage of each (issue 15 point 9). Fixtures are written by this file into a temp dir.
+ * extension of each API 0.7 .. 0.12 (the lifecycle runs extensions of every API it supports, pack's
+ * acceptance fixtures have a 0.7 one), among them ones with bin/ only, with a static generate/ dir only
+ * and with nothing but extension.toml (image_extension.md: bin/detect and bin/generate are optional).
+ * An extension of an API kiln does not support is refused by `builder create` (exit 12), so no builder
+ * that can never build is made. The app's io.buildpacks.build.metadata lists api and homepage of each (issue 15 point 9). Fixtures are written by this file into a temp dir.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,7 +26,7 @@ const run = promisify(execFile);
 const engine = createDockerEngine();
 const bases = useBusyboxImages(engine, { name: 'apis' });
 const BUILDPACK_APIS = ['0.7', '0.8', '0.9', '0.10', '0.11', '0.12'];
-const EXTENSION_APIS = ['0.9', '0.10', '0.11', '0.12'];
+const EXTENSION_APIS = BUILDPACK_APIS;
 const tag = (what: string): string => `kiln-test/api-${what}:${testName('m')}`;
 const builderTag = tag('builder');
 const appTag = tag('app');
@@ -86,14 +86,17 @@ async function buildpack(api: string): Promise<string> {
 const runDockerfile = (api: string): string =>
   `ARG base_image\nFROM \${base_image}\nUSER root\nRUN mkdir -p /ext-files && echo run-ext-${api} > /ext-files/${slug(api)}\nUSER 1001:1000\n`;
 
-/** 0.9: bin/ only; 0.10: static generate/ only; 0.11: extension.toml only; 0.12: bin/generate plus detect/plan.toml. */
+/**
+ * 0.7: bin/ with the positional output dir; 0.8 and 0.10: static generate/ only; 0.9: bin/ only; 0.11:
+ * extension.toml only; 0.12: bin/generate plus detect/plan.toml.
+ */
 async function extension(api: string): Promise<string> {
   const dir = join(tmp, `ext-${slug(api)}`);
   await file(join(dir, 'extension.toml'), `api = "${api}"\n\n[extension]\nid = "kiln-test/ext-${slug(api)}"\nversion = "1.0.0"\nhomepage = "https://example.com/ext"\n`);
-  if (api === '0.9') {
+  if (api === '0.7' || api === '0.9') {
     await file(join(dir, 'bin/detect'), '#!/bin/sh\nexit 0\n', 0o755);
     await file(join(dir, 'bin/generate'), `#!/bin/sh\ncat > "$1/run.Dockerfile" <<'EOF'\n${runDockerfile(api)}EOF\n`, 0o755);
-  } else if (api === '0.10') {
+  } else if (api === '0.8' || api === '0.10') {
     await file(join(dir, 'generate/run.Dockerfile'), runDockerfile(api));
   } else if (api === '0.12') {
     await file(join(dir, 'detect/plan.toml'), '[[provides]]\nname = "nothing-needed"\n\n[[or]]\n');
@@ -152,7 +155,7 @@ describe('Buildpack API matrix (0.7 .. 0.12) on the busybox stack', () => {
     expect(md.buildpacks).toEqual(BUILDPACK_APIS.map((api) => ({ id: `kiln-test/bp-${slug(api)}`, version: '1.0.0', homepage: 'https://example.com/bp', api })));
     expect(md.extensions).toEqual(EXTENSION_APIS.map((api) => ({ id: `kiln-test/ext-${slug(api)}`, version: '1.0.0', homepage: 'https://example.com/ext', api })));
     const dflt = await run('docker', ['run', '--rm', '--network', 'none', appTag]);
-    expect(dflt.stdout.trim().split('\n')).toEqual(['p0-12 V=from-0.12', 'run-ext-0.10', 'run-ext-0.12', 'run-ext-0.9']);
+    expect(dflt.stdout.trim().split('\n')).toEqual(['p0-12 V=from-0.12', 'run-ext-0.10', 'run-ext-0.12', 'run-ext-0.7', 'run-ext-0.8', 'run-ext-0.9']);
     for (const api of ['0.7', '0.8', '0.9', '0.10', '0.11']) {
       const p = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', `p${slug(api)}`, appTag]);
       expect(p.stdout.split('\n')[0]).toBe(`p${slug(api)} V=from-${api}`);
@@ -173,10 +176,10 @@ describe('Buildpack API matrix (0.7 .. 0.12) on the busybox stack', () => {
     for (const api of BUILDPACK_APIS) expect(env.stdout).toContain(`EXECD_V${slug(api).replace('-', '_')}=yes`);
   });
 
-  it('builder create refuses an extension of an API older than extensions (0.8) with the reason a build gives (exit 12)', async () => {
+  it('builder create refuses an extension of an API the lifecycle does not run (0.6) with exit 12 and tags nothing', async () => {
     const old = join(tmp, 'ext-old');
-    await file(join(old, 'extension.toml'), 'api = "0.8"\n\n[extension]\nid = "kiln-test/ext-old"\nversion = "1.0.0"\n');
-    await file(join(old, 'generate/run.Dockerfile'), runDockerfile('0.8'));
+    await file(join(old, 'extension.toml'), 'api = "0.6"\n\n[extension]\nid = "kiln-test/ext-old"\nversion = "1.0.0"\n');
+    await file(join(old, 'generate/run.Dockerfile'), runDockerfile('0.6'));
     await file(join(tmp, 'old.toml'), builderToml([], [], old).replace(/\[\[order\]\][\s\S]*$/, '[[order-extensions]]\n[[order-extensions.group]]\nid = "kiln-test/ext-old"\n'));
     const t = tag('old');
     const err: unknown = await createBuilder(engine, { imageName: t, configPath: join(tmp, 'old.toml'), labels: testLabels(), kilnVersion: '0.1.0' }).then(
@@ -186,7 +189,7 @@ describe('Buildpack API matrix (0.7 .. 0.12) on the busybox stack', () => {
     expect(err).toBeInstanceOf(KilnError);
     expect((err as KilnError).exitCode).toBe(ExitCode.buildpackApi);
     expect((err as KilnError).message).toContain('extension.toml');
-    expect((err as KilnError).message).toContain('image extensions need Buildpack API 0.9 or newer');
+    expect((err as KilnError).message).toContain('Buildpack API 0.6 is not supported (supported: 0.7, 0.8, 0.9, 0.10, 0.11, 0.12)');
     expect(await engine.inspectImage(t)).toBeUndefined();
   });
 });

@@ -211,12 +211,12 @@ describe('planBuilder', () => {
     expect(planned.plan?.extensions.map((e) => e.descriptor.id)).toContain('t/x');
   });
 
-  it('refuses an extension declaring a Buildpack API older than 0.9 with the reason a build gives (exit 12)', () => {
+  it('accepts an extension of every Buildpack API the lifecycle runs (0.7 here) and refuses an unsupported one (exit 12)', () => {
     const srcs = sources();
-    srcs[3] = source('extension', 0, 'x', extToml('t/x', '0.1.0').replace(/api = "[^"]+"/, 'api = "0.8"'));
-    const errs = errors(plan(CONFIG, srcs));
-    expect(errs.map((e) => e.message)).toEqual(['image extensions need Buildpack API 0.9 or newer, this one declares 0.8']);
-    expect(errs[0]).toMatchObject({ keyPath: 'api', code: 'unsupported-buildpack-api' });
+    srcs[3] = source('extension', 0, 'x', extToml('t/x', '0.1.0').replace(/api = "[^"]+"/, 'api = "0.7"'));
+    expect(errors(plan(CONFIG, srcs))).toEqual([]);
+    srcs[3] = source('extension', 0, 'x', extToml('t/x', '0.1.0').replace(/api = "[^"]+"/, 'api = "0.6"'));
+    expect(errors(plan(CONFIG, srcs))).toMatchObject([{ keyPath: 'api', code: 'unsupported-buildpack-api', message: expect.stringContaining('Buildpack API 0.6 is not supported') }]);
   });
 
   it('requires composite members to be provided, and a descriptor file', () => {
