@@ -191,12 +191,12 @@ export interface ImagePlan {
   warnings: string[];
 }
 
-/** Replaces or appends NAME=value in an env list, keeping the list's order (digest 8.4). */
 /** A group member as io.buildpacks.build.metadata lists it: id, version, homepage, api (platform.md schema). */
 function moduleLabelOf(g: GroupMember): ModuleLabel {
   return { id: g.id, version: g.version, ...(g.homepage ? { homepage: g.homepage } : {}), ...(g.api ? { api: g.api } : {}) };
 }
 
+/** Replaces or appends NAME=value in an env list, keeping the list's order (digest 8.4). */
 function setEnv(env: string[], name: string, value: string): string[] {
   const entry = `${name}=${value}`;
   const i = env.findIndex((e) => e === name || e.startsWith(`${name}=`));

@@ -32,9 +32,11 @@ export function indexLaunchSboms(entries: readonly { path: string; type: string;
   return out;
 }
 
-/** The file name a restored SBOM gets next to the layer's TOML. */
-export function layerSbomFile(layer: string, format: string): string {
-  return `${layer}.sbom.${format}.json`;
+const FORMAT = /^[A-Za-z0-9-]+$/;
+
+/** The file name a restored SBOM gets next to the layer's TOML; undefined for a format that is not a plain word. */
+export function layerSbomFile(layer: string, format: string): string | undefined {
+  return FORMAT.test(format) ? `${layer}.sbom.${format}.json` : undefined;
 }
 
 /** The previous image's layer SBOMs; empty when it has no SBOM layer (nothing is read then). */

@@ -95,7 +95,8 @@ export async function restoreLayers(ctx: PhaseContext, opts: RestoreOptions): Pr
   for (const t of plan.tomls) {
     entries.push({ path: `${dir(t.buildpackId)}/${t.name}.toml`, content: stringifyToml({ metadata: t.data }), mode: 0o644, ...own });
     for (const [format, text] of Object.entries(t.sbom ?? {})) {
-      entries.push({ path: `${dir(t.buildpackId)}/${layerSbomFile(t.name, format)}`, content: text, mode: 0o644, ...own });
+      const file = layerSbomFile(t.name, format);
+      if (file !== undefined) entries.push({ path: `${dir(t.buildpackId)}/${file}`, content: text, mode: 0o644, ...own });
     }
     ctx.reporter.emit({ type: 'layer', decision: 'restored', layer: `${t.buildpackId}:${t.name}` });
   }

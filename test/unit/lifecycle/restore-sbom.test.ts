@@ -40,6 +40,7 @@ describe('indexLaunchSboms', () => {
     ]);
     expect([...idx]).toEqual([['bp_one/node', { cdx: '{"a":1}', spdx: '{"b":2}' }]]);
     expect(layerSbomFile('node', 'cdx')).toBe('node.sbom.cdx.json');
+    expect(layerSbomFile('node', '../x')).toBeUndefined();
   });
 });
 
