@@ -147,6 +147,7 @@ describe('runGenerate with a fake engine', () => {
     const b = { ...builder(false), runImages: [{ image: 'run:1', mirrors: ['mirror/run:1'] }] };
     const r = await runGenerate(ctx, { builder: b, volumes, groupExtensions: [{ id: 'test/ext', version: '1.0.0', api: '0.10' }], plan, platformEnv: {}, runImage: { image: 'run:1' } });
     expect(r.runImage).toMatchObject({ image: 'other/run:1', switched: true, inRunToml: false });
+    expect(r.extendBuild).toBe(false); // no build.Dockerfile: the builder image is not extended
     const warning = "run image other/run:1 chosen by an extension is not listed in the builder's run.toml";
     expect(r.warnings).toEqual([warning]);
     expect(events).toContainEqual({ type: 'warning', message: warning });
