@@ -5,8 +5,11 @@
  * extension of each API 0.7 .. 0.12 (the lifecycle runs extensions of every API it supports, pack's
  * acceptance fixtures have a 0.7 one), among them ones with bin/ only, with a static generate/ dir only
  * and with nothing but extension.toml (image_extension.md: bin/detect and bin/generate are optional).
- * An extension of an API kiln does not support is refused by `builder create` (exit 12), so no builder
- * that can never build is made. The app's io.buildpacks.build.metadata lists api and homepage of each (issue 15 point 9). Fixtures are written by this file into a temp dir.
+ * The 0.7 extension also switches the run image (FROM another image, then RUN), the later ones extend
+ * its result. An extension of an API kiln does not support is refused by `builder create` (exit 12), so
+ * no builder that can never build is made. The app's io.buildpacks.build.metadata lists api and homepage
+ * of each (point 9); the launcher's CNB_PROCESS_TYPE warning and its no-process error are checked in the
+ * real image (point 10). Fixtures are written by this file into a temp dir.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,7 +22,7 @@ import { createBuilder } from '../../src/app/create-builder.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../src/errors.js';
 import type { KilnEvent } from '../../src/ports.js';
-import { useBusyboxImages } from '../helpers/busybox-images.js';
+import { getBusyboxImages, useBusyboxImages } from '../helpers/busybox-images.js';
 import { cleanupByLabel, testLabels, testName } from '../helpers/test-labels.js';
 
 const run = promisify(execFile);
@@ -32,6 +35,8 @@ const builderTag = tag('builder');
 const appTag = tag('app');
 const slug = (api: string): string => api.replace('.', '-');
 let tmp = '';
+/** The run image the 0.7 extension switches to (platform.md detector: run-image selection). */
+let altRun = '';
 
 async function file(path: string, content: string, mode = 0o644): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
@@ -83,11 +88,12 @@ async function buildpack(api: string): Promise<string> {
   return dir;
 }
 
+/** The 0.7 extension switches the run image and extends it; the later ones extend its result. */
 const runDockerfile = (api: string): string =>
-  `ARG base_image\nFROM \${base_image}\nUSER root\nRUN mkdir -p /ext-files && echo run-ext-${api} > /ext-files/${slug(api)}\nUSER 1001:1000\n`;
+  `ARG base_image\nFROM ${api === '0.7' ? altRun : '${base_image}'}\nUSER root\nRUN mkdir -p /ext-files && echo run-ext-${api} > /ext-files/${slug(api)}\nUSER 1001:1000\n`;
 
 /**
- * 0.7: bin/ with the positional output dir; 0.8 and 0.10: static generate/ only; 0.9: bin/ only; 0.11:
+ * 0.7: bin/ with the positional output dir, switching the run image; 0.8 and 0.10: static generate/ only; 0.9: bin/ only; 0.11:
  * extension.toml only; 0.12: bin/generate plus detect/plan.toml.
  */
 async function extension(api: string): Promise<string> {
@@ -123,6 +129,7 @@ function builderToml(bps: string[], exts: string[], extraExt?: string): string {
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'kiln-api-matrix-'));
   await chmod(tmp, 0o755);
+  altRun = (await getBusyboxImages(engine, { name: 'apis-alt' })).run;
   const bps = await Promise.all(BUILDPACK_APIS.map(buildpack));
   const exts = await Promise.all(EXTENSION_APIS.map(extension));
   await file(join(tmp, 'builder.toml'), builderToml(bps, exts));
@@ -149,8 +156,11 @@ describe('Buildpack API matrix (0.7 .. 0.12) on the busybox stack', () => {
     expect(out.group.map((g) => g.id)).toEqual(BUILDPACK_APIS.map((a) => `kiln-test/bp-${slug(a)}`));
     // The bare extension (extension.toml only) passes detect and contributes nothing.
     expect(out.groupExtensions.map((e) => e.id)).toEqual(EXTENSION_APIS.map((a) => `kiln-test/ext-${slug(a)}`));
+    expect(out.runImage).toBe(altRun);
+    const labels = (await engine.inspectImage(appTag))?.config.labels ?? {};
+    expect((JSON.parse(labels['io.buildpacks.lifecycle.metadata'] ?? '{}') as { runImage?: { image?: string } }).runImage?.image).toBe(altRun);
     // io.buildpacks.build.metadata lists id, version, homepage and api of each (platform.md schema, point 9).
-    const label = (await engine.inspectImage(appTag))?.config.labels['io.buildpacks.build.metadata'] ?? '{}';
+    const label = labels['io.buildpacks.build.metadata'] ?? '{}';
     const md = JSON.parse(label) as { buildpacks: unknown[]; extensions: unknown[] };
     expect(md.buildpacks).toEqual(BUILDPACK_APIS.map((api) => ({ id: `kiln-test/bp-${slug(api)}`, version: '1.0.0', homepage: 'https://example.com/bp', api })));
     expect(md.extensions).toEqual(EXTENSION_APIS.map((api) => ({ id: `kiln-test/ext-${slug(api)}`, version: '1.0.0', homepage: 'https://example.com/ext', api })));
