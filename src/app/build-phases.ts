@@ -10,6 +10,7 @@ import { runBuild, type BuildResult } from '../lifecycle/build.js';
 import { defaultCacheVolume, type CacheMetadata } from '../lifecycle/cache.js';
 import { fingerprintDirs, layerPath, openCache, saveCache, startFingerprintProbe, unchangedDirs, type Fingerprints } from '../lifecycle/cache-steps.js';
 import { planRestore, restoreLayers } from '../lifecycle/restore.js';
+import { readPreviousLaunchSboms } from '../lifecycle/restore-sbom.js';
 import { candidateModules, detectKey, runDetects, type DetectRunResult } from '../lifecycle/detect.js';
 import { exportImage } from '../lifecycle/export.js';
 import type { ExportInput, ExportResult } from '../lifecycle/export-types.js';
@@ -230,9 +231,11 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
   // Restore does not depend on the extensions (it writes /layers/<bp>, generate /layers/generated): it runs
   // alongside them; its events are held back and shown in its own phase, in the usual order.
   const held: KilnEvent[] = [];
-  const restoring = restoreLayers(
-    { ...ctx, reporter: { emit: (e) => held.push(e) } },
-    { plan: planRestore(resolved.group, cache.previous?.metadata, cache.meta), layersVolume: input.volumes.layers, cacheVolume: cache.volume, image: input.builder.info.id, user: input.builder.user },
+  const restoring = readPreviousLaunchSboms(ctx, cache.previous).then((sboms) =>
+    restoreLayers(
+      { ...ctx, reporter: { emit: (e) => held.push(e) } },
+      { plan: planRestore(resolved.group, cache.previous?.metadata, cache.meta, sboms), layersVolume: input.volumes.layers, cacheVolume: cache.volume, image: input.builder.info.id, user: input.builder.user },
+    ),
   );
   restoring.catch(() => undefined);
   const ext = await runExtensions(ctx, input, resolved.groupExtensions, resolved.plan).catch(async (e: unknown) => {

@@ -114,10 +114,9 @@ export function planBuilder(input: PlanInput): PlanResult {
       configIssue(`${entryPath}.version`, `"${src.entry.version}" does not match the version "${descriptor.version}" in ${src.descriptorFile}`);
       continue;
     }
+    // An extension needs no files besides extension.toml: without bin/detect it passes detect, without
+    // bin/generate and generate/ its output is empty (image_extension.md "bin/detect", "bin/generate").
     if (descriptor.kind === 'buildpack') checkBuildpackFiles(descriptor, src, where, entryPath, configIssue);
-    else if (!src.hasGenerate && !src.hasGenerateDir) {
-      configIssue(`${entryPath}.uri`, `${where} has neither bin/generate nor a generate/ directory`);
-    }
     const k = `${src.kind}:${key(descriptor.id, descriptor.version)}`;
     const planned: PlannedModule = {
       kind: src.kind,

@@ -58,6 +58,11 @@ export interface ModuleLabel {
   id: string;
   version: string;
   homepage?: string;
+  /**
+   * The Buildpack API the module implements: platform.md's `io.buildpacks.build.metadata` schema has it
+   * for buildpacks and extensions (the lifecycle leaves it out; kiln follows the spec, docs/conformance.md).
+   */
+  api?: string;
 }
 
 export interface ProcessLabel {
@@ -125,7 +130,7 @@ export function encodeLifecycleMetadata(m: LifecycleMetadata): string {
 }
 
 function moduleJson(m: ModuleLabel): Record<string, unknown> {
-  return { id: m.id, version: m.version, ...(m.homepage ? { homepage: m.homepage } : {}) };
+  return { id: m.id, version: m.version, ...(m.homepage ? { homepage: m.homepage } : {}), ...(m.api ? { api: m.api } : {}) };
 }
 
 export function encodeBuildMetadata(m: BuildMetadata): string {
@@ -263,7 +268,8 @@ export function decodeLifecycleMetadata(text: string): LifecycleMetadata {
 
 function readModule(m: Reader): ModuleLabel {
   const homepage = m.str('homepage', '');
-  return { id: m.str('id'), version: m.str('version', ''), ...(homepage !== '' ? { homepage } : {}) };
+  const api = m.str('api', '');
+  return { id: m.str('id'), version: m.str('version', ''), ...(homepage !== '' ? { homepage } : {}), ...(api !== '' ? { api } : {}) };
 }
 
 export function decodeBuildMetadata(text: string): BuildMetadata {

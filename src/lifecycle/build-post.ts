@@ -37,6 +37,11 @@ export interface PostLayer {
   hasDir: boolean;
   /** Bytes of the regular files below <layer>/ (export commits or streams big launch layers). */
   bytes?: number;
+  /**
+   * The layer's SBOM files `<layer>.sbom.<format>.json` by format ("cdx" -> JSON text): kept with a
+   * cached layer's metadata so a rebuild restores them (buildpack.md "Layer Types": metadata and SBOM).
+   */
+  sbom?: Record<string, string>;
 }
 
 export interface SbomCopy {
@@ -157,8 +162,8 @@ export function postProcess(input: PostInput): PostResult {
   return { layers, ignore, buildLayers, met, unmet, sbom, launch, ...(store !== undefined ? { store } : {}), warnings };
 }
 
-/** SBOM files: validated against sbom-formats and mapped to their <layers>/sbom destinations (digest 7.5). */
-function sbomCopies(input: PostInput, top: readonly ReadTarEntry[], layers: readonly PostLayer[]): SbomCopy[] {
+/** SBOM files: validated against sbom-formats and mapped to their <layers>/sbom destinations (digest 7.5); a layer's own go on its PostLayer too. */
+function sbomCopies(input: PostInput, top: readonly ReadTarEntry[], layers: PostLayer[]): SbomCopy[] {
   const out: SbomCopy[] = [];
   const bp = escapeId(input.id);
   for (const f of top) {
@@ -175,6 +180,7 @@ function sbomCopies(input: PostInput, top: readonly ReadTarEntry[], layers: read
       const layer = layers.find((l) => l.name === name.layer);
       if (layer === undefined) continue; // files for layers without a .toml are ignored
       const t = layer.metadata.types;
+      layer.sbom = { ...layer.sbom, [name.format]: f.content.toString('utf8') };
       out.push({ to: `sbom/${t.launch ? 'launch' : 'build'}/${bp}/${layer.name}/${file}`, content: f.content });
       if (t.cache) out.push({ to: `sbom/cache/${bp}/${layer.name}/${file}`, content: f.content });
     }

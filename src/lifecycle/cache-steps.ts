@@ -137,7 +137,7 @@ export interface SaveCacheOptions {
   layersVolume: string;
   old: CacheMetadata;
   fps: Fingerprints;
-  built: { id: string; version: string; layers: { name: string; metadata: LayerMetadataFile; hasDir: boolean }[] }[];
+  built: { id: string; version: string; layers: { name: string; metadata: LayerMetadataFile; hasDir: boolean; sbom?: Record<string, string> }[] }[];
   /** Labels of the exported image (its lifecycle metadata has the diffIDs). */
   exportedLabels: Record<string, string>;
 }
@@ -159,7 +159,15 @@ export function nextCache(opts: Omit<SaveCacheOptions, 'volume' | 'helperImage' 
       if (fp !== undefined && sha !== undefined && l.metadata.types.launch) diffIds[`${path}@${fp}`] = sha;
       if (!l.metadata.types.cache || !l.hasDir || fp === undefined) continue;
       const prev = opts.old.buildpacks.find((b) => b.key === bp.id)?.layers[l.name];
-      layers[l.name] = { sha: l.metadata.types.launch && sha !== undefined ? sha : `fp:${fp}`, data: l.metadata.metadata, build: l.metadata.types.build, launch: l.metadata.types.launch, cache: true, fingerprint: fp };
+      layers[l.name] = {
+        sha: l.metadata.types.launch && sha !== undefined ? sha : `fp:${fp}`,
+        data: l.metadata.metadata,
+        build: l.metadata.types.build,
+        launch: l.metadata.types.launch,
+        cache: true,
+        fingerprint: fp,
+        ...(l.sbom !== undefined ? { sbom: l.sbom } : {}),
+      };
       save.push({ buildpackId: bp.id, name: l.name, keep: prev?.fingerprint === fp });
     }
     if (Object.keys(layers).length > 0) buildpacks.push({ key: bp.id, version: bp.version, layers });

@@ -31,6 +31,8 @@ export interface CachedLayer {
   cache: boolean;
   /** Content fingerprint of the dir when it was saved. */
   fingerprint: string;
+  /** The layer's SBOM files by format ("cdx" -> JSON text), restored with its metadata (restore-sbom.ts). */
+  sbom?: Record<string, string>;
 }
 
 export interface CacheMetadata {
@@ -68,7 +70,8 @@ export function decodeCacheMetadata(text: string): CacheMetadata {
     const layers: Record<string, CachedLayer> = {};
     for (const [name, l] of Object.entries(bp.layers)) {
       if (!isRecord(l) || typeof l.sha !== 'string' || typeof l.fingerprint !== 'string') continue;
-      layers[name] = { sha: l.sha, data: isRecord(l.data) ? l.data : {}, build: l.build === true, launch: l.launch === true, cache: l.cache === true, fingerprint: l.fingerprint };
+      const sbom = isRecord(l.sbom) ? Object.fromEntries(Object.entries(l.sbom).filter((e): e is [string, string] => typeof e[1] === 'string')) : undefined;
+      layers[name] = { sha: l.sha, data: isRecord(l.data) ? l.data : {}, build: l.build === true, launch: l.launch === true, cache: l.cache === true, fingerprint: l.fingerprint, ...(sbom !== undefined ? { sbom } : {}) };
     }
     buildpacks.push({ key: bp.key, version: typeof bp.version === 'string' ? bp.version : '', layers });
   }

@@ -13,10 +13,11 @@ import {
   REBASABLE_LABEL,
   type BuildpackLayersLabel,
   type LifecycleMetadata,
+  type ModuleLabel,
 } from '../image/lifecycle-labels.js';
 import type { TarFileEntry } from '../image/tar-files.js';
 import { PLATFORM_API } from '../spec/api-version.js';
-import type { LayerMetadataFile } from '../spec/models.js';
+import type { GroupMember, LayerMetadataFile } from '../spec/models.js';
 import { configMetadataToml } from './config-metadata.js';
 import type { ExportInput } from './export-types.js';
 import { LAUNCHER_PATH, LAUNCHER_SCRIPT, PROCESS_DIR } from './launcher/launcher-script.js';
@@ -190,6 +191,11 @@ export interface ImagePlan {
   warnings: string[];
 }
 
+/** A group member as io.buildpacks.build.metadata lists it: id, version, homepage, api (platform.md schema). */
+function moduleLabelOf(g: GroupMember): ModuleLabel {
+  return { id: g.id, version: g.version, ...(g.homepage ? { homepage: g.homepage } : {}), ...(g.api ? { api: g.api } : {}) };
+}
+
 /** Replaces or appends NAME=value in an env list, keeping the list's order (digest 8.4). */
 function setEnv(env: string[], name: string, value: string): string[] {
   const entry = `${name}=${value}`;
@@ -237,8 +243,8 @@ export function planImage(input: ExportInput, built: BuiltLayers): ImagePlan {
   for (const l of input.labels) labels[l.key] = l.value;
   labels[LIFECYCLE_METADATA_LABEL] = encodeLifecycleMetadata(lifecycleMetadata(input, built));
   labels[BUILD_METADATA_LABEL] = encodeBuildMetadata({
-    buildpacks: input.group.map((g) => ({ id: g.id, version: g.version, ...(g.homepage ? { homepage: g.homepage } : {}) })),
-    extensions: input.groupExtensions.map((g) => ({ id: g.id, version: g.version, ...(g.homepage ? { homepage: g.homepage } : {}) })),
+    buildpacks: input.group.map(moduleLabelOf),
+    extensions: input.groupExtensions.map(moduleLabelOf),
     processes: input.processes.map((p) => ({
       type: p.type,
       command: p.command,

@@ -103,12 +103,12 @@ function lookupOrThrow(input: ResolveInput, kind: ModuleKind, ref: ModuleRef): M
       subject: label,
     });
   }
-  // Extensions only exist from Buildpack API 0.9 (digest 1.2).
-  if (!isSupportedBuildpackApi(desc.api) || (kind === 'extension' && !apiAtLeast(desc.api, '0.9'))) {
+  // Extensions of every supported API run, as in the lifecycle (builder create accepts the same set).
+  if (!isSupportedBuildpackApi(desc.api)) {
     throw new KilnError({
       action: ACTION,
       cause: `${kind} ${moduleLabel(desc)} declares Buildpack API ${desc.api}, which kiln does not support`,
-      hint: `use a ${kind} implementing Buildpack API ${kind === 'extension' ? '0.9' : SUPPORTED_BUILDPACK_APIS[0]} to ${SUPPORTED_BUILDPACK_APIS.at(-1)}`,
+      hint: `use a ${kind} implementing Buildpack API ${SUPPORTED_BUILDPACK_APIS[0]} to ${SUPPORTED_BUILDPACK_APIS.at(-1)}`,
       exitCode: ExitCode.buildpackApi,
       subject: moduleLabel(desc),
     });

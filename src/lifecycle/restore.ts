@@ -8,12 +8,13 @@ import type { LifecycleMetadata } from '../image/lifecycle-labels.js';
 import { makeTar, type TarFileEntry } from '../image/tar-files.js';
 import { stringifyToml } from '../spec/toml.js';
 import { CACHE_DIR, runCacheScript, shq, type CacheMetadata } from './cache.js';
+import { layerSbomFile, type LaunchSbomIndex, type LayerSboms } from './restore-sbom.js';
 import { escapeId, LAYERS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
 import { writeToVolume } from './volume-io.js';
 
 export interface RestorePlan {
-  /** `<layers>/<bp>/<name>.toml` with only `[metadata]`. */
-  tomls: { buildpackId: string; name: string; data: Record<string, unknown> }[];
+  /** `<layers>/<bp>/<name>.toml` with only `[metadata]`, and the layer's SBOM files (restore-sbom.ts). */
+  tomls: { buildpackId: string; name: string; data: Record<string, unknown>; sbom?: LayerSboms }[];
   /** Cached dirs to copy back into `<layers>/<bp>/<name>/`. */
   copies: { buildpackId: string; name: string }[];
   stores: { buildpackId: string; metadata: Record<string, unknown> }[];
@@ -21,8 +22,16 @@ export interface RestorePlan {
   dropped: string[];
 }
 
-export function planRestore(group: readonly { id: string }[], previous: LifecycleMetadata | undefined, cache: CacheMetadata): RestorePlan {
+/**
+ * `launchSboms`: the previous image's layer SBOMs; they win over the cache's for a layer in both, as
+ * the lifecycle restores the cache's first and the image's over them.
+ */
+export function planRestore(group: readonly { id: string }[], previous: LifecycleMetadata | undefined, cache: CacheMetadata, launchSboms: LaunchSbomIndex = new Map()): RestorePlan {
   const plan: RestorePlan = { tomls: [], copies: [], stores: [], dropped: [] };
+  const sbomOf = (id: string, name: string, cached?: LayerSboms): { sbom?: LayerSboms } => {
+    const all = { ...cached, ...launchSboms.get(`${escapeId(id)}/${name}`) };
+    return Object.keys(all).length > 0 ? { sbom: all } : {};
+  };
   for (const { id } of group) {
     const prev = previous?.buildpacks.find((b) => b.key === id);
     const cached = cache.buildpacks.find((b) => b.key === id);
@@ -39,11 +48,11 @@ export function planRestore(group: readonly { id: string }[], previous: Lifecycl
           plan.dropped.push(`${id}:${name}`);
           continue;
         }
-        plan.tomls.push({ buildpackId: id, name, data: l.data });
+        plan.tomls.push({ buildpackId: id, name, data: l.data, ...sbomOf(id, name, c.sbom) });
         plan.copies.push({ buildpackId: id, name });
         continue;
       }
-      plan.tomls.push({ buildpackId: id, name, data: l.data });
+      plan.tomls.push({ buildpackId: id, name, data: l.data, ...sbomOf(id, name) });
     }
     for (const [name, c] of Object.entries(cached?.layers ?? {})) {
       if (!c.cache || handled.has(name)) continue;
@@ -53,7 +62,7 @@ export function planRestore(group: readonly { id: string }[], previous: Lifecycl
         plan.dropped.push(`${id}:${name}`);
         continue;
       }
-      plan.tomls.push({ buildpackId: id, name, data: c.data });
+      plan.tomls.push({ buildpackId: id, name, data: c.data, ...sbomOf(id, name, c.sbom) });
       plan.copies.push({ buildpackId: id, name });
     }
   }
@@ -85,6 +94,10 @@ export async function restoreLayers(ctx: PhaseContext, opts: RestoreOptions): Pr
   for (const s of plan.stores) entries.push({ path: `${dir(s.buildpackId)}/store.toml`, content: stringifyToml({ metadata: s.metadata }), mode: 0o644, ...own });
   for (const t of plan.tomls) {
     entries.push({ path: `${dir(t.buildpackId)}/${t.name}.toml`, content: stringifyToml({ metadata: t.data }), mode: 0o644, ...own });
+    for (const [format, text] of Object.entries(t.sbom ?? {})) {
+      const file = layerSbomFile(t.name, format);
+      if (file !== undefined) entries.push({ path: `${dir(t.buildpackId)}/${file}`, content: text, mode: 0o644, ...own });
+    }
     ctx.reporter.emit({ type: 'layer', decision: 'restored', layer: `${t.buildpackId}:${t.name}` });
   }
   for (const d of plan.dropped) ctx.reporter.emit({ type: 'info', message: `Dropping cached layer '${d}': its digest does not match the previous image's` });

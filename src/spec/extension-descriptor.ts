@@ -1,7 +1,6 @@
 /**
  * extension.toml (digest 3.2): like buildpack.toml but never composite, no sbom-formats, no stacks.
  */
-import { apiLessThan } from './api-version.js';
 import type { DescriptorOptions } from './buildpack-descriptor.js';
 import { decodeToml } from './decode.js';
 import type { ExtensionDescriptor, ParseResult } from './models.js';
@@ -10,10 +9,8 @@ import { decodeModuleApi, decodeModuleInfo, decodeTargets, LINUX_TARGET } from '
 export function parseExtensionDescriptor(text: string, file: string, opts: DescriptorOptions = {}): ParseResult<ExtensionDescriptor> {
   return decodeToml(text, file, (root, ctx) => {
     const api = decodeModuleApi(root);
-    if (api !== '' && apiLessThan(api, '0.9')) {
-      // Extensions arrived with Buildpack API 0.9 (digest 1.2); the lifecycle does not check this.
-      ctx.warn('api', `image extensions need Buildpack API 0.9 or newer, this one declares ${api}`);
-    }
+    // Image extensions arrived with Buildpack API 0.9, but the lifecycle runs an extension of any
+    // Buildpack API it supports (0.7 .. 0.12; pack's acceptance fixtures use a 0.7 one), and so does kiln.
     if (root.has('order')) {
       root.raw('order');
       ctx.error('order', 'an extension must not declare [[order]] (extensions are never composite)');

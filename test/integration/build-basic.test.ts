@@ -115,8 +115,8 @@ describe('kiln build (busybox, shell-script buildpacks)', () => {
     expect(JSON.parse(labels['io.buildpacks.project.metadata'] ?? 'null')).toEqual({});
     const build = JSON.parse(labels['io.buildpacks.build.metadata'] ?? '{}') as Record<string, unknown>;
     expect(build.buildpacks).toEqual([
-      { id: 'kiln-test/first', version: '1.0.0' },
-      { id: 'kiln-test/second', version: '2.0.0' },
+      { id: 'kiln-test/first', version: '1.0.0', api: '0.10' },
+      { id: 'kiln-test/second', version: '2.0.0', api: '0.10' },
     ]);
     expect(build.extensions).toBeUndefined();
     expect(build.processes).toEqual([

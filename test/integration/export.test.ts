@@ -140,7 +140,7 @@ describe('exportImage on the daemon', () => {
     expect(lm.runImage).toEqual({ topLayer: run?.layers[run.layers.length - 1], reference: run?.id, image: bases().run, mirrors: [] });
 
     const bm = decodeBuildMetadata(c?.labels['io.buildpacks.build.metadata'] ?? '');
-    expect(bm.buildpacks).toEqual([{ id: 'test/hello', version: '0.0.1' }]);
+    expect(bm.buildpacks).toEqual([{ id: 'test/hello', version: '0.0.1', api: '0.10' }]);
     expect(bm.processes.map((p) => p.type)).toEqual(['other', 'web']);
     expect(bm.defaultProcessType).toBe('web');
     expect(events).toContainEqual({ type: 'layer', decision: 'added', layer: 'test/hello:hello' });
@@ -272,7 +272,7 @@ describe('exportImage with an extended run image, an SBOM and slices', () => {
     expect(lm.sbom?.sha).toBe(info?.layers[ext.layers.length]);
     expect(lm.app.length).toBe(2);
     expect(info?.config.labels['io.buildpacks.rebasable']).toBe('false');
-    expect(decodeBuildMetadata(info?.config.labels['io.buildpacks.build.metadata'] ?? '').extensions).toEqual([{ id: 'test/ext', version: '0.1.0' }]);
+    expect(decodeBuildMetadata(info?.config.labels['io.buildpacks.build.metadata'] ?? '').extensions).toEqual([{ id: 'test/ext', version: '0.1.0', api: '0.10' }]);
     const hist = await docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}', sliceTag]);
     expect(hist.stdout.split('\n').slice(0, 7)).toEqual([
       'Buildpacks Process Types',

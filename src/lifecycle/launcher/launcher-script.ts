@@ -8,7 +8,10 @@
  *
  * Behaviour (digest 10):
  * - process: basename($0) naming a table entry (the /cnb/process/<type> symlinks); else `launcher -- cmd
- *   args` = direct exec, `launcher cmd args` = shell process; nothing at all => exit 82.
+ *   args` = direct exec, `launcher cmd args` = shell process; nothing at all => exit 82 with the
+ *   lifecycle's "when there is no default process a command is required" and the defined types.
+ *   CNB_PROCESS_TYPE is ignored with the lifecycle's two warnings (Platform API >= 0.10: choose the
+ *   process with the entrypoint, `docker run --entrypoint <type>`).
  * - user args: replace the process args (Buildpack API >= 0.9, or a command with >1 entries); appended
  *   for single-entry commands of API < 0.9 buildpacks (the table says which).
  * - env: CNB_LAYERS_DIR, CNB_APP_DIR, CNB_PROCESS_TYPE, CNB_PLATFORM_API, CNB_DEPRECATION_MODE are
@@ -33,6 +36,8 @@
  *   because we export at Platform API 0.13.
  * - Shell variables named kiln_* are the script's own; an env file of that name would clash.
  */
+import { PLATFORM_API } from '../../spec/api-version.js';
+
 export const LAUNCHER_PATH = '/cnb/lifecycle/launcher';
 export const PROCESS_DIR = '/cnb/process';
 
@@ -43,6 +48,12 @@ kiln_die() { printf 'kiln launcher: %s\\n' "$1" >&2; exit 82; }
 
 kiln_layers=\${CNB_LAYERS_DIR:-/layers}
 kiln_app=\${CNB_APP_DIR:-/workspace}
+# Platform API >= 0.10 chooses the process by the entrypoint only: CNB_PROCESS_TYPE is ignored with the
+# lifecycle launcher's warning, which names the supported way (platform.md "launcher", digest 10).
+if [ -n "\${CNB_PROCESS_TYPE-}" ]; then
+  printf 'kiln launcher: warning: CNB_PROCESS_TYPE is not supported in Platform API %s\n' "\${CNB_PLATFORM_API:-${PLATFORM_API}}" >&2
+  printf "kiln launcher: warning: run with ENTRYPOINT '%s' (docker run --entrypoint %s ...) to invoke the '%s' process type\n" "$CNB_PROCESS_TYPE" "$CNB_PROCESS_TYPE" "$CNB_PROCESS_TYPE" >&2
+fi
 unset CNB_LAYERS_DIR CNB_APP_DIR CNB_PROCESS_TYPE CNB_PLATFORM_API CNB_DEPRECATION_MODE
 kiln_table=$kiln_layers/config/kiln-launch
 [ -d "$kiln_table" ] || kiln_die "no process table at $kiln_table"
@@ -107,7 +118,16 @@ if [ -n "$kiln_type" ]; then
     [ $# -gt 0 ] && kiln_script="$kiln_script $*"
   fi
 else
-  [ $# -gt 0 ] || kiln_die "no process type matches '$kiln_self' and no command was given"
+  if [ $# -eq 0 ]; then
+    # The lifecycle's words; the launcher itself is never named as if it were a process type.
+    kiln_types=
+    for kiln_f in "$kiln_table"/processes/*; do [ -d "$kiln_f" ] && kiln_types="$kiln_types\${kiln_types:+, }\${kiln_f##*/}"; done
+    case $kiln_self in
+      launcher|.|..|'') kiln_why='when there is no default process a command is required' ;;
+      *) kiln_why="no process type '$kiln_self' is defined, and no command was given" ;;
+    esac
+    kiln_die "$kiln_why: run the image with --entrypoint <process type> (defined: \${kiln_types:-none}) or give a command"
+  fi
   if [ "$1" = -- ]; then
     shift
     [ $# -gt 0 ] || kiln_die "'--' must be followed by a command"

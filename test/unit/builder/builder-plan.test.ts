@@ -203,10 +203,20 @@ describe('planBuilder', () => {
     expect(errs[0]).toMatchObject({ keyPath: 'buildpacks[1].uri', line: 5 });
   });
 
-  it('requires bin/generate or generate/ for extensions', () => {
+  it('accepts an extension with only extension.toml (no bin/, no generate/: image_extension.md, issue 15 point 5)', () => {
     const srcs = sources();
-    srcs[3] = source('extension', 0, 'x', extToml('t/x', '0.1.0'), { hasGenerate: false });
-    expect(errors(plan(CONFIG, srcs)).map((e) => e.message)).toEqual([expect.stringContaining('has neither bin/generate nor a generate/ directory')]);
+    srcs[3] = source('extension', 0, 'x', extToml('t/x', '0.1.0'), { hasDetect: false, hasGenerate: false, hasGenerateDir: false });
+    const planned = plan(CONFIG, srcs);
+    expect(errors(planned)).toEqual([]);
+    expect(planned.plan?.extensions.map((e) => e.descriptor.id)).toContain('t/x');
+  });
+
+  it('accepts an extension of every Buildpack API the lifecycle runs (0.7 here) and refuses an unsupported one (exit 12)', () => {
+    const srcs = sources();
+    srcs[3] = source('extension', 0, 'x', extToml('t/x', '0.1.0').replace(/api = "[^"]+"/, 'api = "0.7"'));
+    expect(errors(plan(CONFIG, srcs))).toEqual([]);
+    srcs[3] = source('extension', 0, 'x', extToml('t/x', '0.1.0').replace(/api = "[^"]+"/, 'api = "0.6"'));
+    expect(errors(plan(CONFIG, srcs))).toMatchObject([{ keyPath: 'api', code: 'unsupported-buildpack-api', message: expect.stringContaining('Buildpack API 0.6 is not supported') }]);
   });
 
   it('requires composite members to be provided, and a descriptor file', () => {

@@ -49,7 +49,7 @@ describe('io.buildpacks.lifecycle.metadata', () => {
 
 describe('io.buildpacks.build.metadata', () => {
   const bm: BuildMetadata = {
-    buildpacks: [{ id: 'a', version: '1', homepage: 'h' }],
+    buildpacks: [{ id: 'a', version: '1', homepage: 'h', api: '0.12' }],
     extensions: [],
     processes: [{ type: 'web', command: ['x', 'y'], args: [], direct: true, buildpackId: 'a', workingDir: '/w', execEnv: ['production'] }],
     defaultProcessType: 'web',

@@ -241,14 +241,18 @@ describe('planImage', () => {
     expect(decodeLifecycleMetadata(config.labels['io.buildpacks.lifecycle.metadata'] ?? '').runImage.topLayer).toBe(sha('b'));
   });
 
-  it('writes io.buildpacks.build.metadata per digest 8.5', () => {
-    const { config } = planImage(input({ groupExtensions: [{ id: 'test/ext', version: '0.1.0', api: '0.10' }] }), built);
+  it('writes io.buildpacks.build.metadata per platform.md (api and homepage of buildpacks and extensions, issue 15 point 9)', () => {
+    const { config } = planImage(input({ groupExtensions: [{ id: 'test/ext', version: '0.1.0', api: '0.10', homepage: 'https://ext' }, { id: 'test/bare', version: '0.2.0', api: '0.12' }] }), built);
     const raw = JSON.parse(config.labels['io.buildpacks.build.metadata'] ?? '') as Record<string, unknown>;
     expect(raw.buildpacks).toEqual([
-      { id: 'test/node', version: '1.0.0', homepage: 'https://x' },
-      { id: 'test/empty', version: '2.0.0' },
+      { id: 'test/node', version: '1.0.0', homepage: 'https://x', api: '0.10' },
+      { id: 'test/empty', version: '2.0.0', api: '0.9' },
     ]);
-    expect(raw.extensions).toEqual([{ id: 'test/ext', version: '0.1.0' }]);
+    expect(raw.extensions).toEqual([
+      { id: 'test/ext', version: '0.1.0', homepage: 'https://ext', api: '0.10' },
+      { id: 'test/bare', version: '0.2.0', api: '0.12' },
+    ]);
+    expect(decodeBuildMetadata(config.labels['io.buildpacks.build.metadata'] ?? '').extensions[0]).toEqual({ id: 'test/ext', version: '0.1.0', homepage: 'https://ext', api: '0.10' });
     expect(raw.processes).toEqual([
       { type: 'web', command: ['node', 'server.js'], args: ['--port', '8080'], direct: true, buildpackID: 'test/node' },
       { type: 'worker', command: ['node'], args: ['w.js'], direct: true, buildpackID: 'test/node', 'working-dir': '/workspace/w' },

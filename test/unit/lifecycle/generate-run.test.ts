@@ -139,4 +139,17 @@ describe('runGenerate with a fake engine', () => {
     expect(r.runImage).toMatchObject({ image: 'other/run:1', switched: true, extend: false, inRunToml: true });
     expect(r.warnings).toEqual([]);
   });
+
+  it('warns when the run image an extension switched to is not in run.toml (platform.md detector)', async () => {
+    const fake = new FakeEngine();
+    const events: KilnEvent[] = [];
+    const ctx = { engine: fake.engine(), reporter: { emit: (e: KilnEvent) => events.push(e) }, labels: {}, ids: { newId: () => 'id' } };
+    const b = { ...builder(false), runImages: [{ image: 'run:1', mirrors: ['mirror/run:1'] }] };
+    const r = await runGenerate(ctx, { builder: b, volumes, groupExtensions: [{ id: 'test/ext', version: '1.0.0', api: '0.10' }], plan, platformEnv: {}, runImage: { image: 'run:1' } });
+    expect(r.runImage).toMatchObject({ image: 'other/run:1', switched: true, inRunToml: false });
+    expect(r.extendBuild).toBe(false); // no build.Dockerfile: the builder image is not extended
+    const warning = "run image other/run:1 chosen by an extension is not listed in the builder's run.toml";
+    expect(r.warnings).toEqual([warning]);
+    expect(events).toContainEqual({ type: 'warning', message: warning });
+  });
 });

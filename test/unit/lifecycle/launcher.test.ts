@@ -202,10 +202,28 @@ describe.each(shells)('launcher script on %s', (shellPath, shellArgs) => {
     expect((await go(join(root, 'process', 'shell'), [])).stdout).toBe('shell:hi\n');
   });
 
-  it('fails with 82 when there is nothing to run', async () => {
+  it('fails with 82 when there is nothing to run, in the lifecycle\'s words, naming the types and --entrypoint, never a process "launcher"', async () => {
     const r = await go(launcher, []);
     expect(r.code).toBe(82);
-    expect(r.stderr).toContain('no command was given');
+    expect(r.stderr).toBe(
+      'kiln launcher: when there is no default process a command is required: run the image with --entrypoint <process type> (defined: cwd, env, legacy, multi, shell, web) or give a command\n',
+    );
+    expect(r.stderr).not.toContain("'launcher'");
+  });
+
+  it('ignores CNB_PROCESS_TYPE with the lifecycle\'s warning naming --entrypoint (Platform API 0.13, issue 15 point 10)', async () => {
+    const r = await go(join(root, 'process', 'web'), [], { CNB_PROCESS_TYPE: 'env' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("hello world it's  spaced greeting=hi\n");
+    expect(r.stderr.split('\n')).toEqual([
+      'kiln launcher: warning: CNB_PROCESS_TYPE is not supported in Platform API 0.13',
+      "kiln launcher: warning: run with ENTRYPOINT 'env' (docker run --entrypoint env ...) to invoke the 'env' process type",
+      '',
+    ]);
+    const bare = await go(launcher, [], { CNB_PROCESS_TYPE: 'web' });
+    expect(bare.code).toBe(82);
+    expect(bare.stderr).toContain("warning: run with ENTRYPOINT 'web' (docker run --entrypoint web ...)");
+    expect(bare.stderr).toContain('when there is no default process a command is required');
   });
 
   it('passes the exit code of the process through', async () => {

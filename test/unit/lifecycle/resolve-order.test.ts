@@ -421,10 +421,11 @@ describe('resolveOrder: order expansion, plan trials and errors', () => {
     expect(err2).toMatchObject({ exitCode: 2, message: expect.stringContaining('extension x@1') });
   });
 
-  it('an unsupported Buildpack API is exit 12 (extensions need at least 0.9)', async () => {
-    const w = new World().add(bp('old', '1', { api: '0.6' }), bp('a'), ext('x', '1', { api: '0.8' }));
+  it('an unsupported Buildpack API is exit 12; an extension of any supported API (0.8 here) runs, as in the lifecycle', async () => {
+    const w = new World().add(bp('old', '1', { api: '0.6' }), bp('a'), ext('x', '1', { api: '0.8' }), ext('y', '1', { api: '0.6' }));
     await expect(resolveOrder(w.input([group(ref('old'))]))).rejects.toMatchObject({ exitCode: 12, message: expect.stringContaining('Buildpack API 0.6') });
-    await expect(resolveOrder(w.input([group(ref('a'))], { orderExtensions: [group(ref('x'))] }))).rejects.toMatchObject({ exitCode: 12 });
+    await expect(resolveOrder(w.input([group(ref('a'))], { orderExtensions: [group(ref('y'))] }))).rejects.toMatchObject({ exitCode: 12 });
+    expect(ids(await resolveOrder(w.input([group(ref('a'))], { orderExtensions: [group(ref('x'))] }))).ext).toEqual(['x@1']);
   });
 
   it('a composite cycle is rejected instead of recursing forever', async () => {

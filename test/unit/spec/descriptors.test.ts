@@ -215,12 +215,13 @@ describe('parseExtensionDescriptor', () => {
     expect(ok(parseExtensionDescriptor(base, E, { hasExecutables: true })).targets).toEqual([{ os: 'linux', arch: '', variant: '', distros: [] }]);
   });
 
-  it('rejects [[order]] and warns about sbom-formats and old APIs', () => {
+  it('rejects [[order]] and warns about sbom-formats; an API older than 0.9 is accepted as the lifecycle does', () => {
     const r = parseExtensionDescriptor(
       'api = "0.8"\n[extension]\nid = "e"\nversion = "1"\nsbom-formats = []\n[[order]]\n[[order.group]]\nid = "x"\nversion = "1"\n',
       E,
     );
     expect(errors(r)).toMatchObject([{ keyPath: 'order', line: 6, message: expect.stringContaining('must not declare [[order]]') }]);
-    expect(warnings(r).map((i) => i.keyPath)).toEqual(['api', 'extension.sbom-formats']);
+    expect(warnings(r).map((i) => i.keyPath)).toEqual(['extension.sbom-formats']);
+    expect(ok(parseExtensionDescriptor('api = "0.7"\n[extension]\nid = "e"\nversion = "1"\n', E)).api).toBe('0.7');
   });
 });
