@@ -8,7 +8,7 @@ import { posix } from 'node:path';
 import type { Command } from 'commander';
 import { buildApp, type BuildRequest } from '../../app/build-app.js';
 import { publishImage } from '../../app/publish.js';
-import { withDefaultTag } from '../../image/image-ref.js';
+import { checkImageRef, withDefaultTag } from '../../image/image-ref.js';
 import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import type { Mount } from '../../ports.js';
@@ -132,11 +132,11 @@ export function registerBuild(program: Command): void {
   program
     .command('build <image>')
     .description('Build an app image from source with a builder (detect, generate, extend, build, export)')
-    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)')
+    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)', (v: string) => checkImageRef(v, '--builder'))
     .option('-p, --path <dir>', 'app source directory', '.')
     .option('-e, --env <K=V>', 'build-time env var for buildpacks (repeatable; K alone takes it from your env)', collect, [])
     .option('--env-file <file>', 'file of K=V lines, applied before --env')
-    .option('--run-image <image>', 'run image to use instead of the builder\'s')
+    .option('--run-image <image>', 'run image to use instead of the builder\'s', (v: string) => checkImageRef(v, '--run-image'))
     .option('--default-process <type>', 'process type the image starts by default')
     .option('-d, --descriptor <file>', 'project descriptor (default <path>/project.toml)')
     .option('--network <mode>', 'network mode of build containers (default none)')

@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { createBuilder } from '../../app/create-builder.js';
+import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine, KilnEvent, Reporter } from '../../ports.js';
 import { KILN_VERSION } from '../main.js';
 
@@ -34,7 +35,7 @@ export function registerBuilderCreate(builder: Command, getEngine: () => Promise
   builder
     .command('create')
     .description('create a builder image from a builder.toml, on top of its build image (no registry needed)')
-    .argument('<image-name>', 'tag of the builder image to create')
+    .argument('<image-name>', 'tag of the builder image to create', (v: string) => checkImageRef(v, 'kiln builder create <image-name>'))
     .requiredOption('-c, --config <path>', 'path of builder.toml')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print only warnings and errors')

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { explainDetect } from '../../app/detect-app.js';
 import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
+import { checkImageRef } from '../../image/image-ref.js';
 import { detectKey } from '../../lifecycle/detect.js';
 import { createCliReporter } from '../../ui/cli-output.js';
 import { formatExplainTree } from '../../ui/explain-tree.js';
@@ -29,7 +30,7 @@ export function registerDetect(program: Command): void {
   program
     .command('detect')
     .description('Run detection only and show which group would build the app (--explain: the whole order as a tree)')
-    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)')
+    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)', (v: string) => checkImageRef(v, '--builder'))
     .option('-p, --path <dir>', 'app source directory', '.')
     .option('-e, --env <K=V>', 'build-time env var (repeatable)', collect, [])
     .option('--explain', 'show every candidate group, each module pass/fail/skip with exit code and plan entries')
