@@ -3,12 +3,13 @@
  * the running container through an AbortController; buildApp's finally removes everything of the session.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Command } from 'commander';
 import { buildApp, type BuildRequest } from '../../app/build-app.js';
 import { publishImage } from '../../app/publish.js';
 import { checkImageRef, withDefaultTag } from '../../image/image-ref.js';
+import { isLocalDaemon } from '../../docker/connection.js';
 import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import type { Mount } from '../../ports.js';
@@ -82,12 +83,29 @@ export function parseVolume(spec: string): Mount {
   return { type: source.startsWith('/') ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' };
 }
 
-/** True when a bind source is the daemon's socket or a directory holding it (docs/reliability.md). */
+/**
+ * True when a bind source is the daemon's socket or a directory holding it (docs/reliability.md). Both
+ * sides are compared by their real paths, so a symlink to /run (or to the socket) is caught too; a source
+ * that does not exist yet is resolved through its nearest existing parent.
+ */
 export function exposesDockerSocket(source: string, dockerHost: string | undefined = process.env.DOCKER_HOST): boolean {
   const sockets = ['/var/run/docker.sock', '/run/docker.sock'];
   if (dockerHost?.startsWith('unix://') === true) sockets.push(dockerHost.slice('unix://'.length));
-  const src = posix.normalize(source).replace(/\/+$/, '') || '/';
-  return sockets.some((s) => s === src || src === '/' || s.startsWith(`${src}/`));
+  else if (dockerHost?.startsWith('/') === true) sockets.push(dockerHost);
+  const candidates = new Set(sockets.flatMap((s) => [posix.normalize(s), realPathOf(s)]));
+  const srcs = new Set([posix.normalize(source).replace(/\/+$/, '') || '/', realPathOf(source)]);
+  return [...srcs].some((src) => src === '/' || [...candidates].some((s) => s === src || s.startsWith(`${src}/`)));
+}
+
+/** The real path of `p`, resolving symlinks of its nearest existing ancestor when `p` does not exist. */
+function realPathOf(p: string): string {
+  const abs = posix.resolve(p);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = posix.dirname(abs);
+    return parent === abs ? abs : posix.join(realPathOf(parent), posix.basename(abs));
+  }
 }
 
 /**
@@ -153,6 +171,10 @@ export function registerBuild(program: Command): void {
       const req = buildRequestOf(image, flags);
       const { reporter, facts } = collectSummary(createCliReporter(flags));
       const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
+      const binds = req.volumes.filter((m) => m.type === 'bind').map((m) => m.source);
+      if (binds.length > 0 && !isLocalDaemon()) {
+        reporter.emit({ type: 'warning', message: `--volume ${binds.join(', ')}: a bind source is a path on the daemon's host (DOCKER_HOST=${process.env.DOCKER_HOST ?? ''}), not on this machine; kiln cannot check it there for symlinks to the daemon's socket` });
+      }
       const abort = new AbortController();
       const onSignal = (): void => abort.abort();
       process.once('SIGINT', onSignal);
