@@ -60,6 +60,11 @@ export function parseEnvEntries(entries: readonly string[], source: NodeJS.Proce
   return out;
 }
 
+/**
+ * An env file: one `K=V` or `K` per line; blank lines and `#` comments are skipped, a UTF-8 byte order
+ * mark and CRLF line ends are accepted. A line without a name (`=value`) is refused naming the file and
+ * line, never the value (it may be a secret).
+ */
 export function readEnvFile(path: string): string[] {
   let text: string;
   try {
@@ -67,7 +72,23 @@ export function readEnvFile(path: string): string[] {
   } catch (e) {
     throw new KilnError({ action: `read env file ${path}`, cause: (e as Error).message, exitCode: ExitCode.usage, original: e });
   }
-  return text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  const entries: string[] = [];
+  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    const eq = line.indexOf('=');
+    const name = eq < 0 ? line : line.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new KilnError({
+        action: `read env file ${path}`,
+        cause: `${path}:${i + 1} ${name === '' ? 'has no variable name before \'=\'' : 'does not start with a valid variable name'} (the value is not shown)`,
+        hint: 'write NAME=value, one per line; NAME is letters, digits and _, not starting with a digit',
+        exitCode: ExitCode.usage,
+        subject: `${path}:${i + 1}`,
+      });
+    }
+    entries.push(line);
+  });
+  return entries;
 }
 
 /** `SRC:DST[:ro|rw]`; an absolute SRC is a bind mount, anything else a named volume. */
