@@ -98,6 +98,9 @@ export function parseVolume(spec: string): Mount {
   if (parts.length < 2 || parts.length > 3 || !source || !target || !target.startsWith('/') || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
     throw usage(`--volume "${spec}" must be SRC:DST[:ro|rw] with an absolute DST`);
   }
+  if (!source.startsWith('/') && !/^[A-Za-z0-9][A-Za-z0-9_.-]+$/.test(source)) {
+    throw usage(`--volume "${spec}": "${source}" is neither an absolute host path nor a volume name ([A-Za-z0-9][A-Za-z0-9_.-]+)`);
+  }
   if (source.startsWith('/') && exposesDockerSocket(source)) {
     throw usage(`--volume "${spec}" would give buildpacks and extensions the docker socket (root on the host); mount something else`);
   }
