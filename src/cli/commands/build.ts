@@ -121,6 +121,13 @@ export function exposesDockerSocket(source: string, dockerHost: string | undefin
   return [...srcs].some((src) => src === '/' || [...candidates].some((s) => s === src || s.startsWith(`${src}/`)));
 }
 
+/** On a daemon that is not local, a bind source is a path on the daemon's host: the warning, or undefined. */
+export function remoteVolumeWarning(volumes: readonly Mount[], dockerHost: string | undefined = process.env.DOCKER_HOST): string | undefined {
+  const binds = volumes.filter((m) => m.type === 'bind').map((m) => m.source);
+  if (binds.length === 0 || isLocalDaemon(dockerHost)) return undefined;
+  return `--volume ${binds.join(', ')}: a bind source is a path on the daemon's host (DOCKER_HOST=${dockerHost ?? ''}), not on this machine; kiln cannot check it there for symlinks to the daemon's socket`;
+}
+
 /** The real path of `p`, resolving symlinks of its nearest existing ancestor when `p` does not exist. */
 function realPathOf(p: string): string {
   const abs = posix.resolve(p);
@@ -195,10 +202,8 @@ export function registerBuild(program: Command): void {
       const req = buildRequestOf(image, flags);
       const { reporter, facts } = collectSummary(createCliReporter(flags));
       const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
-      const binds = req.volumes.filter((m) => m.type === 'bind').map((m) => m.source);
-      if (binds.length > 0 && !isLocalDaemon()) {
-        reporter.emit({ type: 'warning', message: `--volume ${binds.join(', ')}: a bind source is a path on the daemon's host (DOCKER_HOST=${process.env.DOCKER_HOST ?? ''}), not on this machine; kiln cannot check it there for symlinks to the daemon's socket` });
-      }
+      const remote = remoteVolumeWarning(req.volumes);
+      if (remote !== undefined) reporter.emit({ type: 'warning', message: remote });
       const abort = new AbortController();
       const onSignal = (): void => abort.abort();
       process.once('SIGINT', onSignal);

@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exposesDockerSocket, parseVolume } from '../../../src/cli/commands/build.js';
+import { exposesDockerSocket, parseVolume, remoteVolumeWarning } from '../../../src/cli/commands/build.js';
 import { isLocalDaemon } from '../../../src/docker/connection.js';
 import { ExitCode } from '../../../src/errors.js';
 
@@ -60,5 +60,12 @@ describe('--volume and the docker socket', () => {
     expect(isLocalDaemon('tcp://localhost:2375')).toBe(true);
     expect(isLocalDaemon('tcp://10.0.0.5:2376')).toBe(false);
     expect(isLocalDaemon('tcp://docker.example.com:2376')).toBe(false);
+  });
+
+  it('warns that a bind source is a path on a remote daemon\'s host; nothing for local daemons or named volumes', () => {
+    const bind = parseVolume('/srv/data:/data');
+    expect(remoteVolumeWarning([bind], 'tcp://10.0.0.5:2376')).toMatch(/\/srv\/data.*path on the daemon's host \(DOCKER_HOST=tcp:\/\/10\.0\.0\.5:2376\)/);
+    expect(remoteVolumeWarning([bind], 'unix:///run/docker.sock')).toBeUndefined();
+    expect(remoteVolumeWarning([parseVolume('cache:/cache')], 'tcp://10.0.0.5:2376')).toBeUndefined();
   });
 });
