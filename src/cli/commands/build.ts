@@ -10,6 +10,7 @@ import { buildApp, type BuildRequest } from '../../app/build-app.js';
 import { publishImage } from '../../app/publish.js';
 import { checkImageRef, withDefaultTag } from '../../image/image-ref.js';
 import { isLocalDaemon } from '../../docker/connection.js';
+import { socketIds, treeHoldsSocket } from './socket-scan.js';
 import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import type { Mount } from '../../ports.js';
@@ -110,7 +111,8 @@ export function parseVolume(spec: string): Mount {
 /**
  * True when a bind source is the daemon's socket or a directory holding it (docs/reliability.md). Both
  * sides are compared by their real paths, so a symlink to /run (or to the socket) is caught too; a source
- * that does not exist yet is resolved through its nearest existing parent.
+ * that does not exist yet is resolved through its nearest existing parent. On a local daemon the source
+ * tree is also scanned for the socket under another name (socket-scan.ts).
  */
 export function exposesDockerSocket(source: string, dockerHost: string | undefined = process.env.DOCKER_HOST): boolean {
   const sockets = ['/var/run/docker.sock', '/run/docker.sock'];
@@ -118,7 +120,9 @@ export function exposesDockerSocket(source: string, dockerHost: string | undefin
   else if (dockerHost?.startsWith('/') === true) sockets.push(dockerHost);
   const candidates = new Set(sockets.flatMap((s) => [posix.normalize(s), realPathOf(s)]));
   const srcs = new Set([posix.normalize(source).replace(/\/+$/, '') || '/', realPathOf(source)]);
-  return [...srcs].some((src) => src === '/' || [...candidates].some((s) => s === src || s.startsWith(`${src}/`)));
+  if ([...srcs].some((src) => src === '/' || [...candidates].some((s) => s === src || s.startsWith(`${src}/`)))) return true;
+  // Under another name: a hard link to the socket, or its directory mounted below the source.
+  return isLocalDaemon(dockerHost) && treeHoldsSocket(realPathOf(source), socketIds([...candidates]));
 }
 
 /** On a daemon that is not local, a bind source is a path on the daemon's host: the warning, or undefined. */

@@ -2,7 +2,8 @@
  * Issue 14 point 2: the --volume guard compares real paths, so a symlink to /run or to the socket (or a
  * directory holding it) cannot hand modules the daemon's API; a remote DOCKER_HOST is told apart.
  */
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +43,22 @@ describe('--volume and the docker socket', () => {
   it('resolves a source that does not exist yet through its parent', () => {
     expect(exposesDockerSocket(join(d, 'link-to-run-dir', 'docker.sock'), host)).toBe(true);
     expect(exposesDockerSocket(join(d, 'plain', 'not-yet'), host)).toBe(false);
+  });
+
+  it('finds the socket under another name: a hard link to it anywhere below the source', async () => {
+    const sockDir = join(d, 'real-daemon');
+    await mkdir(sockDir);
+    const sock = join(sockDir, 'd.sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    try {
+      await mkdir(join(d, 'innocent', 'deep', 'er'), { recursive: true });
+      await link(sock, join(d, 'innocent', 'deep', 'er', 'not-a-socket-honest'));
+      expect(exposesDockerSocket(join(d, 'innocent'), `unix://${sock}`)).toBe(true);
+      expect(exposesDockerSocket(join(d, 'plain'), `unix://${sock}`)).toBe(false);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('accepts an ordinary directory', () => {
