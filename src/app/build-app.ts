@@ -112,6 +112,15 @@ async function settled(promises: Promise<unknown>[]): Promise<void> {
   if (failed !== undefined) throw failed.reason;
 }
 
+/**
+ * A `--volume NAME:/path` whose volume does not exist yet would be made by the daemon on first use,
+ * unlabelled, and left behind (issue 14). kiln makes it itself with the session's labels, so the build's
+ * cleanup removes it; a volume that already exists is the user's and is kept.
+ */
+async function createMissingVolume(engine: ContainerEngine, name: string, labels: Labels): Promise<void> {
+  if (!(await engine.volumeExists(name))) await engine.createVolume(name, labels);
+}
+
 async function cleanup(engine: ContainerEngine, session: string, keepImages: Set<string>, volumes: string[], reporter: Reporter): Promise<void> {
   const filter = { labels: [`${SESSION_LABEL}=${session}`] };
   const errors: unknown[] = [];
@@ -185,7 +194,10 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
       // The app's files are read while the volumes are made.
       const appFiles = appSourceEntries(resolve(req.path), builder.user, project?.include ?? [], project?.exclude ?? []);
       appFiles.catch(() => undefined);
-      await settled([volumes.app, volumes.layers, volumes.platform, volumes.scratch].map((v) => deps.engine.createVolume(v, labels)));
+      await settled([
+        ...[volumes.app, volumes.layers, volumes.platform, volumes.scratch].map((v) => deps.engine.createVolume(v, labels)),
+        ...req.volumes.filter((m) => m.type === 'volume').map((m) => createMissingVolume(deps.engine, m.source, labels)),
+      ]);
       // One kept container mounts the volumes for every copy in or out (volume-io.ts VolumeHost); creating
       // it gives the app and layers volumes the CNB-user-owned /workspace and /layers of the builder. The
       // scratch volume takes /layers' ownership through a seed helper of its own (a volume is seeded by

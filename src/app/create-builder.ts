@@ -88,6 +88,7 @@ async function inspectBase(engine: ContainerEngine, image: string, configPath: s
 }
 
 export async function createBuilder(engine: ContainerEngine, req: CreateBuilderRequest, reporter?: Reporter): Promise<CreateBuilderResult> {
+  const tag = withDefaultTag(req.imageName, 'builder name');
   const configPath = resolve(req.configPath);
   const { text, config, warnings } = await readConfig(configPath);
   const warn = (message: string): void => reporter?.emit({ type: 'warning', message });
@@ -115,7 +116,7 @@ export async function createBuilder(engine: ContainerEngine, req: CreateBuilderR
       plan,
       base,
       user,
-      tag: withDefaultTag(req.imageName),
+      tag,
       workDir: tmp,
       createdBy: { name: 'kiln', version: req.kilnVersion },
       labels: req.labels ?? {},

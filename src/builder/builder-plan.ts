@@ -174,6 +174,12 @@ export function planBuilder(input: PlanInput): PlanResult {
     );
   }
 
+  // A composite that contains itself (through any depth) would fail every build: refused here, once.
+  const cycle = compositeCycle(buildpacks);
+  if (cycle !== undefined) {
+    issues.push({ severity: 'error', file: `${cycle.module.hostDir}/buildpack.toml`, keyPath: 'order', message: `composite buildpacks form a cycle (${cycle.path.join(' -> ')}); a composite may not contain itself` });
+  }
+
   if (issues.some((i) => i.severity === 'error')) return { issues };
   const runImages = config.runImages;
   const first = runImages[0];
@@ -193,6 +199,31 @@ export function planBuilder(input: PlanInput): PlanResult {
       buildConfigEnv: buildEnvFiles(config.buildEnv),
     },
   };
+}
+
+/** The first cycle through composite buildpacks' [[order]]s (depth first), with the module it starts at. */
+function compositeCycle(buildpacks: PlannedModule[]): { module: PlannedModule; path: string[] } | undefined {
+  const byKey = new Map(buildpacks.map((m) => [key(m.descriptor.id, m.descriptor.version), m]));
+  const done = new Set<string>();
+  const visit = (k: string, stack: string[]): string[] | undefined => {
+    if (stack.includes(k)) return [...stack.slice(stack.indexOf(k)), k];
+    if (done.has(k)) return undefined;
+    const d = byKey.get(k)?.descriptor as BuildpackDescriptor | undefined;
+    for (const g of d?.order ?? []) {
+      for (const ref of g.group) {
+        const found = visit(key(ref.id, ref.version), [...stack, k]);
+        if (found !== undefined) return found;
+      }
+    }
+    done.add(k);
+    return undefined;
+  };
+  for (const [k, m] of byKey) {
+    const path = visit(k, []);
+    const start = path !== undefined ? byKey.get(path[0] ?? '') : undefined;
+    if (path !== undefined) return { module: start ?? m, path };
+  }
+  return undefined;
 }
 
 function parseDescriptor(src: ModuleSource, issues: SpecIssue[]): ModuleDescriptor | undefined {

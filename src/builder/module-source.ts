@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tarFs from 'tar-fs';
 import { ExitCode, KilnError } from '../errors.js';
+import { imageRefProblem } from '../image/image-ref.js';
 import type { ContainerEngine } from '../ports.js';
 import type { BuilderModuleEntry, ModuleKind } from '../spec/models.js';
 import { unpackPackage } from './package-source.js';
@@ -133,10 +134,15 @@ export async function readModuleSource(
   if (docker === undefined && /^(docker|https?|urn):/i.test(entry.uri)) {
     throw uriError(entry, kind, `"${entry.uri}" is not a local path; kiln cannot fetch modules from registries or URLs`, opts.configFile);
   }
+  // A docker:// uri must be an image reference (image-ref.ts) before anything asks the daemon about it.
+  const dockerProblem = docker !== undefined ? imageRefProblem(docker) : undefined;
+  if (dockerProblem !== undefined) throw uriError(entry, kind, `"${entry.uri}" does not name a valid image reference: ${dockerProblem}`, opts.configFile);
   const path = resolveUri(entry.uri, opts.configDir);
   const descriptorName = `${kind}.toml`;
   let dir: string;
-  const image = docker ?? (!existsSync(path) && !/^[./]/.test(entry.uri) && opts.engine !== undefined && (await opts.engine.inspectImage(entry.uri)) !== undefined ? entry.uri : undefined);
+  // A bare uri that is no path is tried as an image name only when it is a valid reference.
+  const maybeImage = !existsSync(path) && !/^[./]/.test(entry.uri) && imageRefProblem(entry.uri) === undefined && opts.engine !== undefined;
+  const image = docker ?? (maybeImage && (await opts.engine?.inspectImage(entry.uri)) !== undefined ? entry.uri : undefined);
   if (image !== undefined || ((await isFile(path)) && /\.cnb$/i.test(path))) {
     const into = await mkdtemp(join(opts.tmpRoot, `${kind}-`));
     try {

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isKilnError, toKilnError } from '../errors.js';
 import { closeReporters, wantsJson } from '../ui/cli-output.js';
+import { redactedError } from '../ui/redact-error.js';
 import { renderErrorJson } from '../ui/json-reporter.js';
 import { renderError } from '../ui/render-error.js';
 import { wantsColor } from '../ui/style.js';
@@ -35,7 +36,8 @@ export async function main(argv: string[]): Promise<number> {
       if (e.exitCode === 0) return ExitCode.ok;
       return ExitCode.usage;
     }
-    const err = isKilnError(e) ? e : toKilnError(e, 'run kiln');
+    // No secret in the one error either (URL credentials, ui/redact.ts).
+    const err = redactedError(isKilnError(e) ? e : toKilnError(e, 'run kiln'));
     // Rendered once, here: a spinner is stopped first so the error is not torn by it.
     closeReporters();
     if (wantsJson(argv)) renderErrorJson(err, { err: process.stderr, out: process.stdout });

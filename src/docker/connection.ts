@@ -61,3 +61,18 @@ export function resolveDaemonTarget(host: string | undefined, env: NodeJS.Proces
     exitCode: ExitCode.daemon,
   });
 }
+
+/**
+ * True when the daemon runs on this machine (a unix socket, or tcp to a loopback address), so a
+ * `--volume` host path means the same file to kiln and to the daemon. Otherwise a bind source is a path
+ * on the daemon's host, which kiln cannot look at.
+ */
+export function isLocalDaemon(host: string | undefined = process.env.DOCKER_HOST): boolean {
+  if (host === undefined || host === '' || host.startsWith('unix://') || host.startsWith('/')) return true;
+  try {
+    const h = new URL(host.replace(/^tcp:/, 'http:')).hostname;
+    return h === 'localhost' || h === '[::1]' || /^127\./.test(h);
+  } catch {
+    return false;
+  }
+}

@@ -7,7 +7,9 @@ import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { ExitCode, KilnError } from '../errors.js';
 import type { BuildSpec, ContainerEngine, ContainerSpec, ImageInfo, Labels, ResourceFilter, RunResult, RunSpec } from '../ports.js';
+import { checkImageRef } from '../image/image-ref.js';
 import { resolveDaemonTarget } from './connection.js';
+import { refuseDaemonRedirects } from './no-redirects.js';
 import { isNotFound, missingImage, toDaemonError, daemonMessage, isConnectionError, daemonUnreachable } from './errors.js';
 import { buildImageStream, dialStream, loadedRefs, splitRef, toImageInfo } from './image-ops.js';
 import { followJsonStream, StreamError } from './json-stream.js';
@@ -23,6 +25,7 @@ export const NO_SUCH_PATH = 'no such file or directory';
 
 export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEngine {
   const target = resolveDaemonTarget(opts.host);
+  refuseDaemonRedirects();
   const docker = new Docker(target.options);
   const where = target.description;
 
@@ -36,7 +39,11 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
     }
   }
 
+  /** Every reference is checked against the grammar before it reaches a URL (image-ref.ts). */
+  const refOk = (ref: string): string => checkImageRef(ref, 'image reference');
+
   async function inspectImage(ref: string): Promise<ImageInfo | undefined> {
+    refOk(ref);
     try {
       return toImageInfo((await docker.getImage(ref).inspect()) as Parameters<typeof toImageInfo>[0]);
     } catch (e) {
@@ -46,6 +53,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
   }
 
   async function createContainer(spec: ContainerSpec): Promise<string> {
+    refOk(spec.image);
     try {
       const c = await docker.createContainer(containerCreateOptions(spec));
       return c.id;
@@ -100,6 +108,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
     },
 
     async buildImage(spec: BuildSpec) {
+      if (spec.tag !== undefined) refOk(spec.tag);
       const what = spec.tag !== undefined ? `build image ${spec.tag}` : `build an image from ${spec.dockerfile}`;
       let built: string | undefined;
       try {
@@ -128,7 +137,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
     },
 
     async importImage(rootfs, o) {
-      const { repo, tag } = splitRef(o.ref);
+      const { repo, tag } = splitRef(refOk(o.ref));
       const action = `import image ${o.ref}`;
       try {
         const query: Record<string, unknown> = { fromSrc: '-', repo, tag };
@@ -173,7 +182,8 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
     },
 
     async tagImage(ref, targetRef) {
-      const { repo, tag } = splitRef(targetRef);
+      refOk(ref);
+      const { repo, tag } = splitRef(refOk(targetRef));
       try {
         await docker.getImage(ref).tag({ repo, tag });
       } catch (e) {
@@ -183,6 +193,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
     },
 
     async removeImage(ref, o) {
+      refOk(ref);
       try {
         await docker.getImage(ref).remove({ force: o?.force ?? false });
       } catch (e) {

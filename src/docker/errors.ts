@@ -88,5 +88,10 @@ export function missingImage(ref: string, action: string, original?: unknown): K
 export function toDaemonError(e: unknown, action: string, target: string, exitCode: number = ExitCode.generic): KilnError {
   if (isKilnError(e)) return e;
   if (isConnectionError(e)) return daemonUnreachable(target, e);
+  const status = statusOf(e);
+  if (status !== undefined && status >= 300 && status < 400) {
+    // no-redirects.ts: a redirect is never followed (it would leave the daemon's socket).
+    return new KilnError({ action, cause: `the daemon at ${target} answered with a redirect (HTTP ${status}), which kiln does not follow`, hint: 'check the image reference or name in the command; kiln only talks to the daemon itself', exitCode, original: e });
+  }
   return new KilnError({ action, cause: daemonMessage(e), exitCode, original: e });
 }

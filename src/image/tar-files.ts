@@ -6,6 +6,8 @@
 import { Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import { posix } from 'node:path';
+// Loaded for its effect too: tar-stream's PAX codec keeps the bytes of names that are not UTF-8.
+import './tar-header.js';
 
 export interface TarFileEntry {
   /** Relative path inside the tar, '/'-separated. */

@@ -9,6 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { decodeName, encodeName } from './raw-names.js';
 import { REPRODUCIBLE_MTIME } from './tar-files.js';
 
 /** The decoded form of one 512-byte header (tar-stream's Headers type, the fields we use). */
@@ -33,6 +34,51 @@ interface HeaderCodec {
 
 const require = createRequire(import.meta.url);
 const codec = require(join(dirname(require.resolve('tar-stream')), 'headers.js')) as HeaderCodec;
+
+/**
+ * PAX records decoded with their values' bytes kept: a `path` that is not UTF-8 (a file name from an app
+ * or a layer, raw-names.ts) keeps its bytes instead of becoming U+FFFD. Installed into tar-stream's codec
+ * too, so its extract (layer-tar.ts, tar-files.ts) reads such names the same way; for UTF-8 values the
+ * result is what tar-stream's own decoder gives.
+ */
+function decodePaxKeepingBytes(buf: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let rest = buf;
+  while (rest.length > 0) {
+    const sp = rest.indexOf(0x20);
+    const len = sp > 0 ? parseInt(rest.subarray(0, sp).toString('latin1'), 10) : NaN;
+    if (!(len > 0) || len > rest.length) return out;
+    const record = rest.subarray(sp + 1, len - 1);
+    const eq = record.indexOf(0x3d);
+    if (eq < 0) return out;
+    out[record.subarray(0, eq).toString('utf8')] = decodeName(record.subarray(eq + 1));
+    rest = rest.subarray(len);
+  }
+  return out;
+}
+
+/** One PAX record; its length prefix counts itself (as tar-stream's addLength). */
+function paxRecord(key: string, value: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from('\n')]);
+  let len = body.length + 1;
+  while (String(len).length + body.length !== len) len = String(len).length + body.length;
+  return Buffer.concat([Buffer.from(String(len)), body]);
+}
+
+/**
+ * tar-stream's encodePax with each value written as its exact bytes (encodeName): the same bytes for
+ * UTF-8 names, and the original bytes for a name that is not UTF-8 (tar-stream would write U+FFFD).
+ */
+function encodePaxKeepingBytes(opts: { name?: string; linkname?: string | null; pax?: Record<string, string> }): Buffer {
+  const records: Buffer[] = [];
+  if (opts.name) records.push(paxRecord('path', encodeName(opts.name)));
+  if (opts.linkname) records.push(paxRecord('linkpath', encodeName(opts.linkname)));
+  for (const [k, v] of Object.entries(opts.pax ?? {})) records.push(paxRecord(k, encodeName(v)));
+  return Buffer.concat(records);
+}
+
+codec.decodePax = decodePaxKeepingBytes;
+codec.encodePax = encodePaxKeepingBytes;
 
 export const BLOCK = 512;
 /** Two zero blocks: tar-stream's finalize() and the end of every layer tar we write. */

@@ -11,6 +11,7 @@
 import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
+import { decodeName, fsPath } from '../image/raw-names.js';
 import { makeTar, type TarFileEntry } from '../image/tar-files.js';
 import type { CnbUser, PhaseContext } from './phase-context.js';
 import { writeToVolume } from './volume-io.js';
@@ -87,10 +88,12 @@ export function selectAppFiles(files: readonly AppFile[], include: readonly stri
   return [...files];
 }
 
-async function walk(root: string, rel: string, out: (AppFile & { host: string })[]): Promise<void> {
-  for (const name of (await readdir(join(root, rel))).sort()) {
+/** Names are read as bytes: one that is not UTF-8 keeps its bytes (image/raw-names.ts). */
+async function walk(root: string, rel: string, out: (AppFile & { host: string | Buffer })[]): Promise<void> {
+  const names = (await readdir(fsPath(join(root, rel)), { encoding: 'buffer' })).map(decodeName);
+  for (const name of names.sort()) {
     const path = rel === '' ? name : `${rel}/${name}`;
-    const host = join(root, path);
+    const host = fsPath(join(root, path));
     const st = await lstat(host);
     if (st.isDirectory()) {
       out.push({ path, type: 'directory', host });
@@ -106,16 +109,16 @@ async function walk(root: string, rel: string, out: (AppFile & { host: string })
  * in any image. A relative target that climbs out of the app dir is refused: it can only point at
  * something that is not part of the app (and the daemon refuses such links when extracting).
  */
-function checkedLink(path: string, host: string, target: string): string {
+function checkedLink(path: string, host: string | Buffer, target: string): string {
   if (!target.startsWith('/')) {
     const resolved = posix.normalize(posix.join(posix.dirname(path), target));
     if (resolved === '..' || resolved.startsWith('../')) {
       throw new KilnError({
         action: 'copy the app source',
-        cause: `the symlink ${host} -> ${target} points outside the app directory`,
+        cause: `the symlink ${String(host)} -> ${target} points outside the app directory`,
         hint: 'remove the link, exclude it in project.toml, or make it point inside the app',
         exitCode: ExitCode.config,
-        subject: host,
+        subject: String(host),
       });
     }
   }
@@ -132,7 +135,7 @@ export async function appSourceTar(dir: string, user: CnbUser, include: readonly
 
 /** The entries of appSourceTar (paths relative to the app root). */
 export async function appSourceEntries(dir: string, user: CnbUser, include: readonly string[] = [], exclude: readonly string[] = []): Promise<TarFileEntry[]> {
-  const all: (AppFile & { host: string })[] = [];
+  const all: (AppFile & { host: string | Buffer })[] = [];
   await walk(dir, '', all);
   const keep = new Set(selectAppFiles(all, include, exclude).map((f) => f.path));
   const entries: TarFileEntry[] = [];
@@ -140,7 +143,7 @@ export async function appSourceEntries(dir: string, user: CnbUser, include: read
     if (!keep.has(f.path)) continue;
     const owner = { uid: user.uid, gid: user.gid };
     if (f.type === 'directory') entries.push({ path: f.path, type: 'directory', mode: 0o755, ...owner });
-    else if (f.type === 'symlink') entries.push({ path: f.path, type: 'symlink', linkname: checkedLink(f.path, f.host, await readlink(f.host)), ...owner });
+    else if (f.type === 'symlink') entries.push({ path: f.path, type: 'symlink', linkname: checkedLink(f.path, f.host, decodeName(await readlink(f.host, { encoding: 'buffer' }))), ...owner });
     else {
       const st = await lstat(f.host);
       entries.push({ path: f.path, content: await readFile(f.host), mode: (st.mode & 0o111) !== 0 ? 0o755 : 0o644, ...owner });

@@ -5,6 +5,7 @@
 import { decodeToml, type DecodeContext, type TableReader } from './decode.js';
 import type { BuilderConfig, BuilderModuleEntry, ParseResult, RunImageRef } from './models.js';
 import { checkModuleId, decodeTargets } from './module-common.js';
+import { checkImageAndMirrors, checkImageKey } from './image-key.js';
 import { decodeOrder } from './order.js';
 
 /** Suffixes pack accepts on [[build.env]] (they map to env file suffixes, digest 7.3). */
@@ -32,6 +33,10 @@ export function parseBuilderConfig(text: string, file: string): ParseResult<Buil
     const stackBuild = stack?.optString('build-image', { nonEmpty: true });
     const stackRun = stack?.optString('run-image', { nonEmpty: true });
     const stackMirrors = stack?.stringArray('run-image-mirrors') ?? [];
+    checkImageKey(ctx, 'build.image', buildImageNew);
+    checkImageKey(ctx, 'stack.build-image', stackBuild);
+    checkImageKey(ctx, 'stack.run-image', stackRun);
+    stackMirrors.forEach((m, i) => checkImageKey(ctx, `stack.run-image-mirrors[${i}]`, m));
     stack?.finish();
 
     const lifecycle = decodeLifecycle(root);
@@ -74,7 +79,9 @@ function decodeModuleEntry(e: TableReader): BuilderModuleEntry {
 }
 
 function decodeRunImage(r: TableReader): RunImageRef {
-  return { image: r.reqString('image', { nonEmpty: true }), mirrors: r.stringArray('mirrors') };
+  const ref = { image: r.reqString('image', { nonEmpty: true }), mirrors: r.stringArray('mirrors') };
+  checkImageAndMirrors(r.ctx, (k) => r.keyPath(k), ref.image, ref.mirrors);
+  return ref;
 }
 
 function decodeBuildEnv(build: TableReader): BuilderConfig['buildEnv'] {

@@ -13,6 +13,7 @@ import type { LaunchFile, ParseResult, ProcessSpec } from './models.js';
 
 /** Letters, digits, '.', '_', '-' (digest 7.4); the lifecycle rejects / > < : | & \ at export. */
 const PROCESS_TYPE = /^[A-Za-z0-9._-]+$/;
+const RESERVED_TYPES = new Set(['launcher', '.', '..']);
 
 export function parseLaunchFile(text: string, file: string, buildpackApi: string): ParseResult<LaunchFile> {
   if (normaliseApiVersion(buildpackApi) === undefined) {
@@ -44,6 +45,10 @@ function decodeProcess(p: TableReader, api: string, modern: boolean): ProcessSpe
   const type = p.reqString('type', { nonEmpty: true });
   if (type !== '' && !PROCESS_TYPE.test(type)) {
     p.ctx.error(p.keyPath('type'), `"${type}" is not a valid process type: use only letters, digits, '.', '_' and '-'`);
+  } else if (RESERVED_TYPES.has(type)) {
+    // /cnb/process/<type> links to the launcher, which picks the process by its own name (launcher-script.ts):
+    // "launcher" is the launcher itself, "." and ".." are not file names.
+    p.ctx.error(p.keyPath('type'), `"${type}" cannot be a process type: it is reserved (/cnb/process/${type} would not start it); choose another name`);
   }
   const command = decodeCommand(p, api, modern);
   const args = p.stringArray('args');

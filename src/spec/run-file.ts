@@ -3,11 +3,14 @@
  * digest 3.3.
  */
 import { decodeToml, type TableReader } from './decode.js';
+import { checkImageAndMirrors } from './image-key.js';
 import type { ParseResult, RunFile, RunImageRef, StackFile } from './models.js';
 import { stringifyToml } from './toml.js';
 
 function decodeImage(t: TableReader): RunImageRef {
-  return { image: t.reqString('image', { nonEmpty: true }), mirrors: t.stringArray('mirrors') };
+  const ref = { image: t.reqString('image', { nonEmpty: true }), mirrors: t.stringArray('mirrors') };
+  checkImageAndMirrors(t.ctx, (k) => t.keyPath(k), ref.image, ref.mirrors);
+  return ref;
 }
 
 export function parseRunFile(text: string, file: string): ParseResult<RunFile> {

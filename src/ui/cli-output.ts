@@ -7,6 +7,7 @@ import type { Reporter } from '../ports.js';
 import { createJsonReporter } from './json-reporter.js';
 import { createPlainReporter } from './plain-reporter.js';
 import { createTtyReporter } from './tty-reporter.js';
+import { redactDeep } from './redact.js';
 import { wantsColor } from './style.js';
 
 export interface OutputFlags {
@@ -18,7 +19,18 @@ export interface OutputFlags {
 
 const open = new Set<{ close(): void }>();
 
+/** Every event a reporter is given has URL credentials redacted first (redact.ts); the reporter is kept. */
+export function redacting<R extends Reporter>(r: R): R {
+  const emit = r.emit.bind(r);
+  r.emit = (e) => emit(redactDeep(e));
+  return r;
+}
+
 export function createCliReporter(flags: OutputFlags, stream: NodeJS.WriteStream = process.stderr): Reporter {
+  return redacting(pickReporter(flags, stream));
+}
+
+function pickReporter(flags: OutputFlags, stream: NodeJS.WriteStream): Reporter {
   if (flags.json === true) return createJsonReporter();
   const base = { verbose: flags.verbose === true, quiet: flags.quiet === true, timestamps: flags.timestamps === true, color: wantsColor(stream) };
   // A terminal without a width (some pseudo-terminals) would make the spinner's line arithmetic loop.

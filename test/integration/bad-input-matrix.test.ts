@@ -7,17 +7,21 @@
  * container, volume or image left with the case's label, nor the tag it would have written.
  * docs/reliability.md lists every case id (asserted at the end).
  */
+import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
+import { imageRefProblem } from '../../src/image/image-ref.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
 import { cleanupByLabel, runId, testName } from '../helpers/test-labels.js';
 import { runCli, sessionLeftovers } from '../fixtures/bad-input/run-cli.js';
 import { MATRIX_CASES, type MatrixCase, type MatrixEnv } from '../fixtures/bad-input/matrix-cases.js';
 
+const run = promisify(execFile);
 const engine = createDockerEngine();
 const root = join(import.meta.dirname, '../..');
 const fixtures = join(root, 'test/fixtures/bad-input');
@@ -77,6 +81,11 @@ const menv: MatrixEnv = {
     await writeFile(p, text);
     return p;
   },
+  inImage: async (image, script) => {
+    const { stdout } = await run('docker', ['run', '--rm', '--pull', 'never', '--network', 'none', '--label', `io.kiln.test=${runId}`, '--entrypoint', '', image, 'sh', '-c', script], { encoding: 'buffer' });
+    return stdout;
+  },
+  volumeExists: (name) => engine.volumeExists(name),
 };
 
 beforeAll(async () => {
@@ -108,7 +117,8 @@ afterAll(async () => {
 function tagOf(c: MatrixCase, args: string[]): string | undefined {
   const i = args[0] === 'build' ? 1 : args[0] === 'builder' && args[1] === 'create' ? 2 : -1;
   const t = i > 0 ? args[i] : undefined;
-  return t === undefined || t.startsWith('-') || t.includes('@') || c.id === 'flag-image-invalid-name' ? undefined : t;
+  // A name outside the reference grammar is never written (and the engine refuses to look it up).
+  return t === undefined || t.startsWith('-') || t.includes('@') || c.id === 'flag-image-invalid-name' || imageRefProblem(t) !== undefined ? undefined : t;
 }
 
 const BEGIN = '<!-- matrix:begin -->';
@@ -138,8 +148,10 @@ describe('bad-input matrix', () => {
     try {
       expect(code, `exit code; output:\n${out}`).toBe(c.exit);
       for (const m of c.message) expect(out).toContain(m);
+      for (const m of c.absent ?? []) expect(out).not.toContain(m);
       expect(await sessionLeftovers(engine, { 'io.kiln.test.case-id': c.id })).toEqual({ containers: [], images: [], volumes: [] });
       if (tag !== undefined && c.exit !== 0) expect(await engine.inspectImage(tag)).toBeUndefined();
+      await c.after?.(menv);
     } finally {
       if (tag !== undefined) await engine.removeImage(tag, { force: true }).catch(() => undefined);
     }

@@ -30,6 +30,9 @@ const appTag = `kiln-test/hostile-app:${testName('a')}`;
 const fileLabel = { 'io.kiln.test': runId, 'io.kiln.test.file': testName('hostile') };
 const KILN_LABELS = Object.entries(fileLabel).map(([k, v]) => `${k}=${v}`).join(',');
 const SECRET = 's3cr3t-hostile-value-9f8e';
+/** A password inside a URL, in a variable whose name does not look secret (issue 14 point 5). */
+const URL_SECRET = 'pr0xy-pw-7c6d';
+const PROXY = `http://proxyuser:${URL_SECRET}@proxy.invalid:3128`;
 let tmp = '';
 let app = '';
 let built: { code: number; out: string } = { code: -1, out: '' };
@@ -61,7 +64,7 @@ beforeAll(async () => {
     uid: bases().uid,
     gid: bases().gid,
   });
-  built = await runCli(['build', appTag, '--builder', builderTag, '--path', app, '--env', `API_TOKEN=${SECRET}`, '--verbose'], { KILN_LABELS });
+  built = await runCli(['build', appTag, '--builder', builderTag, '--path', app, '--env', `API_TOKEN=${SECRET}`, '--env', `HTTP_PROXY=${PROXY}`, '--verbose'], { KILN_LABELS });
 });
 
 afterAll(async () => {
@@ -130,6 +133,26 @@ describe('hostile modules', () => {
   it('the --env secret does not show in --verbose output', () => {
     expect(built.out).toContain('API_TOKEN');
     expect(built.out).not.toContain(SECRET);
+  });
+
+  it('a password in a URL (any variable name) does not show, even when a module prints it', () => {
+    expect(built.out).toContain('hostile build: proxy=http://<redacted>@proxy.invalid:3128');
+    expect(built.out).not.toContain(URL_SECRET);
+  });
+
+  it('a password in a URL does not show in --json output nor in an error', async () => {
+    const image = `${appTag}-urljson`;
+    try {
+      const r = await runCli(['build', image, '--builder', builderTag, '--path', app, '--env', `HTTP_PROXY=${PROXY}`, '--json', '--verbose'], { KILN_LABELS });
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toContain('proxy.invalid');
+      expect(r.out).not.toContain(URL_SECRET);
+      const bad = await runCli(['build', image, '--builder', builderTag, '--path', app, '--env', `=${PROXY}`], { KILN_LABELS });
+      expect(bad.code, bad.out).toBe(3);
+      expect(bad.out).not.toContain(URL_SECRET);
+    } finally {
+      await engine.removeImage(image, { force: true });
+    }
   });
 
   it('the --env secret does not show in --json output (events and result)', async () => {

@@ -3,12 +3,14 @@
  * the running container through an AbortController; buildApp's finally removes everything of the session.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Command } from 'commander';
 import { buildApp, type BuildRequest } from '../../app/build-app.js';
 import { publishImage } from '../../app/publish.js';
-import { withDefaultTag } from '../../image/image-ref.js';
+import { checkImageRef, withDefaultTag } from '../../image/image-ref.js';
+import { isLocalDaemon } from '../../docker/connection.js';
+import { socketIds, treeHoldsSocket } from './socket-scan.js';
 import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import type { Mount } from '../../ports.js';
@@ -59,6 +61,11 @@ export function parseEnvEntries(entries: readonly string[], source: NodeJS.Proce
   return out;
 }
 
+/**
+ * An env file: one `K=V` or `K` per line; blank lines and `#` comments are skipped, a UTF-8 byte order
+ * mark and CRLF line ends are accepted. A line without a name (`=value`) is refused naming the file and
+ * line, never the value (it may be a secret).
+ */
 export function readEnvFile(path: string): string[] {
   let text: string;
   try {
@@ -66,7 +73,23 @@ export function readEnvFile(path: string): string[] {
   } catch (e) {
     throw new KilnError({ action: `read env file ${path}`, cause: (e as Error).message, exitCode: ExitCode.usage, original: e });
   }
-  return text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  const entries: string[] = [];
+  text.replace(/^\uFEFF/, '').split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    const eq = line.indexOf('=');
+    const name = eq < 0 ? line : line.slice(0, eq);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new KilnError({
+        action: `read env file ${path}`,
+        cause: `${path}:${i + 1} ${name === '' ? 'has no variable name before \'=\'' : 'does not start with a valid variable name'} (the value is not shown)`,
+        hint: 'write NAME=value, one per line; NAME is letters, digits and _, not starting with a digit',
+        exitCode: ExitCode.usage,
+        subject: `${path}:${i + 1}`,
+      });
+    }
+    entries.push(line);
+  });
+  return entries;
 }
 
 /** `SRC:DST[:ro|rw]`; an absolute SRC is a bind mount, anything else a named volume. */
@@ -76,18 +99,48 @@ export function parseVolume(spec: string): Mount {
   if (parts.length < 2 || parts.length > 3 || !source || !target || !target.startsWith('/') || (mode !== undefined && mode !== 'ro' && mode !== 'rw')) {
     throw usage(`--volume "${spec}" must be SRC:DST[:ro|rw] with an absolute DST`);
   }
+  if (!source.startsWith('/') && !/^[A-Za-z0-9][A-Za-z0-9_.-]+$/.test(source)) {
+    throw usage(`--volume "${spec}": "${source}" is neither an absolute host path nor a volume name ([A-Za-z0-9][A-Za-z0-9_.-]+)`);
+  }
   if (source.startsWith('/') && exposesDockerSocket(source)) {
     throw usage(`--volume "${spec}" would give buildpacks and extensions the docker socket (root on the host); mount something else`);
   }
   return { type: source.startsWith('/') ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' };
 }
 
-/** True when a bind source is the daemon's socket or a directory holding it (docs/reliability.md). */
+/**
+ * True when a bind source is the daemon's socket or a directory holding it (docs/reliability.md). Both
+ * sides are compared by their real paths, so a symlink to /run (or to the socket) is caught too; a source
+ * that does not exist yet is resolved through its nearest existing parent. On a local daemon the source
+ * tree is also scanned for the socket under another name (socket-scan.ts).
+ */
 export function exposesDockerSocket(source: string, dockerHost: string | undefined = process.env.DOCKER_HOST): boolean {
   const sockets = ['/var/run/docker.sock', '/run/docker.sock'];
   if (dockerHost?.startsWith('unix://') === true) sockets.push(dockerHost.slice('unix://'.length));
-  const src = posix.normalize(source).replace(/\/+$/, '') || '/';
-  return sockets.some((s) => s === src || src === '/' || s.startsWith(`${src}/`));
+  else if (dockerHost?.startsWith('/') === true) sockets.push(dockerHost);
+  const candidates = new Set(sockets.flatMap((s) => [posix.normalize(s), realPathOf(s)]));
+  const srcs = new Set([posix.normalize(source).replace(/\/+$/, '') || '/', realPathOf(source)]);
+  if ([...srcs].some((src) => src === '/' || [...candidates].some((s) => s === src || s.startsWith(`${src}/`)))) return true;
+  // Under another name: a hard link to the socket, or its directory mounted below the source.
+  return isLocalDaemon(dockerHost) && treeHoldsSocket(realPathOf(source), socketIds([...candidates]));
+}
+
+/** On a daemon that is not local, a bind source is a path on the daemon's host: the warning, or undefined. */
+export function remoteVolumeWarning(volumes: readonly Mount[], dockerHost: string | undefined = process.env.DOCKER_HOST): string | undefined {
+  const binds = volumes.filter((m) => m.type === 'bind').map((m) => m.source);
+  if (binds.length === 0 || isLocalDaemon(dockerHost)) return undefined;
+  return `--volume ${binds.join(', ')}: a bind source is a path on the daemon's host (DOCKER_HOST=${dockerHost ?? ''}), not on this machine; kiln cannot check it there for symlinks to the daemon's socket`;
+}
+
+/** The real path of `p`, resolving symlinks of its nearest existing ancestor when `p` does not exist. */
+function realPathOf(p: string): string {
+  const abs = posix.resolve(p);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = posix.dirname(abs);
+    return parent === abs ? abs : posix.join(realPathOf(parent), posix.basename(abs));
+  }
 }
 
 /**
@@ -132,11 +185,11 @@ export function registerBuild(program: Command): void {
   program
     .command('build <image>')
     .description('Build an app image from source with a builder (detect, generate, extend, build, export)')
-    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)')
+    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)', (v: string) => checkImageRef(v, '--builder'))
     .option('-p, --path <dir>', 'app source directory', '.')
     .option('-e, --env <K=V>', 'build-time env var for buildpacks (repeatable; K alone takes it from your env)', collect, [])
     .option('--env-file <file>', 'file of K=V lines, applied before --env')
-    .option('--run-image <image>', 'run image to use instead of the builder\'s')
+    .option('--run-image <image>', 'run image to use instead of the builder\'s', (v: string) => checkImageRef(v, '--run-image'))
     .option('--default-process <type>', 'process type the image starts by default')
     .option('-d, --descriptor <file>', 'project descriptor (default <path>/project.toml)')
     .option('--network <mode>', 'network mode of build containers (default none)')
@@ -153,6 +206,8 @@ export function registerBuild(program: Command): void {
       const req = buildRequestOf(image, flags);
       const { reporter, facts } = collectSummary(createCliReporter(flags));
       const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
+      const remote = remoteVolumeWarning(req.volumes);
+      if (remote !== undefined) reporter.emit({ type: 'warning', message: remote });
       const abort = new AbortController();
       const onSignal = (): void => abort.abort();
       process.once('SIGINT', onSignal);

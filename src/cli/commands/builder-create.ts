@@ -3,8 +3,10 @@
  */
 import type { Command } from 'commander';
 import { createBuilder } from '../../app/create-builder.js';
+import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine, KilnEvent, Reporter } from '../../ports.js';
 import { KILN_VERSION } from '../main.js';
+import { redacting } from '../../ui/cli-output.js';
 
 /** How a command gets its engine; the default is the Docker daemon (DOCKER_HOST or the socket). */
 export async function defaultEngine(): Promise<ContainerEngine> {
@@ -14,14 +16,14 @@ export async function defaultEngine(): Promise<ContainerEngine> {
 
 /** A plain stderr reporter for info and warnings until ui/ provides the shared renderers. */
 export function stderrReporter(opts: { quiet: boolean }): Reporter {
-  return {
+  return redacting({
     emit(e: KilnEvent): void {
       if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
       else if (e.type === 'info' && !opts.quiet) process.stderr.write(`${e.message}\n`);
       else if (e.type === 'debug' && process.env.KILN_DEBUG) process.stderr.write(`${e.message}\n`);
       else if (e.type === 'phase-end' && !opts.quiet) process.stderr.write(`${e.phase} done in ${(e.elapsedMs / 1000).toFixed(1)}s\n`);
     },
-  };
+  });
 }
 
 interface BuilderCreateOptions {
@@ -34,7 +36,7 @@ export function registerBuilderCreate(builder: Command, getEngine: () => Promise
   builder
     .command('create')
     .description('create a builder image from a builder.toml, on top of its build image (no registry needed)')
-    .argument('<image-name>', 'tag of the builder image to create')
+    .argument('<image-name>', 'tag of the builder image to create', (v: string) => checkImageRef(v, 'kiln builder create <image-name>'))
     .requiredOption('-c, --config <path>', 'path of builder.toml')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print only warnings and errors')

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { inspectBuilder } from '../../app/inspect-builder.js';
+import { checkImageRef } from '../../image/image-ref.js';
 import { formatBuilderSummary } from '../../builder/builder-summary.js';
 import type { ContainerEngine } from '../../ports.js';
 import { defaultEngine, registerBuilderCreate } from './builder-create.js';
@@ -12,7 +13,7 @@ export function registerBuilderInspect(builder: Command, getEngine: () => Promis
   builder
     .command('inspect')
     .description('show what a builder image holds')
-    .argument('<image>', 'the builder image')
+    .argument('<image>', 'the builder image', (v: string) => checkImageRef(v, 'kiln builder inspect <image>'))
     .option('--json', 'print JSON for tools instead of text')
     .action(async (image: string, opts: { json?: boolean }) => {
       const summary = await inspectBuilder(await getEngine(), image);

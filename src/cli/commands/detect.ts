@@ -7,9 +7,11 @@ import type { Command } from 'commander';
 import { explainDetect } from '../../app/detect-app.js';
 import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
+import { checkImageRef } from '../../image/image-ref.js';
 import { detectKey } from '../../lifecycle/detect.js';
 import { createCliReporter } from '../../ui/cli-output.js';
 import { formatExplainTree } from '../../ui/explain-tree.js';
+import { redactDeep, redactUrlCredentials } from '../../ui/redact.js';
 import { makeStyle, wantsColor } from '../../ui/style.js';
 import { labelsFromEnv, parseEnvEntries } from './build.js';
 
@@ -29,7 +31,7 @@ export function registerDetect(program: Command): void {
   program
     .command('detect')
     .description('Run detection only and show which group would build the app (--explain: the whole order as a tree)')
-    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)')
+    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)', (v: string) => checkImageRef(v, '--builder'))
     .option('-p, --path <dir>', 'app source directory', '.')
     .option('-e, --env <K=V>', 'build-time env var (repeatable)', collect, [])
     .option('--explain', 'show every candidate group, each module pass/fail/skip with exit code and plan entries')
@@ -50,7 +52,7 @@ export function registerDetect(program: Command): void {
       );
       if (flags.json === true) {
         const detects = Object.fromEntries([...result.detects].map(([k, r]) => [k, { status: r.status, exitCode: r.exitCode, plan: r.plan, output: r.output.map((o) => o.line) }]));
-        process.stdout.write(`${JSON.stringify({ ok: result.ok, trace: result.trace, group: result.group, groupExtensions: result.groupExtensions, plan: result.plan, detects }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(redactDeep({ ok: result.ok, trace: result.trace, group: result.group, groupExtensions: result.groupExtensions, plan: result.plan, detects }), null, 2)}\n`);
       } else {
         const style = makeStyle(wantsColor(process.stdout));
         const lines = flags.explain === true
@@ -58,7 +60,7 @@ export function registerDetect(program: Command): void {
           : result.ok
             ? [...result.groupExtensions.map((m) => `${m.id}@${m.version} (extension)`), ...result.group.map((m) => `${m.id}@${m.version}`)]
             : [];
-        process.stdout.write(lines.map((l) => `${l}\n`).join(''));
+        process.stdout.write(redactUrlCredentials(lines.map((l) => `${l}\n`).join('')));
       }
       if (!result.ok) {
         throw new KilnError({

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { rebaseApp } from '../../app/rebase-app.js';
+import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine } from '../../ports.js';
 import { labelsFromEnv } from './build.js';
 import { defaultEngine, stderrReporter } from './builder-create.js';
@@ -22,13 +23,14 @@ export function registerRebase(program: Command, getEngine: () => Promise<Contai
   program
     .command('rebase <image>')
     .description('Move an app image onto a new run image without rebuilding (keeps every layer above the run image)')
-    .option('--run-image <image>', 'run image to rebase onto (default: the recorded run image or a mirror)')
+    .option('--run-image <image>', 'run image to rebase onto (default: the recorded run image or a mirror)', (v: string) => checkImageRef(v, '--run-image'))
     .option('--force', 'rebase even if the image is not rebasable or the run image is not the recorded one')
     .option('--reextend', 're-apply the run.Dockerfiles recorded at build time onto the new run image (for extended images)')
     .option('--publish', 'push the rebased image to its registry afterwards')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'show only warnings and errors')
     .action(async (image: string, flags: RebaseFlags) => {
+      checkImageRef(image, 'kiln rebase <image>');
       const engine = await getEngine();
       const out = await rebaseApp(
         { engine, reporter: stderrReporter({ quiet: flags.quiet === true || flags.json === true }) },

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { createStack, DEFAULT_STACK_IMAGES, STACKS } from '../../app/create-stack.js';
 import { ExitCode, KilnError } from '../../errors.js';
+import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine } from '../../ports.js';
 import { defaultEngine, stderrReporter } from './builder-create.js';
 
@@ -33,8 +34,8 @@ export function registerStackCommands(program: Command, getEngine: () => Promise
       `create a stack's build and run images: ${STACKS.map((s) => `${s} -> ${DEFAULT_STACK_IMAGES[s].build}, ${DEFAULT_STACK_IMAGES[s].run}`).join('; ')}`,
     )
     .argument('<stack>', STACKS.join(' | '))
-    .option('--build-image <ref>', 'tag of the build image')
-    .option('--run-image <ref>', 'tag of the run image')
+    .option('--build-image <ref>', 'tag of the build image', (v: string) => checkImageRef(v, '--build-image'))
+    .option('--run-image <ref>', 'tag of the run image', (v: string) => checkImageRef(v, '--run-image'))
     .option('--uid <uid>', 'CNB user id (default 1000)')
     .option('--gid <gid>', 'CNB group id (default 1000)')
     .option('--json', 'print the result as JSON on stdout')

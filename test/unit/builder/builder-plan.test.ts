@@ -231,6 +231,18 @@ describe('planBuilder', () => {
     expect(errors(plan(CONFIG, missing)).map((e) => e.message)).toEqual([expect.stringContaining('x has no extension.toml')]);
   });
 
+  it('refuses composites that form a cycle, naming the chain (issue 14: at builder create, not at every build)', () => {
+    const srcs = sources();
+    // t/meta -> t/loop -> t/meta
+    srcs[2] = source('buildpack', 2, 'meta', bpToml('t/meta', '0.1.0', '[[order]]\n[[order.group]]\nid = "t/loop"\nversion = "1.0.0"\n'), { hasDetect: false, hasBuild: false });
+    srcs.push(source('buildpack', 3, 'loop', bpToml('t/loop', '1.0.0', '[[order]]\n[[order.group]]\nid = "t/meta"\nversion = "0.1.0"\n'), { hasDetect: false, hasBuild: false }));
+    const text = CONFIG.replace('[[extensions]]\nuri = "x"', '[[buildpacks]]\nuri = "loop"\n[[extensions]]\nuri = "x"');
+    const errs = errors(plan(text, srcs));
+    expect(errs).toHaveLength(1);
+    expect(errs[0]?.message).toMatch(/cycle \((t\/meta@0\.1\.0 -> t\/loop@1\.0\.0 -> t\/meta@0\.1\.0|t\/loop@1\.0\.0 -> t\/meta@0\.1\.0 -> t\/loop@1\.0\.0)\)/);
+    expect(errs[0]?.file).toMatch(/buildpack\.toml$/);
+  });
+
   it('refuses ids and versions that contradict the descriptor', () => {
     const srcs = sources();
     srcs[0] = { ...(srcs[0] as ModuleSource), entry: { id: 't/other', version: '', uri: 'a' } };

@@ -1,12 +1,13 @@
 /** The per-cache-volume build lock (src/app/build-lock.ts): busy while held, stale locks taken over. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lockCacheVolume } from '../../../src/app/build-lock.js';
+import { defaultLockDir, lockCacheVolume, processStart } from '../../../src/app/build-lock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-lock-'));
+chmodSync(dir, 0o755);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('lockCacheVolume', () => {
@@ -30,5 +31,54 @@ describe('lockCacheVolume', () => {
   it('a lock file with garbage in it is stale', () => {
     writeFileSync(join(dir, 'kiln-cache-junk.lock'), 'not a pid');
     lockCacheVolume('kiln-cache-junk', 'app:1', dir).release();
+  });
+});
+
+describe('lockCacheVolume: owner identity, error text and users (issue 14)', () => {
+  it('records pid and start time; a live pid with another start time (reused pid) is stale', () => {
+    const held = lockCacheVolume('kiln-cache-rec', 'app:1', dir);
+    const rec = JSON.parse(readFileSync(join(dir, 'kiln-cache-rec.lock'), 'utf8')) as { pid: number; start?: string; image?: string };
+    expect(rec.pid).toBe(process.pid);
+    expect(rec.image).toBe('app:1');
+    if (processStart(process.pid) !== undefined) expect(rec.start).toBe(processStart(process.pid));
+    held.release();
+    // The parent process is alive; with its real start time the lock is busy, with another it is stale.
+    const start = processStart(process.ppid);
+    if (start === undefined) return; // no /proc: only the pid can be checked
+    writeFileSync(join(dir, 'kiln-cache-reused.lock'), `${JSON.stringify({ pid: process.ppid, start })}\n`);
+    expect(() => lockCacheVolume('kiln-cache-reused', 'app:1', dir)).toThrow(/pid/);
+    writeFileSync(join(dir, 'kiln-cache-reused.lock'), `${JSON.stringify({ pid: process.ppid, start: String(Number(start) + 1) })}\n`);
+    lockCacheVolume('kiln-cache-reused', 'app:1', dir).release();
+  });
+
+  it('the busy error names the lock file', () => {
+    const held = lockCacheVolume('kiln-cache-named', 'app:1', dir);
+    try {
+      expect(() => lockCacheVolume('kiln-cache-named', 'app:2', dir)).toThrow(join(dir, 'kiln-cache-named.lock'));
+    } finally {
+      held.release();
+    }
+  });
+
+  it('the default directory is per user, and one that is not the user\'s own is refused', () => {
+    expect(defaultLockDir()).toMatch(new RegExp(`kiln-locks-${process.getuid?.() ?? 'user'}$`));
+    const open = join(dir, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    expect(() => lockCacheVolume('kiln-cache-open', 'app:1', open)).toThrow(/cannot be trusted/);
+    symlinkSync(dir, join(dir, 'link'));
+    expect(() => lockCacheVolume('kiln-cache-link', 'app:1', join(dir, 'link'))).toThrow(/cannot be trusted/);
+  });
+
+  it.runIf(process.getuid?.() === 0)('a non-root user can build after root used kiln (same KILN_TMPDIR)', () => {
+    const shared = join(dir, 'shared-tmp');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const env = { ...process.env, KILN_TMPDIR: shared };
+    const script = `import('${join(import.meta.dirname, '../../../dist/app/build-lock.js')}').then((m) => { m.lockCacheVolume('kiln-cache-users', 'app:1').release(); process.stdout.write('locked'); })`;
+    const asRoot = spawnSync(process.execPath, ['-e', script], { env });
+    expect(asRoot.stdout.toString(), asRoot.stderr.toString()).toBe('locked');
+    const asNobody = spawnSync(process.execPath, ['-e', script], { env, uid: 65534, gid: 65534, cwd: '/' });
+    expect(asNobody.stdout.toString(), asNobody.stderr.toString()).toBe('locked');
   });
 });

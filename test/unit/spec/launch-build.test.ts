@@ -7,6 +7,14 @@ import { errors, ok, toml, warnings } from './helpers.js';
 const L = 'launch.toml';
 
 describe('parseLaunchFile', () => {
+  it('refuses the reserved process types launcher, . and .. (issue 14: the launcher could not start them)', () => {
+    for (const type of ['launcher', '.', '..']) {
+      const r = parseLaunchFile(`[[processes]]\ntype = "${type}"\ncommand = ["true"]\ndefault = true\n`, L, '0.10');
+      expect(errors(r).map((e) => `${e.keyPath}: ${e.message}`)).toEqual([expect.stringMatching(new RegExp(`processes\\[0\\]\\.type: .*reserved`))]);
+    }
+    expect(errors(parseLaunchFile('[[processes]]\ntype = "launcher-web"\ncommand = ["true"]\n', L, '0.10'))).toEqual([]);
+  });
+
   it('reads labels, processes and slices for API >= 0.9', () => {
     const r = parseLaunchFile(
       toml`
