@@ -177,7 +177,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     }
     const fullContext = await contextWithDockerfile(context, step.dockerfile);
     const reusable = input.cache !== undefined && !usesBuildId(step.dockerfile);
-    const key = extendCacheKey({ kind, baseImageId: current.id, dockerfile: step.dockerfile, context: fullContext, args });
+    const key = extendCacheKey({ kind, baseImageId: current.id, dockerfile: step.dockerfile, context: fullContext, args, network: input.network ?? 'none' });
     const cached = reusable ? await findCachedImage(ctx, key, input.cache?.sessionLabel) : undefined;
     let imageId: string;
     if (cached !== undefined) {
