@@ -90,7 +90,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const suffix of ['-none', '-host', '-layer', '-from-ok']) await engine.removeImage(`${appTag}${suffix}`, { force: true });
+  for (const suffix of ['-none', '-host', '-tcp', '-add', '-from', '-from-ok', '-layer', '-quote']) await engine.removeImage(`${appTag}${suffix}`, { force: true });
   await engine.removeImage(builderTag, { force: true });
   await cleanupByLabel(engine, fileLabel);
   if (tmp !== '') await rm(tmp, { recursive: true, force: true });
