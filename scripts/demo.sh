@@ -36,8 +36,8 @@ fi
 say "builder: kiln builder create $builder"
 kiln builder create "$builder" --config builders/debian/builder.toml
 
-say "build: kiln build $image --builder $builder --path examples/hello-python"
-kiln build "$image" --builder "$builder" --path examples/hello-python
+say "build: kiln build $image --builder $builder --path examples/hello-python --extension-network host"
+kiln build "$image" --builder "$builder" --path examples/hello-python --extension-network host
 
 say "run: docker run -d --network none $image"
 cid=$(docker run -d --network none --label "$label" "$image")

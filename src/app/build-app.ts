@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
 import type { TarFileEntry } from '../image/tar-files.js';
 import type { ContainerEngine, IdSource, Labels, Mount, Reporter } from '../ports.js';
+import type { ExtensionNetwork } from '../lifecycle/extend.js';
 import { appSourceEntries } from '../lifecycle/app-source.js';
 import type { Env, TargetVars } from '../lifecycle/module-env.js';
 import type { RunVolumes } from '../lifecycle/module-run.js';
@@ -37,6 +38,13 @@ export interface BuildRequest {
   /** project.toml path (default <path>/project.toml when it exists). */
   descriptor?: string;
   network?: string;
+  /**
+   * Network of Dockerfile RUN steps (--extension-network, default 'none'); 'host' only after the CLI
+   * checked that it gives no path to the daemon's API (docker/api-exposure.ts).
+   */
+  extensionNetwork?: ExtensionNetwork;
+  /** ADD <url> and COPY --from= allowed in extension Dockerfiles (--allow-dockerfile-remote). */
+  allowDockerfileRemote?: boolean;
   /** --volume mounts for module containers. */
   volumes: Mount[];
   /** Extra labels on every resource of the session (e.g. the test label). */

@@ -85,10 +85,12 @@ function withoutSessionLabels(info: ImageInfo, session: Readonly<Record<string, 
  */
 async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExtensions: GroupMember[], plan: PlanFile, plain: ExtensionsResult): Promise<ExtensionsResult> {
   const net = input.req.network !== undefined ? { network: input.req.network } : {};
+  // Dockerfile builds get their own network (--extension-network), never the module containers' --network.
+  const dockerfiles = { network: input.req.extensionNetwork ?? 'none', allowRemote: input.req.allowDockerfileRemote === true } as const;
   const reuse = { cache: { sessionLabel: SESSION_LABEL, labels: { [CACHE_LABEL]: input.req.image } } };
   let dockerBuilds = 0;
   const gen = await timed(ctx, 'generating', () =>
-    runGenerate(ctx, { builder: input.builder, volumes: input.volumes, groupExtensions, plan, platformEnv: input.platformEnv, runImage: { image: input.runImage.ref }, target: input.runImage.vars, ...net }),
+    runGenerate(ctx, { builder: input.builder, volumes: input.volumes, groupExtensions, plan, platformEnv: input.platformEnv, runImage: { image: input.runImage.ref }, target: input.runImage.vars, ...net, allowDockerfileRemote: dockerfiles.allowRemote }),
   );
   let runInfo = input.runImage.info;
   let targetVars = input.runImage.vars;
@@ -103,7 +105,7 @@ async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExt
   const buildSteps = extendStepsFor(gen, 'build');
   if (buildSteps.length > 0) {
     const r = await timed(ctx, 'extending (build)', () =>
-      extendImage(ctx, { kind: 'build', baseImage: input.builder.info.id, steps: buildSteps, app: { volume: input.volumes.app, image: input.builder.info.id }, ...net, ...reuse }),
+      extendImage(ctx, { kind: 'build', baseImage: input.builder.info.id, steps: buildSteps, app: { volume: input.volumes.app, image: input.builder.info.id }, ...dockerfiles, ...reuse }),
     );
     dockerBuilds += r.dockerBuilds;
     buildImage = await inspectOrFail(ctx, r.imageId, 'extended builder image');
@@ -112,7 +114,7 @@ async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExt
   const runSteps = extendStepsFor(gen, 'run');
   if (gen.runImage.extend && runSteps.length > 0) {
     const r = await timed(ctx, 'extending (run)', () =>
-      extendImage(ctx, { kind: 'run', baseImage: runInfo.id, steps: runSteps, app: { volume: input.volumes.app, image: input.builder.info.id }, ...net, ...reuse }),
+      extendImage(ctx, { kind: 'run', baseImage: runInfo.id, steps: runSteps, app: { volume: input.volumes.app, image: input.builder.info.id }, ...dockerfiles, ...reuse }),
     );
     dockerBuilds += r.dockerBuilds;
     runImage.extended = {

@@ -15,6 +15,7 @@ import { candidateRunImages, planRebase, rebaseRefusals, type Reextension } from
 import { reextendRunImage } from './rebase-reextend.js';
 import { layersFromSavedImage } from '../lifecycle/export-load.js';
 import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
+import type { ExtensionNetwork } from '../lifecycle/extend.js';
 import { publishImage } from './publish.js';
 
 export interface RebaseRequest {
@@ -28,6 +29,9 @@ export interface RebaseRequest {
   publish?: boolean;
   /** Labels for the intermediate images a re-extension builds (removed before returning). */
   labels?: Labels;
+  /** With reextend: network of the RUN steps (default none) and the remote-source opt-in (dockerfile-remote.ts). */
+  extensionNetwork?: ExtensionNetwork;
+  allowDockerfileRemote?: boolean;
 }
 
 export interface RebaseOutcome {
@@ -81,7 +85,7 @@ export async function rebaseApp(deps: { engine: ContainerEngine; reporter: Repor
   }
   for (const r of refusals) reporter.emit({ type: 'warning', message: `--force: ${r.reason}` });
 
-  const reext = req.reextend === true ? await reextendRunImage({ engine, reporter }, app, run.info, req.labels ?? {}) : undefined;
+  const reext = req.reextend === true ? await reextendRunImage({ engine, reporter }, app, run.info, req.labels ?? {}, { network: req.extensionNetwork ?? 'none', allowRemote: req.allowDockerfileRemote === true }) : undefined;
   try {
     return await writeRebased(deps, req, image, app, md, run, refusals.map((r) => r.reason), reext?.result);
   } finally {

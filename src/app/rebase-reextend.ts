@@ -9,7 +9,7 @@ import { ExitCode, KilnError } from '../errors.js';
 import { decodeExtendRecord, EXTEND_RECORD_LABEL, type RecordedStep } from '../image/extend-record.js';
 import type { Reextension } from '../image/rebase-plan.js';
 import { makeTar } from '../image/tar-files.js';
-import { extendImage } from '../lifecycle/extend.js';
+import { extendImage, type ExtensionNetwork } from '../lifecycle/extend.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
 import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
 
@@ -20,6 +20,7 @@ export async function reextendRunImage(
   app: ImageInfo,
   newRun: ImageInfo,
   labels: Labels,
+  dockerfiles: { network: ExtensionNetwork; allowRemote: boolean } = { network: 'none', allowRemote: false },
 ): Promise<{ result: Reextension; cleanup: () => Promise<void> }> {
   const text = app.config.labels[EXTEND_RECORD_LABEL];
   const action = 'rebase with --reextend';
@@ -45,7 +46,7 @@ export async function reextendRunImage(
   }
   try {
     deps.reporter.emit({ type: 'info', message: `Re-applying ${steps.length} run.Dockerfile(s) on ${newRun.id}` });
-    const r = await extendImage(ctx, { kind: 'run', baseImage: newRun.id, steps: steps.map((s) => ({ extensionId: s.extensionId, dockerfile: s.dockerfile, args: s.args, context: s.context ?? empty })) });
+    const r = await extendImage(ctx, { kind: 'run', baseImage: newRun.id, steps: steps.map((s) => ({ extensionId: s.extensionId, dockerfile: s.dockerfile, args: s.args, context: s.context ?? empty })), ...dockerfiles });
     for (const w of r.warnings) deps.reporter.emit({ type: 'warning', message: w });
     const extended = await deps.engine.inspectImage(r.imageId);
     if (extended === undefined) throw new KilnError({ action, cause: `the re-extended run image ${r.imageId} is gone`, exitCode: ExitCode.rebase });

@@ -92,6 +92,19 @@ function envFilesIn(entries: readonly ReadTarEntry[], dir: string): EnvFile[] {
     .map((e) => ({ name: e.path.slice(prefix.length), content: e.content.toString('utf8') }));
 }
 
+/**
+ * Why a layer name (a <name>.toml in the buildpack's layers dir) is refused, or undefined. `.` and `..`
+ * (and the empty name of a bare `.toml`) would make the layer its buildpack's dir or the layers root;
+ * quotes, backslashes and control characters have no place in a dir name that ends up in labels,
+ * messages and image paths. Everything else is passed only as an argument (sh-script.ts), never parsed.
+ */
+export function layerNameProblem(name: string): string | undefined {
+  if (name === '' || name === '.' || name === '..') return 'a layer name must not be empty, "." or ".."';
+  // eslint-disable-next-line no-control-regex
+  if (/["'`\\\x00-\x1f\x7f]/.test(name)) return 'a layer name must not contain quotes, backslashes or control characters';
+  return undefined;
+}
+
 export function postProcess(input: PostInput): PostResult {
   const { id, entries } = input;
   const warnings: string[] = [];
@@ -109,6 +122,8 @@ export function postProcess(input: PostInput): PostResult {
   const layers: PostLayer[] = [];
   for (const f of top.filter((e) => e.path.endsWith('.toml') && !BUILDPACK_FILES.has(e.path)).sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const name = f.path.slice(0, -'.toml'.length);
+    const bad = layerNameProblem(name);
+    if (bad !== undefined) throw fail(id, `layer ${JSON.stringify(name)} (${input.layersDir}/${f.path}): ${bad}`);
     const parsed = parseLayerMetadata(f.content.toString('utf8'), `${input.layersDir}/${f.path}`);
     if (parsed.value === undefined || parsed.issues.some((i) => i.severity === 'error')) throw fail(id, issuesText(parsed.issues));
     layers.push({ name, metadata: parsed.value, hasDir: dirs.has(name), ...(dirs.has(name) ? { bytes: bytes.get(name) ?? 0 } : {}) });

@@ -16,6 +16,7 @@ import { scanLayersDir } from './layers-scan.js';
 import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderInfo } from './read-builder.js';
 import { readFromVolume, writeToVolume } from './volume-io.js';
+import { shArgv } from './sh-script.js';
 
 export interface BuildGroupMember {
   id: string;
@@ -70,18 +71,21 @@ function planAndDir(layersDir: string, planPath: string, plan: PlanRequire[]): P
   return { dirs: [layersDir, planPath.slice(0, planPath.lastIndexOf('/'))], files: [{ path: planPath, content: text, mode: 0o444 }] };
 }
 
+/** Renames each parameter (a layer dir) to <dir>.ignore; the names are never script text (sh-script.ts). */
+export const RENAME_SCRIPT = 'set -e\nfor p; do rm -rf "$p.ignore"; mv "$p" "$p.ignore"; done';
+
 /** Renames all-false layers to <layer>.ignore inside the volume, as the CNB user (digest 7.1, edge 38). */
 async function renameIgnored(ctx: PhaseContext, input: BuildInput, bpPath: string, names: string[]): Promise<void> {
   if (names.length === 0) return;
-  const script = names.map((n) => `rm -rf "${bpPath}/${n}.ignore" && mv "${bpPath}/${n}" "${bpPath}/${n}.ignore"`).join(' && ');
+  const [exe, ...args] = shArgv({ script: RENAME_SCRIPT, args: names.map((n) => `${bpPath}/${n}`) }, 'kiln-ignore');
   const code = await runModule(ctx, {
     image: input.image,
     imageEnv: [],
     user: input.builder.user,
     volumes: input.volumes,
     env: {},
-    exe: 'sh',
-    args: ['-c', script],
+    exe: exe ?? 'sh',
+    args,
   });
   if (code !== 0) throw new KilnError({ action: `hide ignored layers of ${bpPath}`, cause: `mv exited with ${code}`, exitCode: ExitCode.buildError });
 }

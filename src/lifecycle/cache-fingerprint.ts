@@ -5,7 +5,7 @@
  * (digest 8.3), so equal fingerprints mean equal layer tars; export then takes the diffID recorded for
  * that fingerprint (cache.ts `diffIds`) instead of tarring the dir again (issue 5 item 2).
  */
-import { shq } from './cache.js';
+import type { ShScript } from './sh-script.js';
 
 const FP_FUNCTION = [
   'fp() {',
@@ -13,22 +13,30 @@ const FP_FUNCTION = [
   '}',
 ];
 
-/** The sh function `fp DIR` plus one output line per path: `FP <path> <hex>` or `FP <path> -` when absent. */
-export function fingerprintScript(paths: string[]): string {
-  const fn = FP_FUNCTION;
-  const body = paths.map((p) => `if [ -d ${shq(p)} ]; then echo "FP ${p} $(fp ${shq(p)})"; else echo "FP ${p} -"; fi`);
-  return [...fn, ...body].join('\n');
+/**
+ * The sh function `fp DIR` plus one output line per path (the parameters, sh-script.ts): `FP <path> <hex>`,
+ * or `FP <path> -` when absent.
+ */
+export function fingerprintScript(paths: string[]): ShScript {
+  const body = `for p; do if [ -d "$p" ]; then printf 'FP %s %s\\n' "$p" "$(fp "$p")"; else printf 'FP %s -\\n' "$p"; fi; done`;
+  return { script: [...FP_FUNCTION, body].join('\n'), args: paths };
 }
 
 /**
  * The post-build probe (cache-steps.ts startFingerprintProbe): waits until `marker` exists (the last
  * build container creates it when bin/build succeeded), then prints `FP <dir> <hex>` for every layer dir
- * of the given buildpack dirs that has a <layer>.toml, and for `appDir`.
+ * of the given buildpack dirs that has a <layer>.toml, and for `appDir`. Parameters: marker, app dir,
+ * then the buildpack dirs.
  */
-export function probeScript(marker: string, bpDirs: string[], appDir: string): string {
-  const wait = `while [ ! -e ${shq(marker)} ]; do sleep 0.05 2>/dev/null || sleep 1; done`;
-  const layers = bpDirs.map((d) => `for t in ${shq(d)}/*.toml; do l="\${t%.toml}"; if [ -d "$l" ]; then echo "FP $l $(fp "$l")"; fi; done`);
-  return [...FP_FUNCTION, wait, ...layers, `echo "FP ${appDir} $(fp ${shq(appDir)})"`].join('\n');
+export function probeScript(marker: string, bpDirs: string[], appDir: string): ShScript {
+  const script = [
+    ...FP_FUNCTION,
+    'kiln_marker=$1; kiln_app=$2; shift 2',
+    'while [ ! -e "$kiln_marker" ]; do sleep 0.05 2>/dev/null || sleep 1; done',
+    `for d; do for t in "$d"/*.toml; do l="\${t%.toml}"; if [ -d "$l" ]; then printf 'FP %s %s\\n' "$l" "$(fp "$l")"; fi; done; done`,
+    `printf 'FP %s %s\\n' "$kiln_app" "$(fp "$kiln_app")"`,
+  ];
+  return { script: script.join('\n'), args: [marker, appDir, ...bpDirs] };
 }
 
 /** Parses the script's output; absent dirs are left out. */

@@ -11,6 +11,7 @@ import { EXTEND_CACHE_LABEL } from './extend-cache.js';
 import { APP_DIR, escapeId, LAYERS_DIR, type PhaseContext } from './phase-context.js';
 import { SCRATCH_DIR } from './module-run.js';
 import type { Labels } from '../ports.js';
+import { shArgv } from './sh-script.js';
 
 export interface OpenCacheOptions {
   volume: string;
@@ -59,7 +60,7 @@ export interface Fingerprints {
 export async function fingerprintDirs(ctx: PhaseContext, opts: { image: string; layers: string; app: string; cache: string; built: BuiltLayerDir[]; lowPriority?: boolean }): Promise<Fingerprints> {
   const paths = opts.built.filter((l) => l.hasDir && (l.metadata.types.launch || l.metadata.types.cache)).map((l) => layerPath(l.buildpackId, l.name));
   const abs = [...paths.map((p) => `${LAYERS_DIR}/${p}`), APP_DIR];
-  const lines = await runCacheScript(ctx, { image: opts.image, layers: opts.layers, cache: opts.cache, app: opts.app, script: fingerprintScript(abs), ...(opts.lowPriority === true ? { lowPriority: true } : {}) });
+  const lines = await runCacheScript(ctx, { image: opts.image, layers: opts.layers, cache: opts.cache, app: opts.app, ...fingerprintScript(abs), ...(opts.lowPriority === true ? { lowPriority: true } : {}) });
   const found = parseFingerprints(lines);
   const byPath = new Map<string, string>();
   for (const [p, fp] of found) byPath.set(p === APP_DIR ? 'app' : p.slice(LAYERS_DIR.length + 1), fp);
@@ -84,11 +85,11 @@ export function startFingerprintProbe(ctx: PhaseContext, opts: { image: string; 
   const onAbort = (): void => stop.abort();
   ctx.signal?.addEventListener('abort', onAbort);
   const lines: string[] = [];
-  const script = probeScript(opts.doneFile, opts.buildpackIds.map((id) => `${LAYERS_DIR}/${escapeId(id)}`), APP_DIR);
+  const probe = probeScript(opts.doneFile, opts.buildpackIds.map((id) => `${LAYERS_DIR}/${escapeId(id)}`), APP_DIR);
   const run = ctx.engine
     .runContainer({
       image: opts.image,
-      cmd: ['sh', '-c', script],
+      cmd: shArgv(probe, 'kiln-fingerprints'),
       user: '0:0',
       mounts: [
         { type: 'volume', source: opts.layers, target: LAYERS_DIR, readOnly: true },
@@ -183,6 +184,6 @@ export async function saveCache(ctx: PhaseContext, opts: SaveCacheOptions): Prom
   for (const s of save) ctx.reporter.emit({ type: 'layer', decision: 'cached', layer: `${s.buildpackId}:${s.name}` });
   const unchanged = save.every((s) => s.keep) && JSON.stringify(meta) === JSON.stringify(opts.old);
   if (unchanged) return;
-  await runCacheScript(ctx, { image: opts.helperImage, layers: opts.layersVolume, cache: opts.volume, script: saveScript(save) });
+  await runCacheScript(ctx, { image: opts.helperImage, layers: opts.layersVolume, cache: opts.volume, ...saveScript(save) });
   await writeCacheMetadata(ctx, opts.volume, opts.helperImage, meta);
 }

@@ -11,7 +11,7 @@
  * the previous image's), else `fp:<fingerprint>`. `diffIds` maps a content fingerprint of an exported
  * dir (cache-fingerprint.ts) to the diffID its tar had, so an unchanged layer is not tarred again.
  */
-import { shq } from './shell-quote.js';
+import { shArgv, type ShScript } from './sh-script.js';
 import { createHash } from 'node:crypto';
 import { makeTar } from '../image/tar-files.js';
 import type { Labels } from '../ports.js';
@@ -108,8 +108,6 @@ export async function writeCacheMetadata(ctx: PhaseContext, volume: string, help
   await writeToVolume(ctx, { volume, image: helperImage, dest: '/', tar: await makeTar([{ path: CACHE_METADATA_FILE, content: JSON.stringify(meta), mode: 0o644 }]) });
 }
 
-export { shq };
-
 export interface SaveLayer {
   buildpackId: string;
   name: string;
@@ -118,27 +116,35 @@ export interface SaveLayer {
 }
 
 /**
- * The shell script that replaces <cache>/layers with this build's cache=true layers: unchanged ones
- * are moved over from the old tree, changed ones copied (`cp -a`) from the layers volume.
+ * The script that replaces <cache>/layers with this build's cache=true layers: unchanged ones are moved
+ * over from the old tree, changed ones copied (`cp -a`) from the layers volume. Per layer, four
+ * parameters (sh-script.ts): the new parent dir, `keep` or `copy`, the source and the destination.
  */
-export function saveScript(layers: SaveLayer[]): string {
-  const lines = ['set -e', `rm -rf ${CACHE_DIR}/layers.new`, `mkdir -p ${CACHE_DIR}/layers.new`];
-  for (const l of layers) {
+export function saveScript(layers: SaveLayer[]): ShScript {
+  const script = [
+    'set -e',
+    `rm -rf ${CACHE_DIR}/layers.new`,
+    `mkdir -p ${CACHE_DIR}/layers.new`,
+    'while [ $# -gt 0 ]; do mkdir -p "$1"; if [ "$2" = keep ]; then mv "$3" "$4"; else cp -a "$3" "$4"; fi; shift 4; done',
+    `rm -rf ${CACHE_DIR}/layers`,
+    `mv ${CACHE_DIR}/layers.new ${CACHE_DIR}/layers`,
+  ].join('\n');
+  const args = layers.flatMap((l) => {
     const rel = `${escapeId(l.buildpackId)}/${l.name}`;
-    lines.push(`mkdir -p ${shq(`${CACHE_DIR}/layers.new/${escapeId(l.buildpackId)}`)}`);
-    const from = l.keep ? `${CACHE_DIR}/layers/${rel}` : `${LAYERS_DIR}/${rel}`;
-    lines.push(l.keep ? `mv ${shq(from)} ${shq(`${CACHE_DIR}/layers.new/${rel}`)}` : `cp -a ${shq(from)} ${shq(`${CACHE_DIR}/layers.new/${rel}`)}`);
-  }
-  lines.push(`rm -rf ${CACHE_DIR}/layers`, `mv ${CACHE_DIR}/layers.new ${CACHE_DIR}/layers`);
-  return lines.join('\n');
+    return [`${CACHE_DIR}/layers.new/${escapeId(l.buildpackId)}`, l.keep ? 'keep' : 'copy', l.keep ? `${CACHE_DIR}/layers/${rel}` : `${LAYERS_DIR}/${rel}`, `${CACHE_DIR}/layers.new/${rel}`];
+  });
+  return { script, args };
 }
 
-/** Runs a root shell script in a container of `image` with the layers and cache volumes mounted. */
-export async function runCacheScript(ctx: PhaseContext, opts: { image: string; layers: string; cache?: string; app?: string; script: string; user?: CnbUser; lowPriority?: boolean }): Promise<string[]> {
+/**
+ * Runs a root shell script in a container of `image` with the layers and cache volumes mounted; `script`
+ * is fixed kiln text, every name or path goes in `args` (its positional parameters, sh-script.ts).
+ */
+export async function runCacheScript(ctx: PhaseContext, opts: { image: string; layers: string; cache?: string; app?: string; script: string; args?: string[]; user?: CnbUser; lowPriority?: boolean }): Promise<string[]> {
   const out: string[] = [];
   const code = await ctx.engine.runContainer({
     image: opts.image,
-    cmd: ['sh', '-c', opts.script],
+    cmd: shArgv({ script: opts.script, args: opts.args ?? [] }, 'kiln-cache'),
     user: opts.user !== undefined ? `${opts.user.uid}:${opts.user.gid}` : '0:0',
     mounts: [
       { type: 'volume', source: opts.layers, target: LAYERS_DIR },

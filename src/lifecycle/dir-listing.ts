@@ -21,12 +21,12 @@
 import type { ListedEntry, ListedKind } from '../image/layer-size.js';
 import { runCacheScript } from './cache.js';
 import { APP_DIR, LAYERS_DIR, type PhaseContext } from './phase-context.js';
-import { shq } from './shell-quote.js';
+import type { ShScript } from './sh-script.js';
 
 export type { ListedEntry } from '../image/layer-size.js';
 
-/** A sh script printing the listing of each dir (absolute in-container paths). */
-export function listingScript(paths: string[]): string {
+/** A sh script printing the listing of each dir (absolute in-container paths, its parameters). */
+export function listingScript(paths: string[]): ShScript {
   const fn = [
     'kiln_list() {',
     '  t=$(mktemp) || return 0',
@@ -39,7 +39,7 @@ export function listingScript(paths: string[]): string {
     '  rm -f "$t"',
     '}',
   ];
-  return [...fn, ...paths.map((p) => `kiln_list ${shq(p)}`)].join('\n');
+  return { script: [...fn, 'for p; do kiln_list "$p"; done'].join('\n'), args: paths };
 }
 
 function kindOf(rawModeHex: string): ListedKind {
@@ -108,6 +108,6 @@ export function exportListings(byDir: ReadonlyMap<string, ListedEntry[]>): Recor
  * ExportInput.listings. Export does this only for big layers it streams (export.ts withSizes).
  */
 export async function listLayerDirs(ctx: PhaseContext, opts: { image: string; layers: string }, volumePaths: string[]): Promise<Record<string, ListedEntry[]>> {
-  const lines = await runCacheScript(ctx, { image: opts.image, layers: opts.layers, script: listingScript(volumePaths.map((p) => `${LAYERS_DIR}/${p}`)) });
+  const lines = await runCacheScript(ctx, { image: opts.image, layers: opts.layers, ...listingScript(volumePaths.map((p) => `${LAYERS_DIR}/${p}`)) });
   return exportListings(parseListings(lines));
 }

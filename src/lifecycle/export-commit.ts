@@ -25,7 +25,7 @@ import { loadExportImage, type LayerFile } from './export-load.js';
 import type { BigLayer } from './export-stream.js';
 import type { PhaseContext } from './phase-context.js';
 import { REPRODUCIBLE_MTIME } from '../image/tar-files.js';
-import { shq } from './shell-quote.js';
+import { shArgv, type ShScript } from './sh-script.js';
 
 /** Where the copy container sees the layers volume. */
 const SOURCE_MOUNT = '/dev/kiln-layers';
@@ -58,27 +58,37 @@ export class CommitFailed extends Error {
   }
 }
 
-/** The copy script: the layer dir at its prefix, with the layer's owners, modes and mtime. */
-export function copyScript(layer: BigLayer): string {
+/**
+ * The copy script: the layer dir at its prefix, with the layer's owners, modes and mtime. Parameters
+ * (sh-script.ts): source, destination, owner, then per parent dir its path, owner and octal mode. The
+ * parent loop rotates its triples to the end, so they are in place again for the final touch.
+ */
+export function copyScript(layer: BigLayer): ShScript {
   const { placement } = layer;
-  const src = `${SOURCE_MOUNT}/${layer.volumePath}`;
-  const dst = placement.prefix;
-  const owner = `${placement.uid}:${placement.gid}`;
   const parents = placement.parents ?? [];
-  return [
+  const script = [
     'set -e',
-    `[ -d ${shq(src)} ]`,
+    'src=$1; dst=$2; owner=$3; shift 3',
+    '[ -d "$src" ]',
     // Already in the run image: cp would nest or merge; the layer is streamed instead.
-    `if [ -e ${shq(dst)} ] || [ -L ${shq(dst)} ]; then echo ${shq(`${dst} is in the run image already`)} >&2; exit 3; fi`,
-    // One command per line: set -e does not stop inside an && list.
-    ...parents.flatMap((p) => [`mkdir -p ${shq(p.path)}`, `chown ${p.uid}:${p.gid} ${shq(p.path)}`, `chmod ${p.mode.toString(8)} ${shq(p.path)}`]),
-    `cp -a ${shq(src)} ${shq(dst)}`,
-    `chown -R -h ${owner} ${shq(dst)}`,
+    `if [ -e "$dst" ] || [ -L "$dst" ]; then printf '%s is in the run image already\\n' "$dst" >&2; exit 3; fi`,
+    // One command per line or per loop step: set -e does not stop inside an && list.
+    'kiln_n=$(($# / 3))',
+    'while [ "$kiln_n" -gt 0 ]; do mkdir -p "$1"; chown "$2" "$1"; chmod "$3" "$1"; set -- "$@" "$1" "$2" "$3"; shift 3; kiln_n=$((kiln_n - 1)); done',
+    'cp -a "$src" "$dst"',
+    'chown -R -h "$owner" "$dst"',
     // Devices and sockets are not layer entries (layer-normalise.ts).
-    `find ${shq(dst)} \\( -type b -o -type c -o -type s \\) -exec rm -f {} +`,
-    `find ${shq(dst)} -exec touch -h -d @${LAYER_MTIME} {} +`,
-    ...[...parents].reverse().map((p) => `touch -h -d @${LAYER_MTIME} ${shq(p.path)}`),
+    'find "$dst" \\( -type b -o -type c -o -type s \\) -exec rm -f {} +',
+    `find "$dst" -exec touch -h -d @${LAYER_MTIME} {} +`,
+    `while [ $# -gt 0 ]; do touch -h -d @${LAYER_MTIME} "$1"; shift 3; done`,
   ].join('\n');
+  const args = [
+    `${SOURCE_MOUNT}/${layer.volumePath}`,
+    placement.prefix,
+    `${placement.uid}:${placement.gid}`,
+    ...parents.flatMap((p) => [p.path, `${p.uid}:${p.gid}`, p.mode.toString(8)]),
+  ];
+  return { script, args };
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -94,7 +104,7 @@ async function commitOne(ctx: PhaseContext, opts: CommitOptions, image: string, 
   const output: string[] = [];
   const r = await ctx.engine.runContainer({
     image,
-    cmd: ['sh', '-c', copyScript(layer)],
+    cmd: shArgv(copyScript(layer), 'kiln-commit'),
     user: '0:0',
     workingDir: '/',
     mounts: [{ type: 'volume', source: opts.layersVolume, target: SOURCE_MOUNT, readOnly: true }],

@@ -1,7 +1,7 @@
 /**
  * Reuse of extended images by content (issue 5 item 3). A Dockerfile application is keyed by what
- * determines its result — the kind, the base image id, the Dockerfile text, the build context's bytes
- * and the build args without build_id — and the image it produced carries that key in the label
+ * determines its result — the kind, the base image id, the Dockerfile text, the build context's bytes,
+ * the build args without build_id and the RUN steps' network — and the image it produced carries that key in the label
  * io.kiln.extend-cache. A later build with the same key takes that image and runs no Dockerfile build,
  * so its layers (and the app image id) are identical. A Dockerfile that uses build_id is never reused:
  * digest 6.1 wants the steps from `ARG build_id` on to run again (the daemon's own step cache still
@@ -21,6 +21,8 @@ export interface ExtendKeyInput {
   dockerfile: string;
   context: Buffer;
   args: ExtendArg[];
+  /** The RUN steps' network: a build with the host's network is not the same build as one without. */
+  network?: string;
 }
 
 /** Whether a Dockerfile refers to the build_id arg (then its result must not be reused). */
@@ -42,6 +44,7 @@ export function extendCacheKey(input: ExtendKeyInput): string {
   field('context', createHash('sha256').update(input.context).digest('hex'));
   const args = input.args.filter((a) => a.name !== 'build_id').map((a) => `${a.name}=${a.value}`);
   field('args', JSON.stringify(args));
+  if (input.network !== undefined && input.network !== 'none') field('network', input.network);
   return h.digest('hex');
 }
 

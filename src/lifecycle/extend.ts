@@ -8,11 +8,15 @@ import { ExitCode, KilnError, isKilnError } from '../errors.js';
 import { makeTar, readTar, toTarFileEntry, type TarFileEntry } from '../image/tar-files.js';
 import type { ImageInfo } from '../ports.js';
 import type { ExtendArg } from '../spec/models.js';
-import { parseDockerfile } from '../image/dockerfile.js';
+import { formatDockerfileIssue, parseDockerfile } from '../image/dockerfile.js';
+import { ALLOW_REMOTE_FLAG, remoteSourceIssues } from '../image/dockerfile-remote.js';
 import { cacheImageLabels, extendCacheKey, findCachedImage, usesBuildId } from './extend-cache.js';
 import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, labelIsTrue, nextRebasable, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
 import type { PhaseContext } from './phase-context.js';
 import { readFromVolume } from './volume-io.js';
+
+/** Networks a Dockerfile's RUN steps may get (docs/reliability.md "Dockerfile builds"). */
+export type ExtensionNetwork = 'none' | 'host';
 
 export interface ExtendStep {
   extensionId: string;
@@ -31,8 +35,13 @@ export interface ExtendInput {
   steps: ExtendStep[];
   /** Where the app is, for steps without their own context: read once from the app volume. */
   app?: { volume: string; image: string };
-  /** Network for RUN steps (default 'host', so a step can reach a package mirror). */
-  network?: string;
+  /**
+   * Network for RUN steps: 'none' (default) or 'host' when the user asked for it (--extension-network,
+   * docs/reliability.md "Dockerfile builds"); the caller has checked that 'host' gives no path to the daemon.
+   */
+  network?: ExtensionNetwork;
+  /** ADD <url> and COPY --from= are allowed (--allow-dockerfile-remote); checked before any build. */
+  allowRemote?: boolean;
   /** Labels added to every image built (on top of ctx.labels), e.g. to find intermediates. */
   labels?: Record<string, string>;
   /**
@@ -122,12 +131,31 @@ async function appContext(ctx: PhaseContext, app: { volume: string; image: strin
 }
 
 /**
+ * Every step's Dockerfile is checked before the first build (dockerfile-remote.ts): generate checked the
+ * files already, this covers recorded ones (rebase --reextend). Exit 92 with <extension>'s <kind>.Dockerfile:line.
+ */
+function checkRemoteSources(input: ExtendInput): void {
+  for (const step of input.steps) {
+    const issues = remoteSourceIssues(step.dockerfile, `${step.extensionId}'s ${input.kind}.Dockerfile`, { allowRemote: input.allowRemote === true });
+    if (issues.length === 0) continue;
+    throw new KilnError({
+      action: `apply ${step.extensionId}'s ${input.kind}.Dockerfile`,
+      cause: issues.map(formatDockerfileIssue).join('; '),
+      hint: `copy files from the extension's build context instead; for ADD <url> and COPY --from, ${ALLOW_REMOTE_FLAG} opts in`,
+      exitCode: ExitCode.generateError,
+      subject: step.extensionId,
+    });
+  }
+}
+
+/**
  * Applies the steps in order. Throws KilnError exit 102 when a Dockerfile fails to build or the final
  * run image is left as root; everything built is labelled with ctx.labels, so a caller's cleanup finds it
  * (the ids are also in the result, and in the error's `original` when a later check fails).
  */
 export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promise<ExtendResult> {
   const { kind } = input;
+  checkRemoteSources(input);
   const original = await inspectOrFail(ctx, input.baseImage, `extend the ${kind} image`);
   let current = original;
   let rebasable = true;
@@ -149,7 +177,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     }
     const fullContext = await contextWithDockerfile(context, step.dockerfile);
     const reusable = input.cache !== undefined && !usesBuildId(step.dockerfile);
-    const key = extendCacheKey({ kind, baseImageId: current.id, dockerfile: step.dockerfile, context: fullContext, args });
+    const key = extendCacheKey({ kind, baseImageId: current.id, dockerfile: step.dockerfile, context: fullContext, args, network: input.network ?? 'none' });
     const cached = reusable ? await findCachedImage(ctx, key, input.cache?.sessionLabel) : undefined;
     let imageId: string;
     if (cached !== undefined) {
@@ -165,7 +193,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
           dockerfile: DOCKERFILE_NAME,
           buildArgs: buildArgsRecord(args),
           labels,
-          network: input.network ?? 'host',
+          network: input.network ?? 'none',
           onLine: (line) => ctx.reporter.emit({ type: 'module-line', module: step.extensionId, stream: 'stdout', line }),
           ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
         }));

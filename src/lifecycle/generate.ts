@@ -8,6 +8,7 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import { formatDockerfileIssue, validateBuildDockerfile, validateRunDockerfile, type RunDockerfileInfo } from '../image/dockerfile.js';
+import { remoteSourceIssues } from '../image/dockerfile-remote.js';
 import { makeTar, readTar, withParentDirs, type TarFileEntry } from '../image/tar-files.js';
 import { parseExtendConfig } from '../spec/extend-config.js';
 import type { ExtendArg, GroupMember, PlanFile, PlanRequire, SpecIssue } from '../spec/models.js';
@@ -33,6 +34,8 @@ export interface GenerateInput {
   /** The run image's target, for CNB_TARGET_* (extension API >= 0.10). */
   target?: TargetVars;
   network?: string;
+  /** ADD <url> and COPY --from= are allowed in the Dockerfiles (--allow-dockerfile-remote, dockerfile-remote.ts). */
+  allowDockerfileRemote?: boolean;
 }
 
 /** A generated build context (context/, context.build/ or context.run/) as a tar rooted at the dir. */
@@ -183,8 +186,15 @@ function failOnErrors(ext: GroupMember, issues: SpecIssue[], warnings: string[])
 }
 
 /** Validates one extension's output (digest 5.2; edges 23-25, 29) into a GeneratedExtension. */
-export async function collectOutput(ext: GroupMember, entries: OutputEntry[], where: string, warnings: string[]): Promise<Omit<GeneratedExtension, 'source' | 'ignored' | 'plan'>> {
-  const file = (name: string): Buffer | undefined => entries.find((e) => e.path === name && e.type === 'file')?.content;
+export async function collectOutput(ext: GroupMember, entries: OutputEntry[], where: string, warnings: string[], opts: { allowRemote?: boolean } = {}): Promise<Omit<GeneratedExtension, 'source' | 'ignored' | 'plan'>> {
+  const file = (name: string): Buffer | undefined => {
+    const entry = entries.find((e) => e.path === name);
+    // A link would make kiln read (or the module choose) a file outside the output dir: refused, not skipped.
+    if (entry !== undefined && entry.type !== 'file') {
+      throw generateError(ext, `${where}/${name} is a ${entry.type}${entry.linkname !== undefined ? ` (to ${entry.linkname})` : ''}, not a regular file`, `make bin/generate of ${ext.id} write ${name} as a regular file`);
+    }
+    return entry?.content;
+  };
   const has = (dir: string): boolean => entries.some((e) => e.path === dir || e.path.startsWith(`${dir}/`));
   const out: Omit<GeneratedExtension, 'source' | 'ignored' | 'plan'> = { id: ext.id, version: ext.version, args: { build: [], run: [] }, contexts: {} };
   const config = file('extend-config.toml');
@@ -197,6 +207,7 @@ export async function collectOutput(ext: GroupMember, entries: OutputEntry[], wh
   if (build !== undefined) {
     const text = build.toString('utf8');
     failOnErrors(ext, validateBuildDockerfile(text, `${where}/build.Dockerfile`).issues, warnings);
+    failOnErrors(ext, remoteSourceIssues(text, `${where}/build.Dockerfile`, opts), warnings);
     out.buildDockerfile = text;
   }
   const run = file('run.Dockerfile');
@@ -204,6 +215,7 @@ export async function collectOutput(ext: GroupMember, entries: OutputEntry[], wh
     const text = run.toString('utf8');
     const v = validateRunDockerfile(text, `${where}/run.Dockerfile`);
     failOnErrors(ext, v.issues, warnings);
+    failOnErrors(ext, remoteSourceIssues(text, `${where}/run.Dockerfile`, opts), warnings);
     out.runDockerfile = text;
     if (v.value !== undefined) out.run = v.value;
   }
@@ -264,7 +276,7 @@ async function generateAll(ctx: PhaseContext, input: GenerateInput, writes: Prom
       entries = st.entries;
       where = `${ext.dir}/generate`;
     }
-    const collected = await collectOutput(member, entries, where, warnings);
+    const collected = await collectOutput(member, entries, where, warnings, { allowRemote: input.allowDockerfileRemote === true });
     extensions.push({ ...collected, source: ext.hasGenerate ? 'bin/generate' : 'generate/', ignored: false, plan });
     // Everything an extension received is met (digest 5.3): later modules do not see those entries.
     working = filterPlanAfterGenerate(working, [member]);

@@ -7,7 +7,7 @@
  * host, so it reproduces this by computing the env here and, in the container, unsetting every image
  * ENV variable that is not in the final env (`env -u NAME ... <exe> <args>`, see moduleCommand).
  */
-import { shq } from './shell-quote.js';
+import { shArgv } from './sh-script.js';
 import { apiAtLeast } from '../spec/api-version.js';
 import type { ModuleKind } from '../spec/models.js';
 
@@ -144,16 +144,33 @@ export interface Prelude {
 /** Variables a POSIX shell adds to what it passes on (busybox ash: SHLVL and PWD; others: OLDPWD, _). */
 const SHELL_VARS = ['OLDPWD', 'PWD', 'SHLVL', '_'];
 
-/** The prelude as one sh script (set -e: a failing step stops before the module runs). */
-export function preludeScript(p: Prelude): string {
-  const lines = ['set -e'];
-  for (const d of p.dirs) lines.push(`mkdir -p ${shq(d)}`);
-  for (const f of p.files) {
-    lines.push(`rm -f ${shq(f.path)}`, `printf '%s' ${shq(f.content)} > ${shq(f.path)}`, `chmod ${(f.mode & 0o7777).toString(8)} ${shq(f.path)}`);
-  }
-  if (p.doneFile === undefined) lines.push('exec "$@"');
-  else lines.push('"$@" || exit $?', `: > ${shq(p.doneFile)}`, 'exit 0');
-  return lines.join('\n');
+/**
+ * The prelude's fixed script. Its parameters (preludeArgs): the number of dirs and the dirs; the number
+ * of files and, per file, its path, octal mode and content; the done file ('' for none); then the
+ * command it runs. set -e: a failing step stops before the module runs.
+ */
+export const PRELUDE_SCRIPT = [
+  'set -e',
+  'kiln_n=$1; shift',
+  'while [ "$kiln_n" -gt 0 ]; do mkdir -p "$1"; shift; kiln_n=$((kiln_n - 1)); done',
+  'kiln_n=$1; shift',
+  'while [ "$kiln_n" -gt 0 ]; do rm -f "$1"; printf \'%s\' "$3" > "$1"; chmod "$2" "$1"; shift 3; kiln_n=$((kiln_n - 1)); done',
+  'kiln_done=$1; shift',
+  'if [ -z "$kiln_done" ]; then exec "$@"; fi',
+  '"$@" || exit $?',
+  ': > "$kiln_done"',
+  'exit 0',
+].join('\n');
+
+/** PRELUDE_SCRIPT's parameters before the command (sh-script.ts: values are never script text). */
+export function preludeArgs(p: Prelude): string[] {
+  return [
+    String(p.dirs.length),
+    ...p.dirs,
+    String(p.files.length),
+    ...p.files.flatMap((f) => [f.path, (f.mode & 0o7777).toString(8), f.content]),
+    p.doneFile ?? '',
+  ];
 }
 
 /**
@@ -172,5 +189,5 @@ export function moduleCommand(imageEnv: readonly string[], env: Env, exe: string
   const unsets = [...unset].sort().flatMap((k) => ['-u', k]);
   if (!shell) return unsets.length === 0 ? [exe, ...args] : ['env', ...unsets, exe, ...args];
   const reset = SHELL_VARS.filter((k) => k in env).map((k) => `${k}=${env[k] ?? ''}`);
-  return ['sh', '-c', preludeScript(prelude), 'kiln-prelude', 'env', ...unsets, ...reset, exe, ...args];
+  return shArgv({ script: PRELUDE_SCRIPT, args: [...preludeArgs(prelude), 'env', ...unsets, ...reset, exe, ...args] }, 'kiln-prelude');
 }

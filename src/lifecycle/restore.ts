@@ -7,7 +7,7 @@
 import type { LifecycleMetadata } from '../image/lifecycle-labels.js';
 import { makeTar, type TarFileEntry } from '../image/tar-files.js';
 import { stringifyToml } from '../spec/toml.js';
-import { CACHE_DIR, runCacheScript, shq, type CacheMetadata } from './cache.js';
+import { CACHE_DIR, runCacheScript, type CacheMetadata } from './cache.js';
 import { layerSbomFile, type LaunchSbomIndex, type LayerSboms } from './restore-sbom.js';
 import { escapeId, LAYERS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
 import { writeToVolume } from './volume-io.js';
@@ -103,9 +103,11 @@ export async function restoreLayers(ctx: PhaseContext, opts: RestoreOptions): Pr
   for (const d of plan.dropped) ctx.reporter.emit({ type: 'info', message: `Dropping cached layer '${d}': its digest does not match the previous image's` });
   if (entries.length > 0) await writeToVolume(ctx, { volume: opts.layersVolume, image: opts.image, dest: '/', tar: await makeTar(entries) });
   if (plan.copies.length === 0) return;
-  const script = ['set -e', ...plan.copies.map((c) => {
+  // Pairs of (layer dir, its cached copy) as parameters (sh-script.ts): layer names are never script text.
+  const script = `set -e\nwhile [ $# -gt 0 ]; do rm -rf "$1"; cp -a "$2" "$1"; shift 2; done`;
+  const args = plan.copies.flatMap((c) => {
     const rel = `${escapeId(c.buildpackId)}/${c.name}`;
-    return `rm -rf ${shq(`${LAYERS_DIR}/${rel}`)} && cp -a ${shq(`${CACHE_DIR}/layers/${rel}`)} ${shq(`${LAYERS_DIR}/${rel}`)}`;
-  })].join('\n');
-  await runCacheScript(ctx, { image: opts.image, layers: opts.layersVolume, cache: opts.cacheVolume, script });
+    return [`${LAYERS_DIR}/${rel}`, `${CACHE_DIR}/layers/${rel}`];
+  });
+  await runCacheScript(ctx, { image: opts.image, layers: opts.layersVolume, cache: opts.cacheVolume, script, args });
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { KilnError } from '../../src/errors.js';
 import { exportListings, listingScript, parseListings, type ListedEntry } from '../../src/lifecycle/dir-listing.js';
+import { shArgv } from '../../src/lifecycle/sh-script.js';
 import { exportImage, type ExportInput } from '../../src/lifecycle/export.js';
 import type { PhaseContext } from '../../src/lifecycle/phase-context.js';
 import type { ContainerEngine, KilnEvent } from '../../src/ports.js';
@@ -54,7 +55,7 @@ beforeAll(async () => {
   const made = await engine.runContainer({ image: bases().build, cmd: ['sh', '-c', MAKE_LAYER], user: '0:0', mounts, labels, network: 'none' });
   expect(made.exitCode).toBe(0);
   const lines: string[] = [];
-  const listed = await engine.runContainer({ image: bases().build, cmd: ['sh', '-c', listingScript(['/layers/test_big/big'])], user: '0:0', mounts, labels, network: 'none', onLine: (s, l) => s === 'stdout' && lines.push(l) });
+  const listed = await engine.runContainer({ image: bases().build, cmd: shArgv(listingScript(['/layers/test_big/big']), 'kiln-list'), user: '0:0', mounts, labels, network: 'none', onLine: (s, l) => s === 'stdout' && lines.push(l) });
   expect(listed.exitCode).toBe(0);
   listings = exportListings(parseListings(lines));
 });

@@ -3,7 +3,7 @@
  * detect, generate and build never run as root, and never see the docker socket; a buildpack writing
  * outside /layers and /workspace changes nothing in the image; symlinks pointing out of a layer, out of
  * the generated output or out of the app dir stay links (no host or builder file is copied through
- * them) and app links climbing out of the app dir are refused; a generated build.Dockerfile that is a symlink is not read; a builder whose CNB user is root is
+ * them) and app links climbing out of the app dir are refused; a generated build.Dockerfile that is a symlink is refused (exit 92); a builder whose CNB user is root is
  * refused; --volume cannot hand the docker socket to modules; secrets given with --env do not show in
  * --verbose or --json output.
  */
@@ -125,9 +125,19 @@ describe('hostile modules', () => {
     expect(await sessionLeftovers(engine, fileLabel)).toEqual({ containers: [], images: [], volumes: [] });
   });
 
-  it('a generated build.Dockerfile that is a symlink is not read', () => {
-    expect(built.out).not.toContain('Applying build.Dockerfile');
-    expect(built.out).not.toMatch(/root:x:0:0/);
+  it('a generated build.Dockerfile that is a symlink is refused (exit 92, names the extension and the file), never read', async () => {
+    const linkApp = join(tmp, 'symlink-dockerfile-app');
+    await mkdir(linkApp);
+    await writeFile(join(linkApp, 'hostile-symlink-dockerfile'), '');
+    const image = `${appTag}-symlink-dockerfile`;
+    const r = await runCli(['build', image, '--builder', builderTag, '--path', linkApp], { KILN_LABELS });
+    expect(r.code, r.out).toBe(92);
+    expect(r.out).toContain('kiln-test/hostile-ext');
+    expect(r.out).toContain('/layers/generated/kiln-test_hostile-ext/build.Dockerfile is a symlink (to /etc/passwd), not a regular file');
+    expect(r.out).not.toContain('Applying build.Dockerfile');
+    expect(r.out).not.toMatch(/root:x:0:0/);
+    expect(await engine.inspectImage(image)).toBeUndefined();
+    expect(await sessionLeftovers(engine, fileLabel)).toEqual({ containers: [], images: [], volumes: [] });
   });
 
   it('the --env secret does not show in --verbose output', () => {

@@ -16,6 +16,8 @@ import { ExitCode, KilnError } from '../../errors.js';
 import type { Mount } from '../../ports.js';
 import { createCliReporter } from '../../ui/cli-output.js';
 import { observeEngine } from '../../ui/observed-engine.js';
+import { ALLOW_REMOTE_FLAG } from '../../image/dockerfile-remote.js';
+import { EXTENSION_NETWORK_FLAG, parseExtensionNetwork, refuseExposedHostNetwork } from '../network-flags.js';
 import { collectSummary, summaryOf } from '../../ui/summary.js';
 
 interface BuildFlags {
@@ -27,6 +29,8 @@ interface BuildFlags {
   defaultProcess?: string;
   descriptor?: string;
   network?: string;
+  extensionNetwork?: string;
+  allowDockerfileRemote?: boolean;
   volume: string[];
   timeout?: string;
   cacheVolume?: string;
@@ -175,6 +179,8 @@ export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
     ...(flags.defaultProcess !== undefined ? { defaultProcess: flags.defaultProcess } : {}),
     ...(flags.descriptor !== undefined ? { descriptor: flags.descriptor } : {}),
     ...(flags.network !== undefined ? { network: flags.network } : {}),
+    ...(flags.extensionNetwork !== undefined ? { extensionNetwork: parseExtensionNetwork(flags.extensionNetwork) } : {}),
+    ...(flags.allowDockerfileRemote === true ? { allowDockerfileRemote: true } : {}),
     ...(flags.timeout !== undefined ? { timeoutSeconds: parseTimeout(flags.timeout) } : {}),
     ...(flags.cacheVolume !== undefined ? { cacheVolume: flags.cacheVolume } : {}),
     ...(flags.clearCache === true ? { clearCache: true } : {}),
@@ -192,7 +198,9 @@ export function registerBuild(program: Command): void {
     .option('--run-image <image>', 'run image to use instead of the builder\'s', (v: string) => checkImageRef(v, '--run-image'))
     .option('--default-process <type>', 'process type the image starts by default')
     .option('-d, --descriptor <file>', 'project descriptor (default <path>/project.toml)')
-    .option('--network <mode>', 'network mode of build containers (default none)')
+    .option('--network <mode>', 'network mode of buildpack and extension containers (detect, generate, build; default none)')
+    .option(`${EXTENSION_NETWORK_FLAG} <none|host>`, 'network of Dockerfile RUN steps (default none; host lets apt-get reach a mirror)')
+    .option(ALLOW_REMOTE_FLAG, 'allow ADD <url> and COPY --from= in extension Dockerfiles (the daemon fetches or copies from other images)')
     .option('--volume <SRC:DST[:ro]>', 'mount into build containers (repeatable)', collect, [])
     .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
     .option('--cache-volume <name>', 'cache volume to use (default kiln-cache-<hash of the image name>)')
@@ -204,6 +212,7 @@ export function registerBuild(program: Command): void {
     .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)')
     .action(async (image: string, flags: BuildFlags) => {
       const req = buildRequestOf(image, flags);
+      await refuseExposedHostNetwork({ '--network': req.network, [EXTENSION_NETWORK_FLAG]: req.extensionNetwork });
       const { reporter, facts } = collectSummary(createCliReporter(flags));
       const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
       const remote = remoteVolumeWarning(req.volumes);

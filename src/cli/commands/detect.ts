@@ -14,6 +14,7 @@ import { formatExplainTree } from '../../ui/explain-tree.js';
 import { redactDeep, redactUrlCredentials } from '../../ui/redact.js';
 import { makeStyle, wantsColor } from '../../ui/style.js';
 import { labelsFromEnv, parseEnvEntries } from './build.js';
+import { refuseExposedHostNetwork } from '../network-flags.js';
 
 interface DetectFlags {
   builder: string;
@@ -39,6 +40,7 @@ export function registerDetect(program: Command): void {
     .option('--json', 'print the trace as JSON on stdout')
     .option('-v, --verbose', 'show container specs')
     .action(async (flags: DetectFlags) => {
+      await refuseExposedHostNetwork({ '--network': flags.network });
       const reporter = createCliReporter({ ...(flags.json === true ? { json: true } : {}), verbose: flags.verbose === true, quiet: flags.verbose !== true && flags.json !== true });
       const result = await explainDetect(
         { engine: createDockerEngine(), reporter, ids: { newId: () => randomBytes(6).toString('hex') } },

@@ -9,6 +9,8 @@ import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine } from '../../ports.js';
 import { labelsFromEnv } from './build.js';
 import { defaultEngine, stderrReporter } from './builder-create.js';
+import { ALLOW_REMOTE_FLAG } from '../../image/dockerfile-remote.js';
+import { EXTENSION_NETWORK_FLAG, parseExtensionNetwork, refuseExposedHostNetwork } from '../network-flags.js';
 
 interface RebaseFlags {
   runImage?: string;
@@ -17,6 +19,8 @@ interface RebaseFlags {
   publish?: boolean;
   json?: boolean;
   quiet?: boolean;
+  extensionNetwork?: string;
+  allowDockerfileRemote?: boolean;
 }
 
 export function registerRebase(program: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
@@ -26,15 +30,20 @@ export function registerRebase(program: Command, getEngine: () => Promise<Contai
     .option('--run-image <image>', 'run image to rebase onto (default: the recorded run image or a mirror)', (v: string) => checkImageRef(v, '--run-image'))
     .option('--force', 'rebase even if the image is not rebasable or the run image is not the recorded one')
     .option('--reextend', 're-apply the run.Dockerfiles recorded at build time onto the new run image (for extended images)')
+    .option(`${EXTENSION_NETWORK_FLAG} <none|host>`, 'with --reextend: network of the run.Dockerfiles\' RUN steps (default none)')
+    .option(ALLOW_REMOTE_FLAG, 'with --reextend: allow ADD <url> and COPY --from= in the recorded run.Dockerfiles')
     .option('--publish', 'push the rebased image to its registry afterwards')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'show only warnings and errors')
     .action(async (image: string, flags: RebaseFlags) => {
       checkImageRef(image, 'kiln rebase <image>');
+      const extensionNetwork = flags.extensionNetwork !== undefined ? parseExtensionNetwork(flags.extensionNetwork) : undefined;
+      await refuseExposedHostNetwork({ [EXTENSION_NETWORK_FLAG]: extensionNetwork });
+      const dockerfiles = { ...(extensionNetwork !== undefined ? { extensionNetwork } : {}), ...(flags.allowDockerfileRemote === true ? { allowDockerfileRemote: true } : {}) };
       const engine = await getEngine();
       const out = await rebaseApp(
         { engine, reporter: stderrReporter({ quiet: flags.quiet === true || flags.json === true }) },
-        { image, ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}), force: flags.force === true, reextend: flags.reextend === true, publish: flags.publish === true, labels: labelsFromEnv(process.env.KILN_LABELS) },
+        { image, ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}), force: flags.force === true, reextend: flags.reextend === true, publish: flags.publish === true, labels: labelsFromEnv(process.env.KILN_LABELS), ...dockerfiles },
       );
       process.stdout.write(flags.json === true ? `${JSON.stringify(out, null, 2)}\n` : `rebased ${image} onto ${out.runImage}: ${out.imageId}\n`);
     });

@@ -62,7 +62,8 @@ async function sampleDir(): Promise<{ parent: string; dir: string }> {
 }
 
 async function listed(dir: string): Promise<ListedEntry[]> {
-  const { stdout } = await run('sh', ['-c', listingScript([dir, join(dir, 'absent')])], { maxBuffer: 1 << 24 });
+  const s = listingScript([dir, join(dir, 'absent')]);
+  const { stdout } = await run('sh', ['-c', s.script, 'kiln-list', ...s.args], { maxBuffer: 1 << 24 });
   const parsed = parseListings(stdout.split('\n'));
   expect([...parsed.keys()]).toEqual([dir]);
   return parsed.get(dir) as ListedEntry[];

@@ -9,6 +9,7 @@ import { KilnError } from '../../../src/errors.js';
 import { makeTar, readTarFiles, type TarFileEntry } from '../../../src/image/tar-files.js';
 import { runBuild } from '../../../src/lifecycle/build.js';
 import { candidateModules, detectKey, runDetects } from '../../../src/lifecycle/detect.js';
+import { PRELUDE_SCRIPT } from '../../../src/lifecycle/module-env.js';
 import type { BuilderBuildpack, BuilderInfo } from '../../../src/lifecycle/read-builder.js';
 import type { ContainerEngine, ImageInfo, RunSpec } from '../../../src/ports.js';
 import type { BuildpackDescriptor } from '../../../src/spec/models.js';
@@ -107,8 +108,10 @@ describe('runDetects', () => {
     // sh -c makes the empty plan file first (the prelude), then execs env, which drops the image's and
     // the shell's own variables.
     expect(spec.cmd.slice(0, 2)).toEqual(['sh', '-c']);
-    expect(spec.cmd[2]).toContain("printf '%s' '' > '/kiln/detect/buildpack/acme_a/1/plan.toml'");
-    expect(spec.cmd.slice(spec.cmd.indexOf('kiln-prelude') + 1)).toEqual([
+    // The prelude's values are parameters (path, mode, content of the plan file), never script text.
+    expect(spec.cmd[2]).toBe(PRELUDE_SCRIPT);
+    expect(spec.cmd.slice(spec.cmd.indexOf('kiln-prelude') + 1, spec.cmd.indexOf('env')).join('\0')).toContain(['/kiln/detect/buildpack/acme_a/1/plan.toml', '644', ''].join('\0'));
+    expect(spec.cmd.slice(spec.cmd.indexOf('env'))).toEqual([
       'env', '-u', 'CNB_GROUP_ID', '-u', 'CNB_USER_ID', '-u', 'OLDPWD', '-u', 'PWD', '-u', 'SECRET', '-u', 'SHLVL', '-u', '_',
       '/cnb/buildpacks/acme_a/1/bin/detect', '/platform', '/kiln/detect/buildpack/acme_a/1/plan.toml',
     ]);
@@ -170,10 +173,13 @@ describe('runBuild', () => {
     expect(second?.env?.FOO).toBe('from-a');
     expect(second?.env?.USER_VAR).toBe('user');
     // The build container writes the buildpack plan of acme/a, read-only, before bin/build (the prelude).
-    const script = first?.cmd[2] ?? '';
-    expect(script).toContain("mkdir -p '/layers/acme_a'");
-    expect(script).toContain('name = "x"');
-    expect(script).toContain("chmod 444 '/kiln/build/acme_a/plan.toml'");
+    expect(first?.cmd[2]).toBe(PRELUDE_SCRIPT);
+    const cmd = first?.cmd ?? [];
+    const prelude = cmd.slice(cmd.indexOf('kiln-prelude') + 1, cmd.indexOf('env'));
+    expect(prelude.slice(0, 2)).toEqual(['2', '/layers/acme_a']);
+    const at = prelude.indexOf('/kiln/build/acme_a/plan.toml');
+    expect(prelude[at + 1]).toBe('444');
+    expect(prelude[at + 2]).toContain('name = "x"');
   });
 
   it('a failing bin/build is exit 51 naming the buildpack', async () => {

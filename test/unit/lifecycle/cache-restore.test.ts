@@ -95,13 +95,16 @@ describe('cache metadata and saving', () => {
 
   it('saveScript moves kept dirs and copies changed ones, then swaps the tree', () => {
     const s = saveScript([{ buildpackId: 'bp/one', name: 'a', keep: true }, { buildpackId: 'bp/one', name: 'b', keep: false }]);
-    expect(s).toContain("mv '/kiln-cache/layers/bp_one/a' '/kiln-cache/layers.new/bp_one/a'");
-    expect(s).toContain("cp -a '/layers/bp_one/b' '/kiln-cache/layers.new/bp_one/b'");
-    expect(s.trim().split('\n').at(-1)).toBe('mv /kiln-cache/layers.new /kiln-cache/layers');
+    expect(s.args).toEqual([
+      '/kiln-cache/layers.new/bp_one', 'keep', '/kiln-cache/layers/bp_one/a', '/kiln-cache/layers.new/bp_one/a',
+      '/kiln-cache/layers.new/bp_one', 'copy', '/layers/bp_one/b', '/kiln-cache/layers.new/bp_one/b',
+    ]);
+    expect(s.script).toContain('if [ "$2" = keep ]; then mv "$3" "$4"; else cp -a "$3" "$4"; fi');
+    expect(s.script.trim().split('\n').at(-1)).toBe('mv /kiln-cache/layers.new /kiln-cache/layers');
   });
 
   it('fingerprint output is parsed; absent dirs are left out', () => {
-    expect(fingerprintScript(['/layers/x'])).toContain("if [ -d '/layers/x' ]");
+    expect(fingerprintScript(['/layers/x'])).toMatchObject({ args: ['/layers/x'], script: expect.stringContaining('if [ -d "$p" ]') });
     expect(parseFingerprints([`FP /layers/x ${'a'.repeat(64)}`, 'FP /workspace -', 'noise'])).toEqual(new Map([['/layers/x', 'a'.repeat(64)]]));
   });
 });

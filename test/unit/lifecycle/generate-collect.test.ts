@@ -98,3 +98,26 @@ describe('extendStepsFor (digest 6.1)', () => {
     expect(steps[0]?.args).toEqual([{ name: 'r', value: '2' }]);
   });
 });
+
+describe('collectOutput: outputs that reach outside (issue 14)', () => {
+  const link = (path: string, linkname: string): OutputEntry => ({ path, type: 'symlink', content: Buffer.alloc(0), mode: 0o777, linkname });
+
+  it('a build.Dockerfile, run.Dockerfile or extend-config.toml that is a symlink is refused with exit 92 naming the extension', async () => {
+    for (const name of ['build.Dockerfile', 'run.Dockerfile', 'extend-config.toml']) {
+      const e = await fails([link(name, '/etc/passwd')]);
+      expect(e.exitCode).toBe(ExitCode.generateError);
+      expect(e.message).toContain('test/ext');
+      expect(e.message).toContain(`/layers/generated/test_ext/${name} is a symlink (to /etc/passwd), not a regular file`);
+    }
+  });
+
+  it('ADD <url> and COPY --from= are refused with file:line unless allowed', async () => {
+    const e = await fails([f('run.Dockerfile', 'FROM ${base_image}\nADD https://example.com/x /x\n')]);
+    expect(e.exitCode).toBe(ExitCode.generateError);
+    expect(e.message).toContain('/layers/generated/test_ext/run.Dockerfile:2: ADD https://example.com/x');
+    const c = await fails([f('build.Dockerfile', `${BUILD}COPY --from=busybox /bin/sh /sh\n`)]);
+    expect(c.message).toContain('build.Dockerfile:4: COPY --from=busybox');
+    const ok = await collectOutput(ext, [f('run.Dockerfile', 'FROM ${base_image}\nADD https://example.com/x /x\n')], '/o', [], { allowRemote: true });
+    expect(ok.runDockerfile).toContain('ADD https://');
+  });
+});

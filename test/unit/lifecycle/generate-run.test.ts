@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode, KilnError } from '../../../src/errors.js';
 import { makeTar, readTarFiles } from '../../../src/image/tar-files.js';
 import { runGenerate } from '../../../src/lifecycle/generate.js';
+import { PRELUDE_SCRIPT } from '../../../src/lifecycle/module-env.js';
 import type { BuilderInfo } from '../../../src/lifecycle/read-builder.js';
 import type { ContainerEngine, ImageInfo, KilnEvent, RunSpec } from '../../../src/ports.js';
 
@@ -96,7 +97,11 @@ describe('runGenerate with a fake engine', () => {
     expect(run.network).toBe('none');
     expect(run.mounts).toContainEqual({ type: 'volume', source: 'app', target: '/workspace', readOnly: true });
     expect(run.mounts).toContainEqual({ type: 'volume', source: 'platform', target: '/platform', readOnly: true });
-    expect(run.cmd.slice(run.cmd.indexOf('kiln-prelude') + 1)).toEqual([
+    expect(run.cmd[2]).toBe(PRELUDE_SCRIPT);
+    expect(run.cmd.slice(run.cmd.indexOf('kiln-prelude') + 1, run.cmd.indexOf('env'))).toEqual([
+      '2', '/layers/generated/test_ext', '/kiln/generate/test_ext', '1', '/kiln/generate/test_ext/plan.toml', '444', '[[entries]]\nname = "tool"\n', '',
+    ]);
+    expect(run.cmd.slice(run.cmd.indexOf('env'))).toEqual([
       'env', '-u', 'CNB_GROUP_ID', '-u', 'CNB_USER_ID', '-u', 'OLDPWD', '-u', 'PWD', '-u', 'SECRET', '-u', 'SHLVL', '-u', '_',
       '/cnb/extensions/test_ext/1.0.0/bin/generate', '/layers/generated/test_ext', '/platform', '/kiln/generate/test_ext/plan.toml',
     ]);
@@ -112,10 +117,9 @@ describe('runGenerate with a fake engine', () => {
     });
     expect(run.labels).toEqual({ 'io.kiln.session': 's' });
     expect(events).toContainEqual({ type: 'module-line', module: 'test/ext', stream: 'stdout', line: 'hello from generate' });
-    // The generate container makes the plan file (read-only text) and the output dir before bin/generate.
-    expect(run.cmd[2]).toContain("mkdir -p '/layers/generated/test_ext'");
-    expect(run.cmd[2]).toContain('name = "tool"');
-    expect(run.cmd[2]).toContain("chmod 444 '/kiln/generate/test_ext/plan.toml'");
+    // The generate container makes the plan file (read-only text) and the output dir before bin/generate:
+    // the prelude's parameters, checked exactly above.
+    expect(run.cmd.slice(3, 6)).toEqual(['kiln-prelude', '2', '/layers/generated/test_ext']);
     expect(r.extensions[0]?.buildDockerfile).toContain('RUN true');
     expect(r.plan.entries).toEqual([]);
   });

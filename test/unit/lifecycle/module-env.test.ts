@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedOuterEnv, moduleArgs, moduleCnbVars, moduleCommand, parseImageEnv } from '../../../src/lifecycle/module-env.js';
+import { allowedOuterEnv, moduleArgs, moduleCnbVars, moduleCommand, parseImageEnv, PRELUDE_SCRIPT } from '../../../src/lifecycle/module-env.js';
 
 const base = { moduleDir: '/cnb/buildpacks/a/1', platformDir: '/platform', planPath: '/kiln/plan.toml' };
 
@@ -73,7 +73,7 @@ describe('moduleArgs and moduleCommand', () => {
   it('a prelude runs in sh first; the shell\'s own variables are dropped, or set again when the env has them', () => {
     const cmd = moduleCommand(['PATH=/bin'], { PATH: '/bin', PWD: '/mine' }, '/e', ['a'], { dirs: ["/k/it's"], files: [{ path: '/k/p.toml', content: "x = '%s'\n", mode: 0o444 }] });
     expect(cmd.slice(0, 2)).toEqual(['sh', '-c']);
-    expect(cmd[2]).toBe(["set -e", "mkdir -p '/k/it'\\''s'", "rm -f '/k/p.toml'", "printf '%s' 'x = '\\''%s'\\''\n' > '/k/p.toml'", "chmod 444 '/k/p.toml'", 'exec "$@"'].join('\n'));
-    expect(cmd.slice(3)).toEqual(['kiln-prelude', 'env', '-u', 'OLDPWD', '-u', 'SHLVL', '-u', '_', 'PWD=/mine', '/e', 'a']);
+    expect(cmd[2]).toBe(PRELUDE_SCRIPT);
+    expect(cmd.slice(3)).toEqual(['kiln-prelude', '1', "/k/it's", '1', '/k/p.toml', '444', "x = '%s'\n", '', 'env', '-u', 'OLDPWD', '-u', 'SHLVL', '-u', '_', 'PWD=/mine', '/e', 'a']);
   });
 });
