@@ -4,13 +4,15 @@
  * result, through the daemon's image build (the "Docker-based equivalent" of digest 6.2). The lifecycle's
  * build args, the build context rules, the user rules and the rebasable label follow digest 6.1 and 6.3.
  */
+import { randomUUID } from 'node:crypto';
 import { ExitCode, KilnError, isKilnError } from '../errors.js';
 import { makeTar, readTar, toTarFileEntry, type TarFileEntry } from '../image/tar-files.js';
 import type { ImageInfo } from '../ports.js';
 import type { ExtendArg } from '../spec/models.js';
 import { parseDockerfile } from '../image/dockerfile.js';
 import { cacheImageLabels, extendCacheKey, findCachedImage, usesBuildId } from './extend-cache.js';
-import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, labelIsTrue, nextRebasable, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
+import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, extendedRebasable, labelIsTrue, nextRebasable, platformBaseImageOnly, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
+import { extensionOutputFilter } from './extend-output.js';
 import type { PhaseContext } from './phase-context.js';
 import { readFromVolume } from './volume-io.js';
 
@@ -36,9 +38,10 @@ export interface ExtendInput {
   /** Labels added to every image built (on top of ctx.labels), e.g. to find intermediates. */
   labels?: Record<string, string>;
   /**
-   * 'inherit' (default, the lifecycle's behaviour, digest 14.13): a Dockerfile that does not set
-   * io.buildpacks.rebasable inherits the previous image's value. 'explicit' (RFC 0105's intent): each
-   * run.Dockerfile must itself contain LABEL io.buildpacks.rebasable=true.
+   * 'explicit' (default, image_extension.md: "all applied Dockerfiles must set this label to true"): the
+   * run image must be labelled rebasable and each run.Dockerfile must itself contain
+   * LABEL io.buildpacks.rebasable=true. 'inherit' (the lifecycle's behaviour): a Dockerfile that does not
+   * set the label inherits the previous image's value.
    */
   rebasableMode?: 'inherit' | 'explicit';
   /**
@@ -131,6 +134,8 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
   const original = await inspectOrFail(ctx, input.baseImage, `extend the ${kind} image`);
   let current = original;
   let rebasable = true;
+  const optIns: boolean[] = [];
+  const argWarnings: string[] = [];
   let appTar: Buffer | undefined;
   const steps: ExtendStepResult[] = [];
   const history: ExtendLayer[] = [];
@@ -138,9 +143,15 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
   let dockerBuilds = 0;
   for (const step of input.steps) {
     const action = `apply ${step.extensionId}'s ${kind}.Dockerfile`;
-    // Fresh per application (digest 6.1), so RUN steps after `ARG build_id` are never cached.
-    const buildId = ctx.ids.newId();
-    const args = extendBuildArgs({ baseImage: current.id, buildId, user: current.config.user, extensionArgs: step.args });
+    // A fresh UUID per application (platform.md: build_id MUST be a UUID), so RUN steps after
+    // `ARG build_id` are never cached.
+    const buildId = randomUUID();
+    const own = platformBaseImageOnly(step.extensionId, kind, step.args);
+    if (own.warning !== undefined) {
+      argWarnings.push(own.warning);
+      ctx.reporter.emit({ type: 'warning', message: own.warning });
+    }
+    const args = extendBuildArgs({ baseImage: current.id, buildId, user: current.config.user, extensionArgs: own.args });
     let context = step.context;
     if (context === undefined) {
       if (input.app === undefined) throw new KilnError({ action, cause: 'no build context: the extension has no context directory and no app was given' });
@@ -166,7 +177,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
           buildArgs: buildArgsRecord(args),
           labels,
           network: input.network ?? 'host',
-          onLine: (line) => ctx.reporter.emit({ type: 'module-line', module: step.extensionId, stream: 'stdout', line }),
+          onLine: extensionOutputFilter(labels, (line) => ctx.reporter.emit({ type: 'module-line', module: step.extensionId, stream: 'stdout', line })),
           ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
         }));
       } catch (e) {
@@ -182,7 +193,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     layers.forEach((diffId, i) => history.push({ diffId, extensionId: step.extensionId, command: commands[i] ?? '' }));
     if (kind === 'run') {
       rebasable = nextRebasable(rebasable, result.config.labels);
-      if (input.rebasableMode === 'explicit' && !setsRebasableTrue(step.dockerfile)) rebasable = false;
+      optIns.push(setsRebasableTrue(step.dockerfile));
     }
     steps.push({ extensionId: step.extensionId, imageId, buildId, layers, user: result.config.user });
     current = result;
@@ -199,6 +210,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     });
   }
   const changed = steps.length > 0;
+  if (kind === 'run' && input.rebasableMode !== 'inherit') rebasable = extendedRebasable(original.config.labels, optIns, current.config.labels);
   if (kind === 'run' && changed) {
     // Digest 6.3 final config mutation: the label records the computed value, whatever was inherited.
     const labelled = await setRebasableLabel(ctx, current, rebasable, input.labels ?? {}, input.cache);
@@ -214,7 +226,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     history,
     steps,
     changed,
-    warnings: users.warnings,
+    warnings: [...argWarnings, ...users.warnings],
     builtImages,
     originalTopLayer: original.layers[original.layers.length - 1] ?? '',
     dockerBuilds,
