@@ -93,6 +93,11 @@ export function addedLayers(before: readonly string[], after: readonly string[])
   return after.slice(before.length);
 }
 
+/** History created_by of an extension layer (platform.md exporter): `Layer: '<cmd>', Created by extension: <id>`. */
+export function extensionLayerCreatedBy(command: string, extensionId: string): string {
+  return `Layer: '${command}', Created by extension: ${extensionId}`;
+}
+
 /**
  * `base_image` is always the platform's (image_extension.md, build args of the extend phase): an
  * extension's own [[build.args]]/[[run.args]] entry with that name is dropped, with a warning naming the

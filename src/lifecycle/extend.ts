@@ -11,8 +11,9 @@ import type { ImageInfo } from '../ports.js';
 import type { ExtendArg } from '../spec/models.js';
 import { parseDockerfile } from '../image/dockerfile.js';
 import { cacheImageLabels, extendCacheKey, findCachedImage, usesBuildId } from './extend-cache.js';
-import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, extendedRebasable, labelIsTrue, nextRebasable, platformBaseImageOnly, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
+import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, extendedRebasable, extensionLayerCreatedBy, labelIsTrue, nextRebasable, platformBaseImageOnly, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
 import { extensionOutputFilter } from './extend-output.js';
+import { persistedRunImage, preparedRunBase } from './extend-persist.js';
 import type { PhaseContext } from './phase-context.js';
 import { readFromVolume } from './volume-io.js';
 
@@ -132,14 +133,17 @@ async function appContext(ctx: PhaseContext, app: { volume: string; image: strin
 export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promise<ExtendResult> {
   const { kind } = input;
   const original = await inspectOrFail(ctx, input.baseImage, `extend the ${kind} image`);
-  let current = original;
+  const kilnSteps = { labels: input.labels ?? {}, ...(input.cache !== undefined ? { cache: input.cache } : {}) };
+  // Run kind: the Dockerfiles apply to the run image plus empty <app>/<layers>/<platform> (extend-persist.ts).
+  const prepared = kind === 'run' && input.steps.length > 0 ? await preparedRunBase(ctx, original, kilnSteps) : original;
+  let current = prepared;
   let rebasable = true;
   const optIns: boolean[] = [];
   const argWarnings: string[] = [];
   let appTar: Buffer | undefined;
   const steps: ExtendStepResult[] = [];
   const history: ExtendLayer[] = [];
-  const builtImages: string[] = [];
+  const builtImages: string[] = prepared.id !== original.id ? [prepared.id] : [];
   let dockerBuilds = 0;
   for (const step of input.steps) {
     const action = `apply ${step.extensionId}'s ${kind}.Dockerfile`;
@@ -212,10 +216,20 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
   const changed = steps.length > 0;
   if (kind === 'run' && input.rebasableMode !== 'inherit') rebasable = extendedRebasable(original.config.labels, optIns, current.config.labels);
   if (kind === 'run' && changed) {
-    // Digest 6.3 final config mutation: the label records the computed value, whatever was inherited.
-    const labelled = await setRebasableLabel(ctx, current, rebasable, input.labels ?? {}, input.cache);
-    if (labelled.id !== current.id) builtImages.push(labelled.id);
-    current = labelled;
+    // The final config records the computed io.buildpacks.rebasable, whatever was inherited; writes under
+    // <app>, <layers> and <platform> and the prepared layer are left out (extend-persist.ts).
+    const persisted = await persistedRunImage(ctx, {
+      ...kilnSteps,
+      original,
+      prepared,
+      current,
+      rebasable,
+      createdBy: (_diffId, i) => extensionLayerCreatedBy(history[i]?.command ?? '', history[i]?.extensionId ?? ''),
+    });
+    builtImages.push(persisted.image.id);
+    for (const h of history) h.diffId = persisted.diffIds.get(h.diffId) ?? h.diffId;
+    for (const s of steps) s.layers = s.layers.map((d) => persisted.diffIds.get(d) ?? d);
+    current = persisted.image;
   }
   const newLayers = addedLayers(original.layers, current.layers) ?? current.layers;
   return {
@@ -231,25 +245,6 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     originalTopLayer: original.layers[original.layers.length - 1] ?? '',
     dockerBuilds,
   };
-}
-
-/** A metadata-only build (no layer) setting io.buildpacks.rebasable on the extended run image. */
-async function setRebasableLabel(ctx: PhaseContext, image: ImageInfo, rebasable: boolean, labels: Record<string, string>, cache?: { sessionLabel: string; labels?: Record<string, string> }): Promise<ImageInfo> {
-  if (image.config.labels[REBASABLE_LABEL] === String(rebasable)) return image;
-  const dockerfile = `FROM ${image.id}\nLABEL ${REBASABLE_LABEL}="${String(rebasable)}"\n`;
-  const context = await makeTar([{ path: DOCKERFILE_NAME, content: dockerfile }]);
-  const key = extendCacheKey({ kind: 'rebasable', baseImageId: image.id, dockerfile, context, args: [] });
-  const cached = cache !== undefined ? await findCachedImage(ctx, key, cache.sessionLabel) : undefined;
-  if (cached !== undefined) return inspectOrFail(ctx, cached, 'label the extended run image');
-  const { imageId } = await ctx.engine.buildImage({
-    context,
-    dockerfile: DOCKERFILE_NAME,
-    buildArgs: {},
-    labels: cache !== undefined ? cacheImageLabels({ ...ctx.labels, ...labels, ...(cache.labels ?? {}) }, key, cache.sessionLabel) : { ...ctx.labels, ...labels },
-    network: 'none',
-    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
-  });
-  return inspectOrFail(ctx, imageId, 'label the extended run image');
 }
 
 /** Whether the Dockerfile has a LABEL setting io.buildpacks.rebasable to a true value (quotes removed). */
