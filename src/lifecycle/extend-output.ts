@@ -13,12 +13,13 @@ export function extensionOutputFilter(labels: Readonly<Record<string, string>>, 
     const step = STEP.exec(line);
     if (step !== null && keys.length > 0) {
       const [, i, n, rest] = step as unknown as [string, string, string, string];
-      if (i === n && rest.startsWith('LABEL ') && keys.some((k) => rest.includes(k))) {
+      const own = Number(n) - keys.length;
+      if (Number(i) > own && rest.startsWith('LABEL ') && keys.some((k) => rest.startsWith(`LABEL ${k}=`))) {
         hiding = true;
         return;
       }
       hiding = false;
-      emit(`Step ${i}/${Number(n) - 1} : ${rest}`);
+      emit(`Step ${i}/${own} : ${rest}`);
       return;
     }
     if (/^Successfully (built|tagged) /.test(line)) hiding = false;

@@ -72,9 +72,9 @@ describe('run image resolution through mirrors (platform.md run image resolution
 describe("kiln's LABEL step is not shown as the extension's output", () => {
   it('drops the appended label step and renumbers the others', () => {
     const out: string[] = [];
-    const f = extensionOutputFilter({ 'io.kiln.session': 's1' }, (l) => out.push(l));
-    for (const l of ['Step 1/3 : FROM abc', ' ---> abc', 'Step 2/3 : RUN echo hi', 'hi', ' ---> def', 'Step 3/3 : LABEL io.kiln.session=s1', ' ---> Running in 123', 'Removing intermediate container 123', ' ---> 456', 'Successfully built 456']) f(l);
-    expect(out).toEqual(['Step 1/2 : FROM abc', ' ---> abc', 'Step 2/2 : RUN echo hi', 'hi', ' ---> def', 'Successfully built 456']);
+    const f = extensionOutputFilter({ 'io.kiln.session': 's1', 'io.kiln.test': 't' }, (l) => out.push(l));
+    for (const l of ['Step 1/4 : FROM abc', ' ---> abc', 'Step 2/4 : RUN echo hi', 'hi', ' ---> def', 'Step 3/4 : LABEL io.kiln.session=s1', ' ---> Running in 123', 'Removing intermediate container 123', ' ---> 456', 'Step 4/4 : LABEL io.kiln.test=t', ' ---> 789', 'Successfully built 789']) f(l);
+    expect(out).toEqual(['Step 1/2 : FROM abc', ' ---> abc', 'Step 2/2 : RUN echo hi', 'hi', ' ---> def', 'Successfully built 789']);
   });
 });
 
