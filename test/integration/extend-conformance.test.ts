@@ -195,6 +195,10 @@ describe('run image extension conformance (issue 15)', () => {
     expect(rebased.runImage).toBe(runs.mirrorB);
     expect(rebased.runImageId).toBe(patched.id);
     expect(await sh(apps.mirror, 'cat /opt/marker')).toBe('b2');
+    // --run-image naming the recorded (absent) image: its mirrors are tried too.
+    const again = await rebaseApp({ engine, reporter: { emit: () => undefined } }, { image: apps.mirror, runImage: runs.absentB });
+    expect(again.runImage).toBe(runs.mirrorB);
+    expect(again.runImageId).toBe(patched.id);
   });
 });
 
