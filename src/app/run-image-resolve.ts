@@ -14,13 +14,20 @@ export function runImageCandidates(image: string, runImages: readonly RunImageRe
   return [image, ...(entry?.mirrors ?? []).filter((m) => m !== image)];
 }
 
-/** The first candidate present in the daemon, or the missing-image error naming every name tried. */
-export async function resolveRunImage(engine: Pick<ContainerEngine, 'inspectImage'>, image: string, runImages: readonly RunImageRef[], what = 'run image'): Promise<{ name: string; info: ImageInfo }> {
-  const names = runImageCandidates(image, runImages);
-  for (const name of names) {
+/** The first candidate present in the daemon, if any. */
+export async function findRunImage(engine: Pick<ContainerEngine, 'inspectImage'>, image: string, runImages: readonly RunImageRef[]): Promise<{ name: string; info: ImageInfo } | undefined> {
+  for (const name of runImageCandidates(image, runImages)) {
     const info = await engine.inspectImage(name);
     if (info !== undefined) return { name, info };
   }
+  return undefined;
+}
+
+/** The first candidate present in the daemon, or the missing-image error naming every name tried. */
+export async function resolveRunImage(engine: Pick<ContainerEngine, 'inspectImage'>, image: string, runImages: readonly RunImageRef[], what = 'run image'): Promise<{ name: string; info: ImageInfo }> {
+  const found = await findRunImage(engine, image, runImages);
+  if (found !== undefined) return found;
+  const names = runImageCandidates(image, runImages);
   throw new KilnError({
     action: `inspect ${what} ${image}`,
     cause: names.length > 1 ? `neither the image nor its mirrors (${names.slice(1).join(', ')}) exist in the Docker daemon` : 'the image does not exist in the Docker daemon',

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { detectErrorLine } from '../../../src/app/build-phases.js';
-import { resolveRunImage, runImageCandidates } from '../../../src/app/run-image-resolve.js';
+import { findRunImage, resolveRunImage, runImageCandidates } from '../../../src/app/run-image-resolve.js';
 import { ExitCode, KilnError } from '../../../src/errors.js';
 import { extensionOutputFilter } from '../../../src/lifecycle/extend-output.js';
 import { checkUsers, extendedRebasable, platformBaseImageOnly } from '../../../src/lifecycle/extend-plan.js';
@@ -66,6 +66,8 @@ describe('run image resolution through mirrors (platform.md run image resolution
     expect(err).toBeInstanceOf(KilnError);
     expect((err as KilnError).exitCode).toBe(ExitCode.missingImage);
     expect((err as KilnError).message).toMatch(/mirror\.example\/run:1, other\.example\/run:1/);
+    // kiln detect only needs the target: no run image is no error there.
+    expect(await findRunImage({ inspectImage: () => Promise.resolve(undefined) }, 'reg.example/run:1', runImages)).toBeUndefined();
   });
 });
 
