@@ -171,7 +171,7 @@ export interface BuildSummary {
   runImage: string;
   buildpacks: string[];
   /** Extensions whose Dockerfiles changed the build or the run image. */
-  extensions: { id: string; changed: ('build' | 'run')[] }[];
+  extensions: { id: string; changed: ('build' | 'run')[]; /** The run image its FROM-only run.Dockerfile switched to. */ switchedTo?: string }[];
   layers: { reused: number; added: number; other: number };
   elapsedMs: number;
   warnings: number;

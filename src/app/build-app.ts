@@ -3,6 +3,7 @@
  * detect, generate, extend, build, export — and cleanup of every container, volume and intermediate
  * image of the session in a `finally`, which also runs when the signal aborts (Ctrl-C, SIGTERM).
  */
+import { resolveRunImage } from './run-image-resolve.js';
 import { readFile, stat } from 'node:fs/promises';
 import { withDefaultTag } from '../image/image-ref.js';
 import { join, resolve } from 'node:path';
@@ -189,10 +190,9 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     if (runImageRef === undefined) {
       throw new KilnError({ action: 'choose the run image', cause: `builder ${req.builder} names no run image`, hint: 'pass --run-image', exitCode: ExitCode.config });
     }
-    const runInfo = await deps.engine.inspectImage(runImageRef);
-    if (runInfo === undefined) {
-      throw new KilnError({ action: `inspect run image ${runImageRef}`, cause: 'the image does not exist in the Docker daemon', hint: 'build or load it first (kiln never pulls)', exitCode: ExitCode.missingImage });
-    }
+    // The run.toml image, else the first of its mirrors the daemon has (run-image-resolve.ts).
+    const { name: runFound, info: runInfo } = await resolveRunImage(deps.engine, runImageRef, builder.runImages);
+    if (runFound !== runImageRef) deps.reporter.emit({ type: 'info', message: `Run image ${runImageRef} is not in the Docker daemon; using its mirror ${runFound}` });
     // project.toml build env first; --env/--env-file win (pack's order).
     const platformEnv: Env = { ...Object.fromEntries((project?.buildEnv ?? []).map((e) => [e.name, e.value])), ...req.env };
 

@@ -15,6 +15,7 @@ import type { TargetVars } from '../lifecycle/module-env.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
 import type { GroupMember, PlanFile } from '../spec/models.js';
 import { SESSION_LABEL, targetOf } from './build-app.js';
+import { resolveRunImage } from './run-image-resolve.js';
 import type { PhasesInput } from './build-phases.js';
 
 export interface ExtensionsResult {
@@ -97,9 +98,12 @@ async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExt
   let runRef = input.runImage.ref;
   if (gen.runImage.switched) {
     runRef = gen.runImage.image;
-    runInfo = await inspectOrFail(ctx, runRef, 'run image chosen by an extension');
+    const found = await resolveRunImage(ctx.engine, runRef, input.builder.runImages, 'run image chosen by an extension');
+    runInfo = found.info;
     targetVars = targetOf(runInfo).vars;
-    ctx.reporter.emit({ type: 'info', message: `Run image switched to ${runRef}` });
+    const by = gen.extensions.find((e) => !e.ignored && e.run?.switchesTo?.trim() === runRef)?.id;
+    ctx.reporter.emit({ type: 'info', message: `Run image switched to ${runRef}${by !== undefined ? ` by ${by}` : ''}` });
+    if (found.name !== runRef) ctx.reporter.emit({ type: 'info', message: `Run image ${runRef} is not in the Docker daemon; using its mirror ${found.name}` });
   }
   let buildImage = plain.buildImage;
   const buildSteps = extendStepsFor(gen, 'build');
@@ -119,7 +123,7 @@ async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExt
     dockerBuilds += r.dockerBuilds;
     runImage.extended = {
       info: withExtendRecord(withoutSessionLabels(await inspectOrFail(ctx, r.imageId, 'extended run image'), ctx.labels), runSteps),
-      extensionLayers: r.history.map((h) => ({ diffId: h.diffId, extensionId: h.extensionId, command: '' })),
+      extensionLayers: r.history.map((h) => ({ diffId: h.diffId, extensionId: h.extensionId, command: h.command })),
       rebasable: r.rebasable,
     };
   }

@@ -64,6 +64,12 @@ function effectiveOrder(builder: BuilderInfo, project: ProjectDescriptor | undef
   return { order: [{ group }], orderExtensions: builder.order.orderExtensions };
 }
 
+/** `err: <id>@<version> (<code>)`, or with the reason when bin/detect exited 0 but its output was refused. */
+export function detectErrorLine(r: DetectRunResult): string {
+  const code = r.exitCode !== undefined && r.exitCode !== 0 ? ` (${r.exitCode})` : '';
+  return `err: ${r.id}@${r.version}${code}${r.message !== undefined && r.message !== '' ? `: ${r.message}` : ''}`;
+}
+
 function showOutput(reporter: Reporter, r: DetectRunResult, asDebug: boolean): void {
   for (const o of r.output) {
     if (asDebug) reporter.emit({ type: 'debug', message: `[${r.id}] ${o.line}` });
@@ -86,7 +92,12 @@ async function detect(ctx: PhaseContext, input: PhasesInput): Promise<Extract<Re
     { builder, volumes: input.volumes, platformEnv: input.platformEnv, target: input.runImage.vars, ...(input.req.network !== undefined ? { network: input.req.network } : {}) },
     modules,
   );
-  for (const r of results.values()) showOutput(ctx.reporter, r, r.status !== 'error');
+  for (const r of results.values()) {
+    showOutput(ctx.reporter, r, r.status !== 'error');
+    // An erroring module (extension, optional buildpack) is named with its exit code, as the lifecycle's
+    // detector logs it, before the resolver decides whether its group can still pass.
+    if (r.status === 'error') ctx.reporter.emit({ type: 'info', message: detectErrorLine(r) });
+  }
   const resolved = await resolveOrder({
     order: order.order,
     orderExtensions: order.orderExtensions,

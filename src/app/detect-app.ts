@@ -4,6 +4,7 @@
  * (lifecycle/detect.ts), and the pure resolver (lifecycle/resolve-order.ts) returns the trace of every
  * candidate group tried, which ui/explain-tree.ts renders. Volumes and containers are removed in finally.
  */
+import { findRunImage } from './run-image-resolve.js';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
@@ -71,7 +72,7 @@ export async function explainDetect(deps: DetectDeps, req: DetectRequest): Promi
     const project = await readProject(dir);
     const builder = await readBuilder(ctx, req.builder);
     const runRef = builder.runImages[0]?.image;
-    const runInfo = runRef !== undefined ? await deps.engine.inspectImage(runRef) : undefined;
+    const runInfo = runRef !== undefined ? (await findRunImage(deps.engine, runRef, builder.runImages))?.info : undefined;
     // Without the run image, targets are not checked (every module matches), as for an unknown target.
     const target = runInfo !== undefined ? targetOf(runInfo) : undefined;
     const order: OrderFile =

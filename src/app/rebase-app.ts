@@ -61,7 +61,9 @@ export async function readAppImage(engine: ContainerEngine, image: string, actio
 }
 
 async function chooseRunImage(engine: ContainerEngine, req: RebaseRequest, md: LifecycleMetadata): Promise<{ name: string; info: ImageInfo }> {
-  const names = req.runImage !== undefined ? [req.runImage] : candidateRunImages(md);
+  // --run-image naming the recorded image also falls back to its recorded mirrors (platform.md run image resolution).
+  const recorded = candidateRunImages(md);
+  const names = req.runImage === undefined ? recorded : req.runImage === recorded[0] ? recorded : [req.runImage];
   if (names.length === 0) throw rebaseError(req.image, 'the image records no run image', 'pass --run-image');
   for (const name of names) {
     const info = await engine.inspectImage(name);

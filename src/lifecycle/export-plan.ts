@@ -19,6 +19,7 @@ import type { TarFileEntry } from '../image/tar-files.js';
 import { PLATFORM_API } from '../spec/api-version.js';
 import type { GroupMember, LayerMetadataFile } from '../spec/models.js';
 import { configMetadataToml } from './config-metadata.js';
+import { extensionLayerCreatedBy } from './extend-plan.js';
 import type { ExportInput } from './export-types.js';
 import { LAUNCHER_PATH, LAUNCHER_SCRIPT, PROCESS_DIR } from './launcher/launcher-script.js';
 import { processTableFiles } from './launcher/process-table.js';
@@ -263,7 +264,7 @@ export function planImage(input: ExportInput, built: BuiltLayers): ImagePlan {
 
   return {
     baseLayers: [...baseInfo.layers],
-    extensionHistory: (run.extended?.extensionLayers ?? []).map((l) => ({ diffId: l.diffId, createdBy: `Layer: '${l.command}', Created by extension: ${l.extensionId}` })),
+    extensionHistory: (run.extended?.extensionLayers ?? []).map((l) => ({ diffId: l.diffId, createdBy: extensionLayerCreatedBy(l.command, l.extensionId) })),
     layers,
     created: input.created ?? DEFAULT_CREATED,
     config: { env, user: base.user, workingDir: APP_DIR, entrypoint: [entrypoint], cmd: [], labels },

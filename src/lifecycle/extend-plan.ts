@@ -77,7 +77,7 @@ export function checkUsers(kind: ExtendKind, original: string, steps: readonly {
     const last = i === steps.length - 1;
     if (last && kind === 'run') {
       error = `the run image is left with USER ${s.user === '' ? '(empty, i.e. root)' : s.user} after ${s.extensionId}'s run.Dockerfile; a run image left as root is refused`;
-    } else warnings.push(`the ${kind} image runs as root after ${s.extensionId}'s ${kind}.Dockerfile`);
+    } else warnings.push(rootUserWarning(s.extensionId, kind, i === 0 ? original : (steps[i - 1]?.user ?? original), s.user));
   });
   const final = steps[steps.length - 1];
   if (final !== undefined && error === undefined && final.user !== original) {
@@ -91,4 +91,39 @@ export function addedLayers(before: readonly string[], after: readonly string[])
   if (after.length < before.length) return undefined;
   for (let i = 0; i < before.length; i++) if (before[i] !== after[i]) return undefined;
   return after.slice(before.length);
+}
+
+/** History created_by of an extension layer (platform.md exporter): `Layer: '<cmd>', Created by extension: <id>`. */
+export function extensionLayerCreatedBy(command: string, extensionId: string): string {
+  return `Layer: '${command}', Created by extension: ${extensionId}`;
+}
+
+/**
+ * `base_image` is always the platform's (image_extension.md, build args of the extend phase): an
+ * extension's own [[build.args]]/[[run.args]] entry with that name is dropped, with a warning naming the
+ * extension, so it can never switch the base behind the recorded run image (the lifecycle passes its own
+ * value last, to the same effect).
+ */
+export function platformBaseImageOnly(extensionId: string, kind: ExtendKind, args: readonly ExtendArg[]): { args: ExtendArg[]; warning?: string } {
+  const kept = args.filter((a) => a.name !== 'base_image');
+  if (kept.length === args.length) return { args: kept };
+  return { args: kept, warning: `${extensionId}'s extend-config.toml sets the build arg "base_image" for its ${kind}.Dockerfile; it is ignored (base_image is always the image being extended). Remove it from [[${kind}.args]]` };
+}
+
+/**
+ * The warning for a Dockerfile that leaves the image as root (platform.md extend phase): the next
+ * Dockerfile receives that user as user_id/group_id, and a later extension has to set a non-root user.
+ */
+export function rootUserWarning(extensionId: string, kind: ExtendKind, previous: string, user: string): string {
+  return `${extensionId}'s ${kind}.Dockerfile changed the user from "${previous}" to "${user === '' ? '(empty, i.e. root)' : user}"; root must not be the final user, so a later extension's Dockerfile has to set a non-root USER`;
+}
+
+/**
+ * Rebasability of the extended run image (image_extension.md run.Dockerfile requirements, platform.md
+ * extend phase): the run image itself must be labelled io.buildpacks.rebasable=true and every applied
+ * run.Dockerfile must contain LABEL io.buildpacks.rebasable=true itself; a value inherited from the base
+ * does not count. `dockerfilesOptIn` holds one entry per applied Dockerfile.
+ */
+export function extendedRebasable(originalLabels: Readonly<Record<string, string>>, dockerfilesOptIn: readonly boolean[], finalLabels: Readonly<Record<string, string>>): boolean {
+  return labelIsTrue(originalLabels[REBASABLE_LABEL]) && dockerfilesOptIn.every(Boolean) && labelIsTrue(finalLabels[REBASABLE_LABEL]);
 }

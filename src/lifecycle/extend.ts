@@ -4,6 +4,7 @@
  * result, through the daemon's image build (the "Docker-based equivalent" of digest 6.2). The lifecycle's
  * build args, the build context rules, the user rules and the rebasable label follow digest 6.1 and 6.3.
  */
+import { randomUUID } from 'node:crypto';
 import { ExitCode, KilnError, isKilnError } from '../errors.js';
 import { makeTar, readTar, toTarFileEntry, type TarFileEntry } from '../image/tar-files.js';
 import type { ImageInfo } from '../ports.js';
@@ -11,7 +12,9 @@ import type { ExtendArg } from '../spec/models.js';
 import { formatDockerfileIssue, parseDockerfile } from '../image/dockerfile.js';
 import { ALLOW_REMOTE_FLAG, remoteSourceIssues } from '../image/dockerfile-remote.js';
 import { cacheImageLabels, extendCacheKey, findCachedImage, usesBuildId } from './extend-cache.js';
-import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, labelIsTrue, nextRebasable, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
+import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, extendedRebasable, extensionLayerCreatedBy, labelIsTrue, nextRebasable, platformBaseImageOnly, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
+import { extensionOutputFilter } from './extend-output.js';
+import { persistedRunImage, preparedRunBase } from './extend-persist.js';
 import type { PhaseContext } from './phase-context.js';
 import { readFromVolume } from './volume-io.js';
 
@@ -45,9 +48,10 @@ export interface ExtendInput {
   /** Labels added to every image built (on top of ctx.labels), e.g. to find intermediates. */
   labels?: Record<string, string>;
   /**
-   * 'inherit' (default, the lifecycle's behaviour, digest 14.13): a Dockerfile that does not set
-   * io.buildpacks.rebasable inherits the previous image's value. 'explicit' (RFC 0105's intent): each
-   * run.Dockerfile must itself contain LABEL io.buildpacks.rebasable=true.
+   * 'explicit' (default, image_extension.md: "all applied Dockerfiles must set this label to true"): the
+   * run image must be labelled rebasable and each run.Dockerfile must itself contain
+   * LABEL io.buildpacks.rebasable=true. 'inherit' (the lifecycle's behaviour): a Dockerfile that does not
+   * set the label inherits the previous image's value.
    */
   rebasableMode?: 'inherit' | 'explicit';
   /**
@@ -157,18 +161,29 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
   const { kind } = input;
   checkRemoteSources(input);
   const original = await inspectOrFail(ctx, input.baseImage, `extend the ${kind} image`);
-  let current = original;
+  const kilnSteps = { labels: input.labels ?? {}, ...(input.cache !== undefined ? { cache: input.cache } : {}) };
+  // Run kind: the Dockerfiles apply to the run image plus empty <app>/<layers>/<platform> (extend-persist.ts).
+  const prepared = kind === 'run' && input.steps.length > 0 ? await preparedRunBase(ctx, original, kilnSteps) : original;
+  let current = prepared;
   let rebasable = true;
+  const optIns: boolean[] = [];
+  const argWarnings: string[] = [];
   let appTar: Buffer | undefined;
   const steps: ExtendStepResult[] = [];
   const history: ExtendLayer[] = [];
-  const builtImages: string[] = [];
+  const builtImages: string[] = prepared.id !== original.id ? [prepared.id] : [];
   let dockerBuilds = 0;
   for (const step of input.steps) {
     const action = `apply ${step.extensionId}'s ${kind}.Dockerfile`;
-    // Fresh per application (digest 6.1), so RUN steps after `ARG build_id` are never cached.
-    const buildId = ctx.ids.newId();
-    const args = extendBuildArgs({ baseImage: current.id, buildId, user: current.config.user, extensionArgs: step.args });
+    // A fresh UUID per application (platform.md: build_id MUST be a UUID), so RUN steps after
+    // `ARG build_id` are never cached.
+    const buildId = randomUUID();
+    const own = platformBaseImageOnly(step.extensionId, kind, step.args);
+    if (own.warning !== undefined) {
+      argWarnings.push(own.warning);
+      ctx.reporter.emit({ type: 'warning', message: own.warning });
+    }
+    const args = extendBuildArgs({ baseImage: current.id, buildId, user: current.config.user, extensionArgs: own.args });
     let context = step.context;
     if (context === undefined) {
       if (input.app === undefined) throw new KilnError({ action, cause: 'no build context: the extension has no context directory and no app was given' });
@@ -194,7 +209,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
           buildArgs: buildArgsRecord(args),
           labels,
           network: input.network ?? 'none',
-          onLine: (line) => ctx.reporter.emit({ type: 'module-line', module: step.extensionId, stream: 'stdout', line }),
+          onLine: extensionOutputFilter(labels, (line) => ctx.reporter.emit({ type: 'module-line', module: step.extensionId, stream: 'stdout', line })),
           ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
         }));
       } catch (e) {
@@ -210,7 +225,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     layers.forEach((diffId, i) => history.push({ diffId, extensionId: step.extensionId, command: commands[i] ?? '' }));
     if (kind === 'run') {
       rebasable = nextRebasable(rebasable, result.config.labels);
-      if (input.rebasableMode === 'explicit' && !setsRebasableTrue(step.dockerfile)) rebasable = false;
+      optIns.push(setsRebasableTrue(step.dockerfile));
     }
     steps.push({ extensionId: step.extensionId, imageId, buildId, layers, user: result.config.user });
     current = result;
@@ -227,11 +242,22 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     });
   }
   const changed = steps.length > 0;
+  if (kind === 'run' && input.rebasableMode !== 'inherit') rebasable = extendedRebasable(original.config.labels, optIns, current.config.labels);
   if (kind === 'run' && changed) {
-    // Digest 6.3 final config mutation: the label records the computed value, whatever was inherited.
-    const labelled = await setRebasableLabel(ctx, current, rebasable, input.labels ?? {}, input.cache);
-    if (labelled.id !== current.id) builtImages.push(labelled.id);
-    current = labelled;
+    // The final config records the computed io.buildpacks.rebasable, whatever was inherited; writes under
+    // <app>, <layers> and <platform> and the prepared layer are left out (extend-persist.ts).
+    const persisted = await persistedRunImage(ctx, {
+      ...kilnSteps,
+      original,
+      prepared,
+      current,
+      rebasable,
+      createdBy: (_diffId, i) => extensionLayerCreatedBy(history[i]?.command ?? '', history[i]?.extensionId ?? ''),
+    });
+    builtImages.push(persisted.image.id);
+    for (const h of history) h.diffId = persisted.diffIds.get(h.diffId) ?? h.diffId;
+    for (const s of steps) s.layers = s.layers.map((d) => persisted.diffIds.get(d) ?? d);
+    current = persisted.image;
   }
   const newLayers = addedLayers(original.layers, current.layers) ?? current.layers;
   return {
@@ -242,30 +268,11 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
     history,
     steps,
     changed,
-    warnings: users.warnings,
+    warnings: [...argWarnings, ...users.warnings],
     builtImages,
     originalTopLayer: original.layers[original.layers.length - 1] ?? '',
     dockerBuilds,
   };
-}
-
-/** A metadata-only build (no layer) setting io.buildpacks.rebasable on the extended run image. */
-async function setRebasableLabel(ctx: PhaseContext, image: ImageInfo, rebasable: boolean, labels: Record<string, string>, cache?: { sessionLabel: string; labels?: Record<string, string> }): Promise<ImageInfo> {
-  if (image.config.labels[REBASABLE_LABEL] === String(rebasable)) return image;
-  const dockerfile = `FROM ${image.id}\nLABEL ${REBASABLE_LABEL}="${String(rebasable)}"\n`;
-  const context = await makeTar([{ path: DOCKERFILE_NAME, content: dockerfile }]);
-  const key = extendCacheKey({ kind: 'rebasable', baseImageId: image.id, dockerfile, context, args: [] });
-  const cached = cache !== undefined ? await findCachedImage(ctx, key, cache.sessionLabel) : undefined;
-  if (cached !== undefined) return inspectOrFail(ctx, cached, 'label the extended run image');
-  const { imageId } = await ctx.engine.buildImage({
-    context,
-    dockerfile: DOCKERFILE_NAME,
-    buildArgs: {},
-    labels: cache !== undefined ? cacheImageLabels({ ...ctx.labels, ...labels, ...(cache.labels ?? {}) }, key, cache.sessionLabel) : { ...ctx.labels, ...labels },
-    network: 'none',
-    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
-  });
-  return inspectOrFail(ctx, imageId, 'label the extended run image');
 }
 
 /** Whether the Dockerfile has a LABEL setting io.buildpacks.rebasable to a true value (quotes removed). */

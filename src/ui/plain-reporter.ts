@@ -25,7 +25,7 @@ export interface PlainReporterOptions {
 }
 
 /** Lines of `docker build` output that only say which intermediate container or image was used. */
-const DOCKER_CHATTER = /^(\s*---> (Running in |Using cache|[0-9a-f]{12}$)|Removing intermediate container |\[Warning\] One or more build-args \[build_id\] were not consumed)/;
+const DOCKER_CHATTER = /^(\s*---> (Running in |Using cache|[0-9a-f]{12}$)|Removing intermediate container |\[Warning\] One or more build-args \[[^\]]*\] were not consumed)/;
 
 export function isDockerChatter(line: string): boolean {
   return DOCKER_CHATTER.test(line);

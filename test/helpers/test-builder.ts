@@ -22,6 +22,8 @@ export interface TestBuilderOptions {
   orderToml: string;
   /** Written to /cnb/run.toml ([[images]] image) and /cnb/stack.toml ([run-image] image). */
   runImage: string;
+  /** Text of /cnb/run.toml instead of the one naming `runImage` (e.g. with mirrors). */
+  runToml?: string;
   /** Tag of the builder image. */
   tag: string;
   /** Labels of the builder image (the test label is added). */
@@ -90,7 +92,7 @@ export async function makeTestBuilder(engine: ContainerEngine, opts: TestBuilder
   entries.push(
     ...parents('cnb/order.toml', seen),
     { path: 'cnb/order.toml', content: opts.orderToml },
-    { path: 'cnb/run.toml', content: `[[images]]\nimage = ${runImage}\n` },
+    { path: 'cnb/run.toml', content: opts.runToml ?? `[[images]]\nimage = ${runImage}\n` },
     { path: 'cnb/stack.toml', content: `[run-image]\nimage = ${runImage}\n` },
     { path: 'owned/layers', type: 'directory', mode: 0o755, uid, gid },
     { path: 'owned/workspace', type: 'directory', mode: 0o755, uid, gid },

@@ -125,18 +125,19 @@ describe('extendImage kind build', () => {
 describe('extendImage kind run', () => {
   const ADD_FILE = ['ARG base_image', 'FROM ${base_image}', 'COPY added.txt /opt/added.txt', ''].join('\n');
 
-  it('adds a file from the extension context; without the label the inherited value counts (lifecycle)', async () => {
+  it('adds a file from the extension context; without its own label the run.Dockerfile makes the image non-rebasable (issue 15 point 1)', async () => {
     const ctxTar = await makeTar([{ path: 'added.txt', content: 'from the extension\n' }]);
     const r = await extendImage(context().ctx, { kind: 'run', baseImage: bases().run, steps: [{ extensionId: 'adder', dockerfile: ADD_FILE, args: [], context: ctxTar }], network: 'none' });
     expect(await cat(r.imageId, '/opt/added.txt')).toBe('from the extension');
-    // The busybox run base is labelled rebasable=true, and a Dockerfile not setting the label inherits it (digest 14.13).
-    expect(r.rebasable).toBe(true);
+    // The busybox run base is labelled rebasable=true, but an inherited label does not count
+    // (image_extension.md: all applied Dockerfiles must set it), and the label says so.
+    expect(r.rebasable).toBe(false);
+    expect((await engine.inspectImage(r.imageId))?.config.labels['io.buildpacks.rebasable']).toBe('false');
     expect(r.newLayers).toHaveLength(1);
     expect(r.originalTopLayer).toBe((await engine.inspectImage(bases().run))?.layers.at(-1));
-    // In 'explicit' mode (RFC 0105) the same Dockerfile makes the image non-rebasable, and the label says so.
-    const e = await extendImage(context().ctx, { kind: 'run', baseImage: bases().run, steps: [{ extensionId: 'adder', dockerfile: ADD_FILE, args: [], context: ctxTar }], network: 'none', rebasableMode: 'explicit' });
-    expect(e.rebasable).toBe(false);
-    expect((await engine.inspectImage(e.imageId))?.config.labels['io.buildpacks.rebasable']).toBe('false');
+    // The lifecycle's 'inherit' behaviour stays available on request: the inherited value counts there.
+    const e = await extendImage(context().ctx, { kind: 'run', baseImage: bases().run, steps: [{ extensionId: 'adder', dockerfile: ADD_FILE, args: [], context: ctxTar }], network: 'none', rebasableMode: 'inherit' });
+    expect(e.rebasable).toBe(true);
   });
 
   it('rebasable is false when a Dockerfile sets it false, and stays false after a later true', async () => {
