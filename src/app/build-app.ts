@@ -21,6 +21,8 @@ import { throwOnErrors } from '../spec/spec-error.js';
 import { defaultCacheVolume } from '../lifecycle/cache.js';
 import { lockCacheVolume } from './build-lock.js';
 import { runPhases, type PhasesResult } from './build-phases.js';
+import { createImageFetcher, type ImageFetcher } from './image-fetcher.js';
+import { runImageCandidates } from './run-image-choice.js';
 
 export const SESSION_LABEL = 'io.kiln.session';
 
@@ -47,6 +49,8 @@ export interface BuildRequest {
   cacheVolume?: string;
   /** Start with an empty cache volume and without this app's cached extended images (--clear-cache). */
   clearCache?: boolean;
+  /** Run image -> mirrors the user configured (`kiln config run-image-mirrors`), tried before run.toml's. */
+  runImageMirrors?: Record<string, string[]>;
 }
 
 export interface BuildDeps {
@@ -54,6 +58,8 @@ export interface BuildDeps {
   reporter: Reporter;
   ids: IdSource;
   signal?: AbortSignal;
+  /** Pulls under the pull policy (image-fetcher.ts); default: never pull. */
+  fetcher?: ImageFetcher;
 }
 
 export interface BuildOutcome extends PhasesResult {
@@ -69,7 +75,7 @@ async function checkAppDir(path: string): Promise<void> {
   if (!st.isDirectory()) throw new KilnError({ action: `read the app source ${dir}`, cause: 'it is not a directory', hint: 'pass the app directory with --path', exitCode: ExitCode.config, subject: dir });
 }
 
-async function readProject(req: BuildRequest): Promise<ProjectDescriptor | undefined> {
+export async function readProject(req: Pick<BuildRequest, 'descriptor' | 'path'>): Promise<ProjectDescriptor | undefined> {
   const file = req.descriptor !== undefined ? resolve(req.descriptor) : join(resolve(req.path), 'project.toml');
   let text: string;
   try {
@@ -167,15 +173,18 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   const keepImages = new Set<string>();
   try {
     const project = await readProject(req);
+    const fetcher = deps.fetcher ?? createImageFetcher({ engine: deps.engine, reporter: deps.reporter, policy: 'never' });
+    await fetcher.ensure(req.builder, 'builder');
     const builder: BuilderInfo = await readBuilder(ctx, req.builder);
     const runImageRef = req.runImage ?? builder.runImages[0]?.image;
     if (runImageRef === undefined) {
       throw new KilnError({ action: 'choose the run image', cause: `builder ${req.builder} names no run image`, hint: 'pass --run-image', exitCode: ExitCode.config });
     }
-    const runInfo = await deps.engine.inspectImage(runImageRef);
-    if (runInfo === undefined) {
-      throw new KilnError({ action: `inspect run image ${runImageRef}`, cause: 'the image does not exist in the Docker daemon', hint: 'build or load it first (kiln never pulls)', exitCode: ExitCode.missingImage });
-    }
+    // The run image or a mirror (issue 17); the record keeps the run image's name (runImage.ref).
+    const runInfo =
+      req.runImage !== undefined
+        ? await fetcher.ensure(runImageRef, 'run image')
+        : (await fetcher.ensureFirst(runImageCandidates(runImageRef, builder.runImages[0]?.mirrors ?? [], req.image, req.runImageMirrors?.[runImageRef] ?? []), 'run image')).info;
     // project.toml build env first; --env/--env-file win (pack's order).
     const platformEnv: Env = { ...Object.fromEntries((project?.buildEnv ?? []).map((e) => [e.name, e.value])), ...req.env };
 
@@ -215,6 +224,7 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
         platformEnv,
         runImage: { ref: runImageRef, info: runInfo, ...targetOf(runInfo) },
         keepImage: (id) => keepImages.add(id),
+        fetchImage: (ref, what) => fetcher.ensure(ref, what),
       },
       setup(),
     );

@@ -95,7 +95,7 @@ async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExt
   let runRef = input.runImage.ref;
   if (gen.runImage.switched) {
     runRef = gen.runImage.image;
-    runInfo = await inspectOrFail(ctx, runRef, 'run image chosen by an extension');
+    runInfo = input.fetchImage !== undefined ? await input.fetchImage(runRef, 'run image chosen by an extension') : await inspectOrFail(ctx, runRef, 'run image chosen by an extension');
     targetVars = targetOf(runInfo).vars;
     ctx.reporter.emit({ type: 'info', message: `Run image switched to ${runRef}` });
   }

@@ -31,6 +31,8 @@ export interface PhasesInput {
   runImage: { ref: string; info: ImageInfo; vars: TargetVars; target: Target };
   /** Images that must survive cleanup (the app image). */
   keepImage: (id: string) => void;
+  /** An image the build needs after detect (a run image an extension switched to), under the pull policy. */
+  fetchImage?: (ref: string, what: string) => Promise<ImageInfo>;
 }
 
 export interface PhasesResult {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Command } from 'commander';
 import { buildApp, type BuildRequest } from '../../app/build-app.js';
-import { publishImage } from '../../app/publish.js';
+import { publishImage, registryAuthFor } from '../../app/publish.js';
 import { withDefaultTag } from '../../image/image-ref.js';
 import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
@@ -15,9 +15,13 @@ import type { Mount } from '../../ports.js';
 import { createCliReporter } from '../../ui/cli-output.js';
 import { observeEngine } from '../../ui/observed-engine.js';
 import { collectSummary, summaryOf } from '../../ui/summary.js';
+import { addPullPolicyOption, fetcherFor } from '../pull-options.js';
+import { chooseBuilder } from '../builder-choice.js';
+import { readKilnConfig } from '../../config/kiln-config.js';
 
 interface BuildFlags {
-  builder: string;
+  builder?: string;
+  pullPolicy?: string;
   path: string;
   env: string[];
   envFile?: string;
@@ -109,7 +113,7 @@ export function parseTimeout(value: string): number {
   return Number(value);
 }
 
-export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
+export function buildRequestOf(image: string, flags: BuildFlags & { builder: string }): BuildRequest {
   const env = { ...parseEnvEntries(flags.envFile !== undefined ? readEnvFile(flags.envFile) : []), ...parseEnvEntries(flags.env) };
   return {
     image,
@@ -129,10 +133,10 @@ export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
 }
 
 export function registerBuild(program: Command): void {
-  program
+  const cmd = program
     .command('build <image>')
     .description('Build an app image from source with a builder (detect, generate, extend, build, export)')
-    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)')
+    .option('-B, --builder <image>', "builder image (default: project.toml's builder, else kiln config default-builder)")
     .option('-p, --path <dir>', 'app source directory', '.')
     .option('-e, --env <K=V>', 'build-time env var for buildpacks (repeatable; K alone takes it from your env)', collect, [])
     .option('--env-file <file>', 'file of K=V lines, applied before --env')
@@ -148,21 +152,24 @@ export function registerBuild(program: Command): void {
     .option('-q, --quiet', 'show only warnings and errors')
     .option('--json', 'one JSON event per line on stderr, the result as JSON on stdout')
     .option('--timestamps', 'prefix every output line with the time (UTC)')
-    .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)')
-    .action(async (image: string, flags: BuildFlags) => {
-      const req = buildRequestOf(image, flags);
+    .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)');
+  addPullPolicyOption(cmd).action(async (image: string, flags: BuildFlags) => {
+      const config = await readKilnConfig();
+      const builder = await chooseBuilder(flags, config);
+      const req = { ...buildRequestOf(image, { ...flags, builder }), runImageMirrors: config.runImageMirrors };
       const { reporter, facts } = collectSummary(createCliReporter(flags));
       const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
       const abort = new AbortController();
+      const fetcher = await fetcherFor(flags, engine, reporter, abort.signal, config);
       const onSignal = (): void => abort.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        const outcome = await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal }, req);
+        const outcome = await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal, fetcher }, req);
         const size = (await engine.inspectImage(outcome.imageId))?.size;
         reporter.emit({ type: 'result', result: summaryOf(outcome.export.tags[0] ?? req.image, outcome, facts, size, Date.now()) });
         // Pushed here, once the image exists, so build-app stays registry-free (issue 7).
-        if (flags.publish === true) await publishImage(engine, reporter, withDefaultTag(req.image));
+        if (flags.publish === true) await publishImage(engine, reporter, withDefaultTag(req.image), await registryAuthFor(req.image));
       } catch (e) {
         if (abort.signal.aborted) throw new KilnError({ action: 'build', cause: 'interrupted; everything the build created was removed', exitCode: ExitCode.interrupted, original: e });
         throw e;

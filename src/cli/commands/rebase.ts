@@ -8,18 +8,20 @@ import { rebaseApp } from '../../app/rebase-app.js';
 import type { ContainerEngine } from '../../ports.js';
 import { labelsFromEnv } from './build.js';
 import { defaultEngine, stderrReporter } from './builder-create.js';
+import { addPullPolicyOption, fetcherFor } from '../pull-options.js';
 
 interface RebaseFlags {
   runImage?: string;
   force?: boolean;
   reextend?: boolean;
   publish?: boolean;
+  pullPolicy?: string;
   json?: boolean;
   quiet?: boolean;
 }
 
 export function registerRebase(program: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
-  program
+  const cmd = program
     .command('rebase <image>')
     .description('Move an app image onto a new run image without rebuilding (keeps every layer above the run image)')
     .option('--run-image <image>', 'run image to rebase onto (default: the recorded run image or a mirror)')
@@ -27,11 +29,13 @@ export function registerRebase(program: Command, getEngine: () => Promise<Contai
     .option('--reextend', 're-apply the run.Dockerfiles recorded at build time onto the new run image (for extended images)')
     .option('--publish', 'push the rebased image to its registry afterwards')
     .option('--json', 'print the result as JSON on stdout')
-    .option('-q, --quiet', 'show only warnings and errors')
-    .action(async (image: string, flags: RebaseFlags) => {
+    .option('-q, --quiet', 'show only warnings and errors');
+  addPullPolicyOption(cmd).action(async (image: string, flags: RebaseFlags) => {
       const engine = await getEngine();
+      const reporter = stderrReporter({ quiet: flags.quiet === true || flags.json === true });
+      const fetcher = await fetcherFor(flags, engine, reporter);
       const out = await rebaseApp(
-        { engine, reporter: stderrReporter({ quiet: flags.quiet === true || flags.json === true }) },
+        { engine, reporter, fetcher },
         { image, ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}), force: flags.force === true, reextend: flags.reextend === true, publish: flags.publish === true, labels: labelsFromEnv(process.env.KILN_LABELS) },
       );
       process.stdout.write(flags.json === true ? `${JSON.stringify(out, null, 2)}\n` : `rebased ${image} onto ${out.runImage}: ${out.imageId}\n`);
