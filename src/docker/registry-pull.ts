@@ -1,6 +1,6 @@
 /**
  * Pull and push through the daemon's API with an X-Registry-Auth header (Docker Engine API: a
- * base64url JSON of username/password/serveraddress or identitytoken; an empty `{}` when there are no
+ * URL-safe base64 (padded) JSON of username/password/serveraddress or identitytoken; an empty `{}` when there are no
  * credentials). The header is built here and nowhere else, and never logged.
  */
 import type Docker from 'dockerode';
@@ -20,7 +20,8 @@ export function registryAuthHeader(auth: RegistryAuth | undefined): string {
       if (auth.password !== undefined) body.password = auth.password;
     }
   }
-  return Buffer.from(JSON.stringify(body)).toString('base64url');
+  // URL-safe alphabet WITH padding: the daemon's decoder (Go's base64.URLEncoding) rejects unpadded input.
+  return Buffer.from(JSON.stringify(body)).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** What to do next, from the daemon's reason for a failed pull. */

@@ -5,11 +5,15 @@ import { formatPullLines, PullDisplay } from '../../../src/ui/pull-lines.js';
 import { makeStyle } from '../../../src/ui/style.js';
 
 describe('registry pulls (issue 17)', () => {
-  it('builds the X-Registry-Auth header Docker expects (base64url JSON; {} without credentials)', () => {
+  it('builds the X-Registry-Auth header Docker expects (URL-safe padded base64 JSON; {} without credentials)', () => {
     const decode = (h: string): unknown => JSON.parse(Buffer.from(h, 'base64url').toString('utf8'));
     expect(decode(registryAuthHeader(undefined))).toEqual({});
     expect(decode(registryAuthHeader({ serverAddress: 'h:1', username: 'u', password: 'p' }))).toEqual({ serveraddress: 'h:1', username: 'u', password: 'p' });
     expect(decode(registryAuthHeader({ serverAddress: 'h:1', identityToken: 't' }))).toEqual({ serveraddress: 'h:1', identitytoken: 't' });
+    // Padded: Go's base64.URLEncoding (the daemon) rejects input without the trailing '='.
+    const h = registryAuthHeader({ serverAddress: 'h:12', username: 'u', password: '?>?' });
+    expect(h.length % 4).toBe(0);
+    expect(h).not.toMatch(/[+/]/);
   });
 
   it('a failed pull names the image, the registry and the reason, with a hint, exit 5', () => {
