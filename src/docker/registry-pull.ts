@@ -39,7 +39,9 @@ export function pullHint(reason: string, ref: string, authenticated: boolean): s
   return `check that ${registry} answers and that you may pull ${ref}`;
 }
 
-export function pullFailed(ref: string, reason: string, authenticated: boolean, original?: unknown): KilnError {
+export function pullFailed(ref: string, daemonReason: string, authenticated: boolean, original?: unknown): KilnError {
+  // docker-modem prefixes the daemon's words with "(HTTP code 404) no such image - ".
+  const reason = daemonReason.replace(/^\(HTTP code \d+\)[^-]*- /, '').trim();
   return new KilnError({
     action: `pull image ${ref}`,
     cause: `registry ${registryHostOf(ref)} answered: ${reason}`,

@@ -23,6 +23,7 @@ describe('registry pulls (issue 17)', () => {
     expect(e.hint).toContain('docker login 127.0.0.1:5172');
     expect(pullFailed('a.io/x', 'unauthorized', true).hint).toContain('were refused');
     expect(pullFailed('a.io/x', 'manifest unknown', false).hint).toContain('check the image name');
+    expect(pullFailed('a.io/x', '(HTTP code 404) no such image - manifest for a.io/x not found: manifest unknown ', false).causeText).toBe('registry a.io answered: manifest for a.io/x not found: manifest unknown');
     expect(pullFailed('a.io/x', 'dial tcp: connection refused', false).hint).toContain('--pull-policy never');
   });
 
