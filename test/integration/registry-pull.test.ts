@@ -256,6 +256,24 @@ describe('pulling through the daemon (issue 17)', () => {
   }, 400_000);
 });
 
+describe('the previous app image (issue 17)', () => {
+  it('build --publish pulls the previous app image the daemon lacks; a first publish has none to pull', async () => {
+    const image = ref(PLAIN, 'app-publish');
+    tags.add(image);
+    const first = await cli(['build', image, '-B', builderRef, '--path', appPath, '--publish', '--json']);
+    expect(first.code).toBe(0);
+    expect(pullsOf(first.err)).toContain(image);
+    expect(first.err).toMatch(/"type":"info","message":"no previous image 127[^"]*app-publish[^"]* to reuse layers from/);
+    const built = (await engine.inspectImage(image))?.id ?? '';
+    await engine.removeImage(image, { force: true });
+    await engine.removeImage(built, { force: true });
+    const second = await cli(['build', image, '-B', builderRef, '--path', appPath, '--publish', '--json']);
+    expect(second.code).toBe(0);
+    expect(pullsOf(second.err)).toContain(image);
+    expect(second.err).toMatch(/"type":"pull-end","image":"127[^"]*app-publish[^"]*","ok":true/);
+  }, 400_000);
+});
+
 describe('registry credentials from the Docker config (issue 17)', () => {
   const secretsIn = (text: string): boolean => text.includes(password) || text.includes(Buffer.from(`${user}:${password}`).toString('base64')) || text.includes('WrongPass-42');
 

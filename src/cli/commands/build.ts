@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import type { Command } from 'commander';
 import { buildApp, type BuildRequest } from '../../app/build-app.js';
 import { publishImage, registryAuthFor } from '../../app/publish.js';
+import { pullPreviousImage } from '../../app/previous-image.js';
 import { withDefaultTag } from '../../image/image-ref.js';
 import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
@@ -165,6 +166,7 @@ export function registerBuild(program: Command): void {
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
+        if (flags.publish === true) await pullPreviousImage({ engine, reporter, fetcher }, withDefaultTag(req.image));
         const outcome = await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal, fetcher }, req);
         const size = (await engine.inspectImage(outcome.imageId))?.size;
         reporter.emit({ type: 'result', result: summaryOf(outcome.export.tags[0] ?? req.image, outcome, facts, size, Date.now()) });
