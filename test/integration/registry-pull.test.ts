@@ -165,7 +165,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const all = [...tags, buildRef, runRef, bpRef, builderRef, authBuilderRef, movingRun, nowhereRun, mirrorRun, switchedRun];
   for (const t of all) await engine.removeImage(t, { force: true });
-  for (const what of ['once', 'always', 'never', 'mirror', 'switch', 'auths', 'helper', 'badcreds']) await engine.removeImage(app(what), { force: true });
+  for (const what of ['once', 'always', 'never', 'mirror', 'rebase', 'switch', 'auths', 'helper', 'badcreds']) await engine.removeImage(app(what), { force: true });
   await cleanupByLabel(engine);
   if (tmp !== '') await rm(tmp, { recursive: true, force: true });
   if (startedRegistries) await run('bash', [join(root, 'scripts/registries.sh'), 'stop'], { env });
@@ -243,6 +243,29 @@ describe('pulling through the daemon (issue 17)', () => {
     expect(result.runImage).toBe(nowhereRun);
     const mirror = await engine.inspectImage(mirrorRun);
     expect((await engine.inspectImage(app('mirror')))?.layers.slice(0, mirror?.layers.length)).toEqual(mirror?.layers);
+  }, 400_000);
+
+  it('mirrors from kiln config run-image-mirrors are tried before the run image and run.toml mirrors', async () => {
+    await forget(runRef, mirrorRun, nowhereRun);
+    const set = await cli(['config', 'run-image-mirrors', nowhereRun, '-m', runRef]);
+    expect(set.code).toBe(0);
+    const r = await cli(['build', app('mirror'), '-B', mirrorBuilder, '--path', appPath, '--json']);
+    await cli(['config', 'run-image-mirrors', nowhereRun, '--remove']);
+    expect(r.code).toBe(0);
+    expect(pullsOf(r.err)).toEqual([runRef]);
+  }, 400_000);
+
+  it('rebase pulls the recorded run image the daemon lacks; never refuses with exit 5', async () => {
+    const built = await cli(['build', app('rebase'), '-B', builderRef, '--path', appPath, '-q']);
+    expect(built.code).toBe(0);
+    await forget(runRef);
+    const never = await cli(['rebase', app('rebase'), '--pull-policy', 'never']);
+    expect(never.code).toBe(5);
+    expect(never.err).toContain('pull policy is never');
+    const r = await cli(['rebase', app('rebase')]);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`Pulling ${runRef} from ${PLAIN} (pull policy if-not-present)`);
+    expect(await engine.inspectImage(runRef)).toBeDefined();
   }, 400_000);
 
   it('a run image an extension switches to is pulled', async () => {
