@@ -7,7 +7,9 @@
 #   scripts/registries.sh start   installs docker-registry and apache2-utils (htpasswd) when missing,
 #                                 starts whichever registry does not answer yet (storage in a temp dir)
 #                                 and records the pids of those it started
-#   scripts/registries.sh stop    stops only the registries this script started (by recorded pid)
+#   scripts/registries.sh stop PID...  stops the registries with these recorded pids (the ones a `start`
+#                                 printed in KILN_REGISTRY_STARTED_PIDS); without pids, every registry
+#                                 this state dir recorded. A caller stops only what its own start started.
 #   scripts/registries.sh env     prints KILN_REGISTRY_* lines (ports, user, password file)
 #
 # State (pids, htpasswd, the generated password, logs) lives in $KILN_REGISTRIES_STATE
@@ -69,6 +71,7 @@ start_one() {
   } >"$dir/config.yml"
   nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
   echo $! >"$dir/pid"
+  started_pids="$started_pids $!"
   for _ in $(seq 1 30); do
     if answers "$port"; then
       echo "registries: started $name registry on 127.0.0.1:$port (pid $(cat "$dir/pid"), storage $dir/data)"
@@ -81,16 +84,19 @@ start_one() {
   return 1
 }
 
+# stop_one NAME [PID...]: stops NAME's recorded registry (only if its pid is among PIDs, when given).
 stop_one() {
-  local dir="$state/$1"
+  local name="$1" dir="$state/$1"
+  shift
   [ -f "$dir/pid" ] || return 0
   local pid
   pid=$(cat "$dir/pid")
+  if [ "$#" -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$pid"; then return 0; fi
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
   rm -f "$dir/pid"
   rm -rf "$dir/data"
-  echo "registries: stopped $1 registry (pid $pid)"
+  echo "registries: stopped $name registry (pid $pid)"
 }
 
 print_env() {
@@ -110,13 +116,18 @@ case "${1:-start}" in
     fi
     # htpasswd reads the password from stdin (-i), so it never shows in a process list.
     (umask 077; htpasswd -iBc "$state/auth/htpasswd" "$user" <"$state/auth/password" 2>/dev/null)
+    started_pids=""
     start_one plain "$plain_port"
     start_one auth "$auth_port" "$state/auth/htpasswd"
     print_env
+    echo "KILN_REGISTRY_STARTED_PIDS=${started_pids# }"
     ;;
   stop)
-    stop_one plain
-    stop_one auth
+    shift
+    stop_one plain "$@"
+    stop_one auth "$@"
+    # Nothing of ours runs any more: drop the state (htpasswd, password, logs) too.
+    if [ ! -f "$state/plain/pid" ] && [ ! -f "$state/auth/pid" ] && [ -d "$state" ]; then rm -rf "$state"; fi
     ;;
   env)
     print_env

@@ -44,7 +44,8 @@ const switchBuilder = `kiln-test/pull-switch-builder:${runId}`;
 const app = (what: string): string => `kiln-test/pull-app-${what}:${runId}`;
 
 let tmp = '';
-let startedRegistries = false;
+/** Pids of the registries this file started (scripts/registries.sh stop stops only these). */
+let startedPids: string[] = [];
 let user = '';
 let password = '';
 /** Tags and ids to remove afterwards (app images and kiln-created builders carry no test label). */
@@ -129,8 +130,8 @@ async function dockerConfig(name: string, config: unknown): Promise<string> {
 
 beforeAll(async () => {
   const started = await run('bash', [join(root, 'scripts/registries.sh'), 'start'], { env, timeout: 300_000 });
-  startedRegistries = /started (plain|auth) registry/.test(started.stdout);
   const vars = Object.fromEntries(started.stdout.split('\n').filter((l) => l.startsWith('KILN_REGISTRY_')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  startedPids = (vars.KILN_REGISTRY_STARTED_PIDS ?? '').split(' ').filter((p) => /^\d+$/.test(p));
   user = vars.KILN_REGISTRY_AUTH_USER ?? '';
   password = (await readFile(vars.KILN_REGISTRY_AUTH_PASSWORD_FILE ?? '', 'utf8')).trim();
   tmp = await mkdtemp(join(tmpdir(), 'kiln-pull-test-'));
@@ -168,7 +169,7 @@ afterAll(async () => {
   for (const what of ['once', 'always', 'never', 'mirror', 'rebase', 'switch', 'auths', 'helper', 'badcreds']) await engine.removeImage(app(what), { force: true });
   await cleanupByLabel(engine);
   if (tmp !== '') await rm(tmp, { recursive: true, force: true });
-  if (startedRegistries) await run('bash', [join(root, 'scripts/registries.sh'), 'stop'], { env });
+  if (startedPids.length > 0) await run('bash', [join(root, 'scripts/registries.sh'), 'stop', ...startedPids], { env });
 }, 300_000);
 
 const appPath = join(fixtures, 'apps/simple');
