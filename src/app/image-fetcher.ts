@@ -5,7 +5,7 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import { registryHostOf } from '../image/registry-host.js';
-import type { ContainerEngine, ImageInfo, RegistryAuth, Reporter } from '../ports.js';
+import type { ContainerEngine, ImageInfo, PullProgress, RegistryAuth, Reporter } from '../ports.js';
 import type { PullPolicy } from '../registry/pull-policy.js';
 
 export interface ImageFetcher {
@@ -61,6 +61,16 @@ export function createImageFetcher(deps: FetcherDeps): ImageFetcher {
     if (engine.pullImage === undefined) throw notPresent([ref], what);
     const registry = registryHostOf(ref);
     const started = Date.now();
+    // The daemon sends a progress line every few KB: report a layer when its status changes or it has
+    // moved by another 5 % (a 1 GB pull stays a few hundred events, not hundreds of thousands).
+    const last = new Map<string, { status: string; step: number }>();
+    const shouldReport = (p: PullProgress): boolean => {
+      const step = p.current !== undefined && p.total !== undefined && p.total > 0 ? Math.floor((p.current / p.total) * 20) : -1;
+      const prev = last.get(p.layer);
+      if (prev !== undefined && prev.status === p.status && prev.step === step) return false;
+      last.set(p.layer, { status: p.status, step });
+      return true;
+    };
     reporter.emit({ type: 'pull-start', image: ref, registry, policy });
     let ok = false;
     let info: ImageInfo | undefined;
@@ -69,7 +79,9 @@ export function createImageFetcher(deps: FetcherDeps): ImageFetcher {
       await engine.pullImage(ref, {
         ...(auth !== undefined ? { auth } : {}),
         ...(deps.signal !== undefined ? { signal: deps.signal } : {}),
-        onProgress: (p) => reporter.emit({ type: 'pull-progress', image: ref, ...p }),
+        onProgress: (p) => {
+          if (shouldReport(p)) reporter.emit({ type: 'pull-progress', image: ref, ...p });
+        },
       });
       info = await engine.inspectImage(ref);
       if (info === undefined) throw new KilnError({ action: `pull ${what} ${ref}`, cause: 'the daemon reported the pull done but has no such image', exitCode: ExitCode.missingImage, subject: ref });
