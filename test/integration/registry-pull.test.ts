@@ -330,6 +330,19 @@ describe('registry credentials from the Docker config (issue 17)', () => {
     expect(secretsIn(labels)).toBe(false);
   }, 400_000);
 
+  it('--publish pushes to the authenticated registry with the same credentials', async () => {
+    const image = ref(AUTH, 'app-pubauth');
+    tags.add(image);
+    const cfg = await dockerConfig('docker-publish', { auths: { [AUTH]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } });
+    const denied = await cli(['build', image, '-B', builderRef, '--path', appPath, '--publish']);
+    expect(denied.code).not.toBe(0);
+    expect(denied.err).toContain(`push image ${image}`);
+    const r = await cli(['build', image, '-B', builderRef, '--path', appPath, '--publish', '--json'], { DOCKER_CONFIG: cfg });
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`"Published ${image}"`);
+    expect(secretsIn(r.err + r.out)).toBe(false);
+  }, 400_000);
+
   it('the authenticated registry works through a credential helper', async () => {
     await forget(authBuilderRef);
     const bin = join(tmp, 'bin');
