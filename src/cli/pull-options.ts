@@ -3,7 +3,6 @@
  * extension package): the flag, else `kiln config pull-policy`, else if-not-present; and the
  * ImageFetcher that applies it with the Docker config's credentials.
  */
-import type { Command } from 'commander';
 import { createImageFetcher, type ImageFetcher } from '../app/image-fetcher.js';
 import { readKilnConfig, type KilnConfig } from '../config/kiln-config.js';
 import type { ContainerEngine, Reporter } from '../ports.js';
@@ -14,9 +13,8 @@ export interface PullFlags {
   pullPolicy?: string;
 }
 
-export function addPullPolicyOption(cmd: Command): Command {
-  return cmd.option('--pull-policy <policy>', `when to pull the images the command needs: ${PULL_POLICIES.join(', ')} (default: kiln config pull-policy, else ${DEFAULT_PULL_POLICY})`);
-}
+/** `.option(...PULL_POLICY_OPTION)` on a command. */
+export const PULL_POLICY_OPTION = ['--pull-policy <policy>', `when to pull the images the command needs: ${PULL_POLICIES.join(', ')} (default: kiln config pull-policy, else ${DEFAULT_PULL_POLICY})`] as const;
 
 export function pullPolicyOf(flags: PullFlags, config: KilnConfig): PullPolicy {
   if (flags.pullPolicy !== undefined) return parsePullPolicy(flags.pullPolicy);

@@ -16,7 +16,7 @@ import type { Mount } from '../../ports.js';
 import { createCliReporter } from '../../ui/cli-output.js';
 import { observeEngine } from '../../ui/observed-engine.js';
 import { collectSummary, summaryOf } from '../../ui/summary.js';
-import { addPullPolicyOption, fetcherFor } from '../pull-options.js';
+import { fetcherFor, PULL_POLICY_OPTION } from '../pull-options.js';
 import { chooseBuilder } from '../builder-choice.js';
 import { readKilnConfig } from '../../config/kiln-config.js';
 
@@ -134,7 +134,7 @@ export function buildRequestOf(image: string, flags: BuildFlags & { builder: str
 }
 
 export function registerBuild(program: Command): void {
-  const cmd = program
+  program
     .command('build <image>')
     .description('Build an app image from source with a builder (detect, generate, extend, build, export)')
     .option('-B, --builder <image>', "builder image (default: project.toml's builder, else kiln config default-builder)")
@@ -153,8 +153,9 @@ export function registerBuild(program: Command): void {
     .option('-q, --quiet', 'show only warnings and errors')
     .option('--json', 'one JSON event per line on stderr, the result as JSON on stdout')
     .option('--timestamps', 'prefix every output line with the time (UTC)')
-    .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)');
-  addPullPolicyOption(cmd).action(async (image: string, flags: BuildFlags) => {
+    .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)')
+    .option(...PULL_POLICY_OPTION)
+    .action(async (image: string, flags: BuildFlags) => {
       const config = await readKilnConfig();
       const builder = await chooseBuilder(flags, config);
       const req = { ...buildRequestOf(image, { ...flags, builder }), runImageMirrors: config.runImageMirrors };

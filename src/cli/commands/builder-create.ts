@@ -7,7 +7,7 @@ import type { ContainerEngine, KilnEvent, Reporter } from '../../ports.js';
 import { KILN_VERSION } from '../main.js';
 import { formatPullLines } from '../../ui/pull-lines.js';
 import { makeStyle } from '../../ui/style.js';
-import { addPullPolicyOption, fetcherFor } from '../pull-options.js';
+import { fetcherFor, PULL_POLICY_OPTION } from '../pull-options.js';
 
 /** How a command gets its engine; the default is the Docker daemon (DOCKER_HOST or the socket). */
 export async function defaultEngine(): Promise<ContainerEngine> {
@@ -36,14 +36,15 @@ interface BuilderCreateOptions {
 }
 
 export function registerBuilderCreate(builder: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
-  const cmd = builder
+  builder
     .command('create')
     .description('create a builder image from a builder.toml, on top of its build image (no registry needed)')
     .argument('<image-name>', 'tag of the builder image to create')
     .requiredOption('-c, --config <path>', 'path of builder.toml')
     .option('--json', 'print the result as JSON on stdout')
-    .option('-q, --quiet', 'print only warnings and errors');
-  addPullPolicyOption(cmd).action(async (imageName: string, opts: BuilderCreateOptions) => {
+    .option('-q, --quiet', 'print only warnings and errors')
+    .option(...PULL_POLICY_OPTION)
+    .action(async (imageName: string, opts: BuilderCreateOptions) => {
       const engine = await getEngine();
       const reporter = stderrReporter({ quiet: opts.quiet === true || opts.json === true });
       const fetcher = await fetcherFor(opts, engine, reporter);

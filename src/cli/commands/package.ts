@@ -4,19 +4,20 @@ import { packageModule } from '../../app/package-module.js';
 import type { ContainerEngine } from '../../ports.js';
 import type { ModuleKind } from '../../spec/models.js';
 import { defaultEngine } from './builder-create.js';
-import { addPullPolicyOption, pullPolicyOf } from '../pull-options.js';
+import { PULL_POLICY_OPTION, pullPolicyOf } from '../pull-options.js';
 import { readKilnConfig } from '../../config/kiln-config.js';
 
 function registerPackage(program: Command, kind: ModuleKind, getEngine: () => Promise<ContainerEngine>): void {
-  const cmd = program
+  program
     .command(kind)
     .description(`package ${kind}s`)
     .command('package <name>')
     .description(`package a ${kind} directory as an image in the daemon (or, with --format file, a .cnb file at <name>)`)
     .option('-p, --path <dir>', `directory holding ${kind}.toml`, '.')
-    .option('-f, --format <format>', 'image or file', 'image');
-  // A package is made from a directory only (no package.toml dependencies yet): the policy is checked, nothing is pulled.
-  addPullPolicyOption(cmd).action(async (name: string, opts: { path: string; format: string; pullPolicy?: string }) => {
+    .option('-f, --format <format>', 'image or file', 'image')
+    .option(...PULL_POLICY_OPTION)
+    .action(async (name: string, opts: { path: string; format: string; pullPolicy?: string }) => {
+      // A package is made from a directory only (no package.toml dependencies): the policy is checked, nothing is pulled.
       pullPolicyOf(opts, await readKilnConfig());
       const r = await packageModule(await getEngine(), { kind, dir: opts.path, target: name, file: opts.format === 'file' });
       process.stdout.write(`packaged ${r.id}@${r.version} as ${r.target} (${r.imageId})\n`);

@@ -8,7 +8,7 @@ import { rebaseApp } from '../../app/rebase-app.js';
 import type { ContainerEngine } from '../../ports.js';
 import { labelsFromEnv } from './build.js';
 import { defaultEngine, stderrReporter } from './builder-create.js';
-import { addPullPolicyOption, fetcherFor } from '../pull-options.js';
+import { fetcherFor, PULL_POLICY_OPTION } from '../pull-options.js';
 
 interface RebaseFlags {
   runImage?: string;
@@ -21,7 +21,7 @@ interface RebaseFlags {
 }
 
 export function registerRebase(program: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
-  const cmd = program
+  program
     .command('rebase <image>')
     .description('Move an app image onto a new run image without rebuilding (keeps every layer above the run image)')
     .option('--run-image <image>', 'run image to rebase onto (default: the recorded run image or a mirror)')
@@ -29,8 +29,9 @@ export function registerRebase(program: Command, getEngine: () => Promise<Contai
     .option('--reextend', 're-apply the run.Dockerfiles recorded at build time onto the new run image (for extended images)')
     .option('--publish', 'push the rebased image to its registry afterwards')
     .option('--json', 'print the result as JSON on stdout')
-    .option('-q, --quiet', 'show only warnings and errors');
-  addPullPolicyOption(cmd).action(async (image: string, flags: RebaseFlags) => {
+    .option('-q, --quiet', 'show only warnings and errors')
+    .option(...PULL_POLICY_OPTION)
+    .action(async (image: string, flags: RebaseFlags) => {
       const engine = await getEngine();
       const reporter = stderrReporter({ quiet: flags.quiet === true || flags.json === true });
       const fetcher = await fetcherFor(flags, engine, reporter);
