@@ -102,6 +102,29 @@ export interface ResourceFilter {
   labels: string[];
 }
 
+/** Registry credentials for one pull or push (src/registry/docker-credentials.ts reads them). Never printed. */
+export interface RegistryAuth {
+  serverAddress: string;
+  username?: string;
+  password?: string;
+  /** An OAuth identity token (a credential helper's `<token>` user). */
+  identityToken?: string;
+}
+
+/** One line of the daemon's pull progress: a layer (or the image) and what is happening to it. */
+export interface PullProgress {
+  layer: string;
+  status: string;
+  current?: number;
+  total?: number;
+}
+
+export interface PullOptions {
+  auth?: RegistryAuth;
+  onProgress?: (p: PullProgress) => void;
+  signal?: AbortSignal;
+}
+
 export interface ContainerEngine {
   /** Throws a KilnError naming DOCKER_HOST (or the socket) when the daemon does not answer. */
   ping(): Promise<void>;
@@ -131,7 +154,12 @@ export interface ContainerEngine {
    * Pushes a tagged image to its registry (the reference names it: `host:port/repo:tag`). Optional so
    * recording fakes need not implement it; the Docker adapter does. Rejects on the stream's error line.
    */
-  pushImage?(ref: string): Promise<void>;
+  pushImage?(ref: string, opts?: { auth?: RegistryAuth }): Promise<void>;
+  /**
+   * Pulls `ref` through the daemon (src/app/image-fetcher.ts decides when). Optional like pushImage.
+   * Rejects with a KilnError (exit 5) that keeps the daemon's reason and names the registry.
+   */
+  pullImage?(ref: string, opts?: PullOptions): Promise<void>;
   /** Removes an image (untag); missing images are not an error. */
   removeImage(ref: string, opts?: { force?: boolean }): Promise<void>;
 
@@ -157,6 +185,10 @@ export type KilnEvent =
   | { type: 'layer'; decision: 'reused' | 'added' | 'cached' | 'restored'; layer: string }
   | { type: 'wait-start'; id: string; message: string }
   | { type: 'wait-end'; id: string }
+  /** A pull through the daemon (image-fetcher.ts): start, each layer's progress, end. */
+  | { type: 'pull-start'; image: string; registry: string; policy: string }
+  | { type: 'pull-progress'; image: string; layer: string; status: string; current?: number; total?: number }
+  | { type: 'pull-end'; image: string; ok: boolean; elapsedMs: number; imageId?: string }
   /** The outcome of a command (kiln build's summary); --json prints it on stdout. */
   | { type: 'result'; result: BuildSummary };
 

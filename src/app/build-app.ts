@@ -3,7 +3,7 @@
  * detect, generate, extend, build, export — and cleanup of every container, volume and intermediate
  * image of the session in a `finally`, which also runs when the signal aborts (Ctrl-C, SIGTERM).
  */
-import { resolveRunImage } from './run-image-resolve.js';
+import { fetchRunImage, mirrorNotice } from './run-image-resolve.js';
 import { readFile, stat } from 'node:fs/promises';
 import { withDefaultTag } from '../image/image-ref.js';
 import { join, resolve } from 'node:path';
@@ -23,6 +23,7 @@ import { throwOnErrors } from '../spec/spec-error.js';
 import { defaultCacheVolume } from '../lifecycle/cache.js';
 import { lockCacheVolume } from './build-lock.js';
 import { runPhases, type PhasesResult } from './build-phases.js';
+import { createImageFetcher, type ImageFetcher } from './image-fetcher.js';
 
 export const SESSION_LABEL = 'io.kiln.session';
 
@@ -56,6 +57,8 @@ export interface BuildRequest {
   cacheVolume?: string;
   /** Start with an empty cache volume and without this app's cached extended images (--clear-cache). */
   clearCache?: boolean;
+  /** Run image -> mirrors the user configured (`kiln config run-image-mirrors`), tried before run.toml's. */
+  runImageMirrors?: Record<string, string[]>;
 }
 
 export interface BuildDeps {
@@ -63,6 +66,8 @@ export interface BuildDeps {
   reporter: Reporter;
   ids: IdSource;
   signal?: AbortSignal;
+  /** Pulls under the pull policy (image-fetcher.ts); default: never pull. */
+  fetcher?: ImageFetcher;
 }
 
 export interface BuildOutcome extends PhasesResult {
@@ -78,7 +83,7 @@ async function checkAppDir(path: string): Promise<void> {
   if (!st.isDirectory()) throw new KilnError({ action: `read the app source ${dir}`, cause: 'it is not a directory', hint: 'pass the app directory with --path', exitCode: ExitCode.config, subject: dir });
 }
 
-async function readProject(req: BuildRequest): Promise<ProjectDescriptor | undefined> {
+export async function readProject(req: Pick<BuildRequest, 'descriptor' | 'path'>): Promise<ProjectDescriptor | undefined> {
   const file = req.descriptor !== undefined ? resolve(req.descriptor) : join(resolve(req.path), 'project.toml');
   let text: string;
   try {
@@ -185,14 +190,17 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   const keepImages = new Set<string>();
   try {
     const project = await readProject(req);
+    const fetcher = deps.fetcher ?? createImageFetcher({ engine: deps.engine, reporter: deps.reporter, policy: 'never' });
+    await fetcher.ensure(req.builder, 'builder');
     const builder: BuilderInfo = await readBuilder(ctx, req.builder);
     const runImageRef = req.runImage ?? builder.runImages[0]?.image;
     if (runImageRef === undefined) {
       throw new KilnError({ action: 'choose the run image', cause: `builder ${req.builder} names no run image`, hint: 'pass --run-image', exitCode: ExitCode.config });
     }
-    // The run.toml image, else the first of its mirrors the daemon has (run-image-resolve.ts).
-    const { name: runFound, info: runInfo } = await resolveRunImage(deps.engine, runImageRef, builder.runImages);
-    if (runFound !== runImageRef) deps.reporter.emit({ type: 'info', message: `Run image ${runImageRef} is not in the Docker daemon; using its mirror ${runFound}` });
+    // The run.toml image, else a mirror (platform.md "Run Image Resolution"), pulled under the policy;
+    // the record keeps the run.toml image's name (runImage.ref) and the image used is runInfo.
+    const { name: runFound, info: runInfo } = await fetchRunImage(fetcher, runImageRef, builder.runImages, { appImage: req.image, userMirrors: req.runImageMirrors?.[runImageRef] ?? [] });
+    if (runFound !== runImageRef) deps.reporter.emit({ type: 'info', message: mirrorNotice(runImageRef, runFound, req.image, fetcher.policy) });
     // project.toml build env first; --env/--env-file win (pack's order).
     const platformEnv: Env = { ...Object.fromEntries((project?.buildEnv ?? []).map((e) => [e.name, e.value])), ...req.env };
 
@@ -235,6 +243,7 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
         platformEnv,
         runImage: { ref: runImageRef, info: runInfo, ...targetOf(runInfo) },
         keepImage: (id) => keepImages.add(id),
+        fetcher,
       },
       setup(),
     );

@@ -15,7 +15,7 @@ import type { TargetVars } from '../lifecycle/module-env.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
 import type { GroupMember, PlanFile } from '../spec/models.js';
 import { SESSION_LABEL, targetOf } from './build-app.js';
-import { resolveRunImage } from './run-image-resolve.js';
+import { fetchRunImage, mirrorNotice } from './run-image-resolve.js';
 import type { PhasesInput } from './build-phases.js';
 
 export interface ExtensionsResult {
@@ -98,12 +98,12 @@ async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExt
   let runRef = input.runImage.ref;
   if (gen.runImage.switched) {
     runRef = gen.runImage.image;
-    const found = await resolveRunImage(ctx.engine, runRef, input.builder.runImages, 'run image chosen by an extension');
+    const found = await fetchRunImage(input.fetcher, runRef, input.builder.runImages, { appImage: input.req.image, userMirrors: input.req.runImageMirrors?.[runRef] ?? [], what: 'run image chosen by an extension' });
     runInfo = found.info;
     targetVars = targetOf(runInfo).vars;
     const by = gen.extensions.find((e) => !e.ignored && e.run?.switchesTo?.trim() === runRef)?.id;
     ctx.reporter.emit({ type: 'info', message: `Run image switched to ${runRef}${by !== undefined ? ` by ${by}` : ''}` });
-    if (found.name !== runRef) ctx.reporter.emit({ type: 'info', message: `Run image ${runRef} is not in the Docker daemon; using its mirror ${found.name}` });
+    if (found.name !== runRef) ctx.reporter.emit({ type: 'info', message: mirrorNotice(runRef, found.name, input.req.image, input.fetcher.policy) });
   }
   let buildImage = plain.buildImage;
   const buildSteps = extendStepsFor(gen, 'build');

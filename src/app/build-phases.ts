@@ -22,6 +22,7 @@ import { formatTrace, resolveOrder, type ResolveResult } from '../lifecycle/reso
 import type { GroupMember, OrderFile, PlanFile, ProjectDescriptor, Target } from '../spec/models.js';
 import { runExtensions, type ExtensionsResult } from './build-extensions.js';
 import type { BuildRequest } from './build-app.js';
+import type { ImageFetcher } from './image-fetcher.js';
 
 export interface PhasesInput {
   req: BuildRequest;
@@ -32,6 +33,8 @@ export interface PhasesInput {
   runImage: { ref: string; info: ImageInfo; vars: TargetVars; target: Target };
   /** Images that must survive cleanup (the app image). */
   keepImage: (id: string) => void;
+  /** Images the build needs after detect (a run image an extension switched to), under the pull policy. */
+  fetcher: ImageFetcher;
 }
 
 export interface PhasesResult {

@@ -15,6 +15,7 @@ import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
 import { parseBuilderConfig } from '../spec/builder-config.js';
 import type { BuilderConfig, SpecIssue } from '../spec/models.js';
 import { formatIssue, SpecError, throwOnErrors } from '../spec/spec-error.js';
+import type { ImageFetcher } from './image-fetcher.js';
 
 export interface CreateBuilderRequest {
   /** Tag of the builder image. */
@@ -24,6 +25,8 @@ export interface CreateBuilderRequest {
   /** Extra labels on the builder (e.g. io.kiln.test for tests). */
   labels?: Labels;
   kilnVersion: string;
+  /** Pulls the build image and docker:// modules under the pull policy; default: never pull. */
+  fetcher?: ImageFetcher;
 }
 
 export interface CreateBuilderResult {
@@ -73,7 +76,8 @@ export function cnbUserFromEnv(image: string, env: readonly string[]): { uid: nu
   return { uid: get('CNB_USER_ID'), gid: get('CNB_GROUP_ID') };
 }
 
-async function inspectBase(engine: ContainerEngine, image: string, configPath: string): Promise<ImageInfo> {
+async function inspectBase(engine: ContainerEngine, image: string, configPath: string, fetcher?: ImageFetcher): Promise<ImageInfo> {
+  if (fetcher !== undefined) return fetcher.ensure(image, `build image (named in ${configPath})`);
   const info = await engine.inspectImage(image);
   if (info === undefined) {
     throw new KilnError({
@@ -99,11 +103,11 @@ export async function createBuilder(engine: ContainerEngine, req: CreateBuilderR
     warnings.push(note);
     warn(formatIssue(note));
   }
-  const base = await inspectBase(engine, config.buildImage, configPath);
+  const base = await inspectBase(engine, config.buildImage, configPath, req.fetcher);
   const user = cnbUserFromEnv(config.buildImage, base.config.env);
   const tmp = await mkdtemp(join(process.env.KILN_TMPDIR ?? tmpdir(), 'kiln-builder-'));
   try {
-    const opts = { configDir: dirname(configPath), configFile: configPath, tmpRoot: tmp, engine };
+    const opts = { configDir: dirname(configPath), configFile: configPath, tmpRoot: tmp, engine, ...(req.fetcher !== undefined ? { fetchImage: (ref: string) => (req.fetcher as ImageFetcher).ensure(ref, 'package') } : {}) };
     const sources: ModuleSource[] = [];
     for (const [i, e] of config.buildpacks.entries()) sources.push(await readModuleSource(e, 'buildpack', i, opts));
     for (const [i, e] of config.extensions.entries()) sources.push(await readModuleSource(e, 'extension', i, opts));

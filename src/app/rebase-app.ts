@@ -16,7 +16,8 @@ import { reextendRunImage } from './rebase-reextend.js';
 import { layersFromSavedImage } from '../lifecycle/export-load.js';
 import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
 import type { ExtensionNetwork } from '../lifecycle/extend.js';
-import { publishImage } from './publish.js';
+import { publishImage, registryAuthFor } from './publish.js';
+import type { ImageFetcher } from './image-fetcher.js';
 
 export interface RebaseRequest {
   /** The app image (rewritten in place: the same tag then names the rebased image). */
@@ -60,11 +61,15 @@ export async function readAppImage(engine: ContainerEngine, image: string, actio
   }
 }
 
-async function chooseRunImage(engine: ContainerEngine, req: RebaseRequest, md: LifecycleMetadata): Promise<{ name: string; info: ImageInfo }> {
+async function chooseRunImage(engine: ContainerEngine, req: RebaseRequest, md: LifecycleMetadata, fetcher?: ImageFetcher): Promise<{ name: string; info: ImageInfo }> {
   // --run-image naming the recorded image also falls back to its recorded mirrors (platform.md run image resolution).
   const recorded = candidateRunImages(md);
   const names = req.runImage === undefined ? recorded : req.runImage === recorded[0] ? recorded : [req.runImage];
   if (names.length === 0) throw rebaseError(req.image, 'the image records no run image', 'pass --run-image');
+  if (fetcher !== undefined) {
+    const { ref, info } = await fetcher.ensureFirst(names, 'run image');
+    return { name: ref, info };
+  }
   for (const name of names) {
     const info = await engine.inspectImage(name);
     if (info !== undefined) return { name, info };
@@ -72,11 +77,13 @@ async function chooseRunImage(engine: ContainerEngine, req: RebaseRequest, md: L
   throw rebaseError(req.image, `run image ${names.join(' / ')} does not exist in the Docker daemon`, 'build or load it first (kiln never pulls)', ExitCode.missingImage);
 }
 
-export async function rebaseApp(deps: { engine: ContainerEngine; reporter: Reporter }, req: RebaseRequest): Promise<RebaseOutcome> {
-  const { engine, reporter } = deps;
+export async function rebaseApp(deps: { engine: ContainerEngine; reporter: Reporter; fetcher?: ImageFetcher }, req: RebaseRequest): Promise<RebaseOutcome> {
+  const { engine, reporter, fetcher } = deps;
   const image = withDefaultTag(req.image);
+  // The app image is pulled only when the daemon lacks it: `always` must not replace a local image.
+  if (fetcher !== undefined && fetcher.policy !== 'never' && (await engine.inspectImage(image)) === undefined) await fetcher.ensure(image, 'app image');
   const { app, md } = await readAppImage(engine, image, `rebase ${image}`);
-  const run = await chooseRunImage(engine, req, md);
+  const run = await chooseRunImage(engine, req, md, fetcher);
   // --reextend re-applies the Dockerfiles, so the old extension layers' rebasability does not matter.
   const refusals = rebaseRefusals(app, md, run.name, run.info).filter((r) => !(req.reextend === true && r.kind === 'rebasable'));
   const fatal = refusals.find((r) => r.fatal === true);
@@ -109,7 +116,7 @@ async function writeRebased(
   const plan = planRebase(app, md, run.name, run.info, re);
   if (plan.diffIds.join() === app.layers.join() && plan.labels[LIFECYCLE_METADATA_LABEL] === app.config.labels[LIFECYCLE_METADATA_LABEL]) {
     reporter.emit({ type: 'info', message: `${image} is already on ${run.name} (${run.info.id})` });
-    if (req.publish === true) await publishImage(engine, reporter, image);
+    if (req.publish === true) await publishImage(engine, reporter, image, await registryAuthFor(image));
     return { imageId: app.id, previousImageId: app.id, runImage: run.name, runImageId: run.info.id, forced: [] };
   }
   const baseLayers = re?.layers ?? run.info.layers;
@@ -138,7 +145,7 @@ async function writeRebased(
     if ((await engine.inspectImage(imageId)) === undefined) throw rebaseError(image, `the daemon did not report image ${imageId} after loading it`);
     if (!/^(sha256:)?[0-9a-f]{12,64}$/.test(image) && (await engine.inspectImage(image))?.id !== imageId) await engine.tagImage(imageId, image);
     reporter.emit({ type: 'info', message: `Rebased ${image}: ${imageId}` });
-    if (req.publish === true) await publishImage(engine, reporter, image);
+    if (req.publish === true) await publishImage(engine, reporter, image, await registryAuthFor(image));
     return { imageId, previousImageId: app.id, runImage: run.name, runImageId: run.info.id, forced };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -6,7 +6,10 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import type { ContainerEngine, ImageInfo } from '../ports.js';
+import { registryHostOf } from '../image/registry-host.js';
 import type { RunImageRef } from '../spec/models.js';
+import type { ImageFetcher } from './image-fetcher.js';
+import { runImageCandidates as orderedRunImageCandidates } from './run-image-choice.js';
 
 /** The names to try for `image`: itself, then the mirrors of its run.toml entry. */
 export function runImageCandidates(image: string, runImages: readonly RunImageRef[]): string[] {
@@ -34,4 +37,27 @@ export async function resolveRunImage(engine: Pick<ContainerEngine, 'inspectImag
     hint: 'build or load it first (kiln never pulls)',
     exitCode: ExitCode.missingImage,
   });
+}
+
+/**
+ * Through the pull policy (image-fetcher.ts): the run image or one of its mirrors, ordered as pack does
+ * (run-image-choice.ts: names in the app image's registry first, then the user's configured mirrors, the
+ * image itself, run.toml's mirrors). `name` is the image used; callers record `image` with its mirrors.
+ */
+export async function fetchRunImage(
+  fetcher: ImageFetcher,
+  image: string,
+  runImages: readonly RunImageRef[],
+  opts: { appImage: string; userMirrors?: readonly string[]; what?: string },
+): Promise<{ name: string; info: ImageInfo }> {
+  const mirrors = runImages.find((r) => r.image === image)?.mirrors ?? [];
+  const { ref, info } = await fetcher.ensureFirst(orderedRunImageCandidates(image, mirrors, opts.appImage, opts.userMirrors ?? []), opts.what ?? 'run image');
+  return { name: ref, info };
+}
+
+/** The info line when a mirror stands in for the run image, saying why. */
+export function mirrorNotice(image: string, used: string, appImage: string, policy: ImageFetcher['policy']): string {
+  const appRegistry = registryHostOf(appImage);
+  if (registryHostOf(used) === appRegistry && registryHostOf(image) !== appRegistry) return `Run image ${image}: using its mirror ${used} in the app image's registry`;
+  return `Run image ${image} ${policy === 'always' ? 'could not be pulled' : 'is not in the Docker daemon'}; using its mirror ${used}`;
 }

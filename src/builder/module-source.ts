@@ -127,7 +127,7 @@ export async function readModuleSource(
   entry: BuilderModuleEntry,
   kind: ModuleKind,
   index: number,
-  opts: { configDir: string; configFile: string; tmpRoot: string; engine?: ContainerEngine },
+  opts: { configDir: string; configFile: string; tmpRoot: string; engine?: ContainerEngine; fetchImage?: (ref: string) => Promise<unknown> },
 ): Promise<ModuleSource> {
   if (entry.uri === '') throw uriError(entry, kind, 'the entry has no uri', opts.configFile);
   const docker = /^docker:\/\//i.test(entry.uri) ? entry.uri.slice('docker://'.length) : undefined;
@@ -143,12 +143,14 @@ export async function readModuleSource(
   // A bare uri that is no path is tried as an image name only when it is a valid reference.
   const maybeImage = !existsSync(path) && !/^[./]/.test(entry.uri) && imageRefProblem(entry.uri) === undefined && opts.engine !== undefined;
   const image = docker ?? (maybeImage && (await opts.engine?.inspectImage(entry.uri)) !== undefined ? entry.uri : undefined);
+  // docker:// packages are pulled under the pull policy (issue 17); a failed pull keeps its exit code (5).
+  if (docker !== undefined && opts.fetchImage !== undefined) await opts.fetchImage(docker);
   if (image !== undefined || ((await isFile(path)) && /\.cnb$/i.test(path))) {
     const into = await mkdtemp(join(opts.tmpRoot, `${kind}-`));
     try {
       if (image !== undefined) {
         if (opts.engine === undefined) throw new Error('no container engine to read package images with');
-        if ((await opts.engine.inspectImage(image)) === undefined) throw new Error(`image ${image} does not exist in the Docker daemon (kiln never pulls)`);
+        if (opts.fetchImage === undefined && (await opts.engine.inspectImage(image)) === undefined) throw new Error(`image ${image} does not exist in the Docker daemon (and the pull policy is never)`);
         dir = await unpackPackage(await opts.engine.saveImage(image), kind, entry, into);
       } else dir = await unpackPackage(createReadStream(path), kind, entry, into);
     } catch (e) {

@@ -14,6 +14,7 @@ import { isNotFound, missingImage, toDaemonError, daemonMessage, isConnectionErr
 import { buildImageStream, dialStream, loadedRefs, splitRef, toImageInfo } from './image-ops.js';
 import { followJsonStream, StreamError } from './json-stream.js';
 import { containerCreateOptions, runContainer } from './run-container.js';
+import { pullImageStream, registryAuthHeader } from './registry-pull.js';
 
 export interface DockerEngineOptions {
   /** Overrides DOCKER_HOST: unix:///path, /path or tcp://host:port. */
@@ -160,7 +161,11 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
     inspectImage,
 
-    async pushImage(ref) {
+    async pullImage(ref, o = {}) {
+      await pullImageStream(docker, ref, o, (e) => wrap(e, `pull image ${ref}`));
+    },
+
+    async pushImage(ref, o = {}) {
       const action = `push image ${ref}`;
       if ((await inspectImage(ref)) === undefined) throw missingImage(ref, action);
       const { repo, tag } = splitRef(ref);
@@ -170,7 +175,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
           path: `/images/${repo}/push?`,
           method: 'POST',
           options: { _query: { tag } },
-          headers: { 'X-Registry-Auth': Buffer.from('{}').toString('base64') },
+          headers: { 'X-Registry-Auth': registryAuthHeader(o.auth) },
         });
         await followJsonStream(stream);
       } catch (e) {

@@ -13,6 +13,8 @@ export interface JsonMessage {
   errorDetail?: { message?: string; code?: number };
   aux?: { ID?: string };
   id?: string;
+  /** Pull progress of one layer (bytes). */
+  progressDetail?: { current?: number; total?: number };
 }
 
 export class StreamError extends Error {
@@ -42,6 +44,12 @@ function decode(line: string): JsonMessage | undefined {
       msg.errorDetail = {};
       if (typeof d.message === 'string') msg.errorDetail.message = d.message;
       if (typeof d.code === 'number') msg.errorDetail.code = d.code;
+    }
+    if (typeof o.progressDetail === 'object' && o.progressDetail !== null) {
+      const p = o.progressDetail as Record<string, unknown>;
+      msg.progressDetail = {};
+      if (typeof p.current === 'number') msg.progressDetail.current = p.current;
+      if (typeof p.total === 'number') msg.progressDetail.total = p.total;
     }
     if (typeof o.aux === 'object' && o.aux !== null) {
       const a = o.aux as Record<string, unknown>;

@@ -61,7 +61,9 @@ export function observeEngine(engine: ContainerEngine, reporter: Reporter, opts:
     saveImage: (ref) => waiting(`Reading layers of ${ref.slice(0, 19)}`, () => engine.saveImage(ref)),
     inspectImage: (ref) => engine.inspectImage(ref),
     tagImage: (ref, target) => engine.tagImage(ref, target),
-    ...(engine.pushImage !== undefined ? { pushImage: (ref: string) => waiting(`Pushing ${ref}`, () => (engine.pushImage as (r: string) => Promise<void>).call(engine, ref)) } : {}),
+    ...(engine.pushImage !== undefined ? { pushImage: (ref: string, o?: Parameters<NonNullable<ContainerEngine['pushImage']>>[1]) => waiting(`Pushing ${ref}`, () => (engine.pushImage as NonNullable<ContainerEngine['pushImage']>).call(engine, ref, o)) } : {}),
+    // Pulls report their own progress (pull-start/-progress/-end, app/image-fetcher.ts).
+    ...(engine.pullImage !== undefined ? { pullImage: (ref: string, o?: Parameters<NonNullable<ContainerEngine['pullImage']>>[1]) => (engine.pullImage as NonNullable<ContainerEngine['pullImage']>).call(engine, ref, o) } : {}),
     removeImage: (ref, o) => engine.removeImage(ref, o),
     createVolume: (name, labels) => engine.createVolume(name, labels),
     removeVolume: (name) => engine.removeVolume(name),

@@ -6,6 +6,7 @@
  * tty-reporter.ts adds a spinner on top of this for waits that print nothing.
  */
 import type { KilnEvent, Reporter } from '../ports.js';
+import { formatPullLines } from './pull-lines.js';
 import { formatSummary } from './summary.js';
 import { formatClock, formatDuration, makeStyle, type Style } from './style.js';
 
@@ -59,6 +60,10 @@ export function formatEventLines(e: KilnEvent, verbose: boolean, style: Style): 
       return [];
     case 'result':
       return ['', ...formatSummary(e.result, style)];
+    case 'pull-start':
+    case 'pull-progress':
+    case 'pull-end':
+      return formatPullLines(e, style);
   }
 }
 

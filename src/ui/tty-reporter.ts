@@ -7,6 +7,7 @@ import ora, { type Ora } from 'ora';
 import type { KilnEvent, Reporter } from '../ports.js';
 import { createPlainReporter, type PlainReporterOptions } from './plain-reporter.js';
 import { formatDuration } from './style.js';
+import { PullDisplay } from './pull-lines.js';
 
 export interface ClosableReporter extends Reporter {
   /** Stops a running spinner (before an error is printed, or at exit). */
@@ -19,9 +20,16 @@ export function createTtyReporter(opts: PlainReporterOptions & { stream?: NodeJS
   const plain = createPlainReporter({ ...opts, out: stream });
   const waits = new Map<string, { message: string; started: number }>();
   let spinner: Ora | undefined;
+  const pulls = new PullDisplay();
 
   const refresh = (): void => {
     const last = [...waits.values()].at(-1);
+    if (pulls.active) {
+      const text = pulls.text();
+      if (spinner === undefined) spinner = ora({ text, stream, discardStdin: false }).start();
+      else spinner.text = text;
+      return;
+    }
     if (last === undefined) {
       spinner?.stop();
       spinner = undefined;
@@ -49,11 +57,23 @@ export function createTtyReporter(opts: PlainReporterOptions & { stream?: NodeJS
         }
         return;
       }
+      if (e.type === 'pull-progress') {
+        pulls.progress(e);
+        if (opts.quiet !== true) refresh();
+        return;
+      }
+      if (e.type === 'pull-start') pulls.start(e.image);
+      if (e.type === 'pull-end') {
+        pulls.end(e.image);
+        spinner?.clear();
+        if (opts.quiet !== true) refresh();
+      }
       if (spinner !== undefined) {
         spinner.clear();
         plain.emit(e);
         spinner.render();
       } else plain.emit(e);
+      if (e.type === 'pull-start' && opts.quiet !== true) refresh();
     },
     close() {
       waits.clear();

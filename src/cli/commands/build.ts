@@ -7,7 +7,8 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Command } from 'commander';
 import { buildApp, type BuildRequest } from '../../app/build-app.js';
-import { publishImage } from '../../app/publish.js';
+import { publishImage, registryAuthFor } from '../../app/publish.js';
+import { pullPreviousImage } from '../../app/previous-image.js';
 import { checkImageRef, withDefaultTag } from '../../image/image-ref.js';
 import { isLocalDaemon } from '../../docker/connection.js';
 import { socketIds, treeHoldsSocket } from './socket-scan.js';
@@ -19,9 +20,13 @@ import { observeEngine } from '../../ui/observed-engine.js';
 import { ALLOW_REMOTE_FLAG } from '../../image/dockerfile-remote.js';
 import { EXTENSION_NETWORK_FLAG, parseExtensionNetwork, refuseExposedHostNetwork } from '../network-flags.js';
 import { collectSummary, summaryOf } from '../../ui/summary.js';
+import { fetcherFor, PULL_POLICY_OPTION } from '../pull-options.js';
+import { chooseBuilder } from '../builder-choice.js';
+import { readKilnConfig } from '../../config/kiln-config.js';
 
 interface BuildFlags {
-  builder: string;
+  builder?: string;
+  pullPolicy?: string;
   path: string;
   env: string[];
   envFile?: string;
@@ -166,7 +171,7 @@ export function parseTimeout(value: string): number {
   return Number(value);
 }
 
-export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
+export function buildRequestOf(image: string, flags: BuildFlags & { builder: string }): BuildRequest {
   const env = { ...parseEnvEntries(flags.envFile !== undefined ? readEnvFile(flags.envFile) : []), ...parseEnvEntries(flags.env) };
   return {
     image,
@@ -191,7 +196,7 @@ export function registerBuild(program: Command): void {
   program
     .command('build <image>')
     .description('Build an app image from source with a builder (detect, generate, extend, build, export)')
-    .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)', (v: string) => checkImageRef(v, '--builder'))
+    .option('-B, --builder <image>', "builder image (default: project.toml's builder, else kiln config default-builder)", (v: string) => checkImageRef(v, '--builder'))
     .option('-p, --path <dir>', 'app source directory', '.')
     .option('-e, --env <K=V>', 'build-time env var for buildpacks (repeatable; K alone takes it from your env)', collect, [])
     .option('--env-file <file>', 'file of K=V lines, applied before --env')
@@ -210,23 +215,28 @@ export function registerBuild(program: Command): void {
     .option('--json', 'one JSON event per line on stderr, the result as JSON on stdout')
     .option('--timestamps', 'prefix every output line with the time (UTC)')
     .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)')
+    .option(...PULL_POLICY_OPTION)
     .action(async (image: string, flags: BuildFlags) => {
-      const req = buildRequestOf(image, flags);
+      const config = await readKilnConfig();
+      const builder = checkImageRef(await chooseBuilder(flags, config), 'the builder');
+      const req = { ...buildRequestOf(image, { ...flags, builder }), runImageMirrors: config.runImageMirrors };
       await refuseExposedHostNetwork({ '--network': req.network, [EXTENSION_NETWORK_FLAG]: req.extensionNetwork });
       const { reporter, facts } = collectSummary(createCliReporter(flags));
       const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
       const remote = remoteVolumeWarning(req.volumes);
       if (remote !== undefined) reporter.emit({ type: 'warning', message: remote });
       const abort = new AbortController();
+      const fetcher = await fetcherFor(flags, engine, reporter, abort.signal, config);
       const onSignal = (): void => abort.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       try {
-        const outcome = await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal }, req);
+        if (flags.publish === true) await pullPreviousImage({ engine, reporter, fetcher }, withDefaultTag(req.image));
+        const outcome = await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal, fetcher }, req);
         const size = (await engine.inspectImage(outcome.imageId))?.size;
         reporter.emit({ type: 'result', result: summaryOf(outcome.export.tags[0] ?? req.image, outcome, facts, size, Date.now()) });
         // Pushed here, once the image exists, so build-app stays registry-free (issue 7).
-        if (flags.publish === true) await publishImage(engine, reporter, withDefaultTag(req.image));
+        if (flags.publish === true) await publishImage(engine, reporter, withDefaultTag(req.image), await registryAuthFor(req.image));
       } catch (e) {
         if (abort.signal.aborted) throw new KilnError({ action: 'build', cause: 'interrupted; everything the build created was removed', exitCode: ExitCode.interrupted, original: e });
         throw e;

@@ -7,6 +7,9 @@ import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine, KilnEvent, Reporter } from '../../ports.js';
 import { KILN_VERSION } from '../main.js';
 import { redacting } from '../../ui/cli-output.js';
+import { formatPullLines } from '../../ui/pull-lines.js';
+import { makeStyle } from '../../ui/style.js';
+import { fetcherFor, PULL_POLICY_OPTION } from '../pull-options.js';
 
 /** How a command gets its engine; the default is the Docker daemon (DOCKER_HOST or the socket). */
 export async function defaultEngine(): Promise<ContainerEngine> {
@@ -21,6 +24,7 @@ export function stderrReporter(opts: { quiet: boolean }): Reporter {
       if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
       else if (e.type === 'info' && !opts.quiet) process.stderr.write(`${e.message}\n`);
       else if (e.type === 'debug' && process.env.KILN_DEBUG) process.stderr.write(`${e.message}\n`);
+      else if ((e.type === 'pull-start' || e.type === 'pull-end') && !opts.quiet) process.stderr.write(formatPullLines(e, makeStyle(false)).map((l) => `${l}\n`).join(''));
       else if (e.type === 'phase-end' && !opts.quiet) process.stderr.write(`${e.phase} done in ${(e.elapsedMs / 1000).toFixed(1)}s\n`);
     },
   });
@@ -28,6 +32,7 @@ export function stderrReporter(opts: { quiet: boolean }): Reporter {
 
 interface BuilderCreateOptions {
   config: string;
+  pullPolicy?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -40,13 +45,12 @@ export function registerBuilderCreate(builder: Command, getEngine: () => Promise
     .requiredOption('-c, --config <path>', 'path of builder.toml')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print only warnings and errors')
+    .option(...PULL_POLICY_OPTION)
     .action(async (imageName: string, opts: BuilderCreateOptions) => {
       const engine = await getEngine();
-      const result = await createBuilder(
-        engine,
-        { imageName, configPath: opts.config, kilnVersion: KILN_VERSION },
-        stderrReporter({ quiet: opts.quiet === true || opts.json === true }),
-      );
+      const reporter = stderrReporter({ quiet: opts.quiet === true || opts.json === true });
+      const fetcher = await fetcherFor(opts, engine, reporter);
+      const result = await createBuilder(engine, { imageName, configPath: opts.config, kilnVersion: KILN_VERSION, fetcher }, reporter);
       if (opts.json === true) {
         process.stdout.write(`${JSON.stringify({ image: result.imageName, id: result.imageId, warnings: result.warnings }, null, 2)}\n`);
       } else {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBuild } from './build.js';
+import { registerConfig } from './config.js';
 import { registerBuilderCommands } from './builder-inspect.js';
 import { registerDetect } from './detect.js';
 import { registerInspect } from './inspect.js';
@@ -18,5 +19,6 @@ export function registerCommands(program: Command): void {
   registerInspect(program);
   registerSbom(program);
   registerPackageCommands(program);
+  registerConfig(program);
   // Commands are added here as they land (builder create/inspect, build, rebase, inspect, ...).
 }

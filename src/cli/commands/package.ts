@@ -5,6 +5,8 @@ import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine } from '../../ports.js';
 import type { ModuleKind } from '../../spec/models.js';
 import { defaultEngine } from './builder-create.js';
+import { PULL_POLICY_OPTION, pullPolicyOf } from '../pull-options.js';
+import { readKilnConfig } from '../../config/kiln-config.js';
 
 function registerPackage(program: Command, kind: ModuleKind, getEngine: () => Promise<ContainerEngine>): void {
   program
@@ -14,8 +16,11 @@ function registerPackage(program: Command, kind: ModuleKind, getEngine: () => Pr
     .description(`package a ${kind} directory as an image in the daemon (or, with --format file, a .cnb file at <name>)`)
     .option('-p, --path <dir>', `directory holding ${kind}.toml`, '.')
     .option('-f, --format <format>', 'image or file', 'image')
-    .action(async (name: string, opts: { path: string; format: string }) => {
+    .option(...PULL_POLICY_OPTION)
+    .action(async (name: string, opts: { path: string; format: string; pullPolicy?: string }) => {
       if (opts.format !== 'file') checkImageRef(name, `kiln ${kind} package <name>`);
+      // A package is made from a directory only (no package.toml dependencies): the policy is checked, nothing is pulled.
+      pullPolicyOf(opts, await readKilnConfig());
       const r = await packageModule(await getEngine(), { kind, dir: opts.path, target: name, file: opts.format === 'file' });
       process.stdout.write(`packaged ${r.id}@${r.version} as ${r.target} (${r.imageId})\n`);
     });

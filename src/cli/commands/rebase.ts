@@ -11,12 +11,14 @@ import { labelsFromEnv } from './build.js';
 import { defaultEngine, stderrReporter } from './builder-create.js';
 import { ALLOW_REMOTE_FLAG } from '../../image/dockerfile-remote.js';
 import { EXTENSION_NETWORK_FLAG, parseExtensionNetwork, refuseExposedHostNetwork } from '../network-flags.js';
+import { fetcherFor, PULL_POLICY_OPTION } from '../pull-options.js';
 
 interface RebaseFlags {
   runImage?: string;
   force?: boolean;
   reextend?: boolean;
   publish?: boolean;
+  pullPolicy?: string;
   json?: boolean;
   quiet?: boolean;
   extensionNetwork?: string;
@@ -35,14 +37,17 @@ export function registerRebase(program: Command, getEngine: () => Promise<Contai
     .option('--publish', 'push the rebased image to its registry afterwards')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'show only warnings and errors')
+    .option(...PULL_POLICY_OPTION)
     .action(async (image: string, flags: RebaseFlags) => {
       checkImageRef(image, 'kiln rebase <image>');
       const extensionNetwork = flags.extensionNetwork !== undefined ? parseExtensionNetwork(flags.extensionNetwork) : undefined;
       await refuseExposedHostNetwork({ [EXTENSION_NETWORK_FLAG]: extensionNetwork });
       const dockerfiles = { ...(extensionNetwork !== undefined ? { extensionNetwork } : {}), ...(flags.allowDockerfileRemote === true ? { allowDockerfileRemote: true } : {}) };
       const engine = await getEngine();
+      const reporter = stderrReporter({ quiet: flags.quiet === true || flags.json === true });
+      const fetcher = await fetcherFor(flags, engine, reporter);
       const out = await rebaseApp(
-        { engine, reporter: stderrReporter({ quiet: flags.quiet === true || flags.json === true }) },
+        { engine, reporter, fetcher },
         { image, ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}), force: flags.force === true, reextend: flags.reextend === true, publish: flags.publish === true, labels: labelsFromEnv(process.env.KILN_LABELS), ...dockerfiles },
       );
       process.stdout.write(flags.json === true ? `${JSON.stringify(out, null, 2)}\n` : `rebased ${image} onto ${out.runImage}: ${out.imageId}\n`);
