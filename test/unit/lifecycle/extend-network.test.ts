@@ -37,6 +37,9 @@ function ctxWith(builds: BuildSpec[]): PhaseContext {
   return { engine, reporter: { emit: () => undefined }, labels: { 'io.kiln.session': 's' }, ids: { newId: () => 'id' } } as unknown as PhaseContext;
 }
 
+// A run-kind application that builds also rewrites the result (extend-persist.ts: save, filter, load), which
+// this fake engine does not do; the network and remote-source rules are the same for both kinds, so the
+// cases that get as far as a build use the build kind (extension-isolation.test.ts covers run on a daemon).
 async function input(dockerfile: string, extra: Partial<ExtendInput> = {}): Promise<ExtendInput> {
   return { kind: 'run', baseImage: IMAGE.id, steps: [{ extensionId: 'acme/ext', dockerfile, args: [], context: await makeTar([]) }], ...extra };
 }
@@ -45,8 +48,8 @@ describe('extendImage: network and remote sources', () => {
   it('RUN steps get network none unless the caller asks for host', async () => {
     const plain: BuildSpec[] = [];
     const host: BuildSpec[] = [];
-    await extendImage(ctxWith(plain), await input('FROM ${base_image}\nRUN true\n'));
-    await extendImage(ctxWith(host), await input('FROM ${base_image}\nRUN true\n', { network: 'host' }));
+    await extendImage(ctxWith(plain), await input('FROM ${base_image}\nRUN true\n', { kind: 'build' }));
+    await extendImage(ctxWith(host), await input('FROM ${base_image}\nRUN true\n', { kind: 'build', network: 'host' }));
     // The first build is the Dockerfile's (later ones are kiln's own label steps, never with a network).
     expect([plain[0]?.network, host[0]?.network]).toEqual(['none', 'host']);
     expect(plain.every((b) => b.network === 'none')).toBe(true);
@@ -59,7 +62,7 @@ describe('extendImage: network and remote sources', () => {
     expect((e as KilnError).exitCode).toBe(92);
     expect((e as KilnError).message).toContain("acme/ext's run.Dockerfile:2: ADD https://example.com/x");
     expect(builds).toEqual([]);
-    await extendImage(ctxWith(builds), await input('FROM ${base_image}\nADD https://example.com/x /x\n', { allowRemote: true }));
+    await extendImage(ctxWith(builds), await input('FROM ${base_image}\nADD https://example.com/x /x\n', { kind: 'build', allowRemote: true }));
     expect(builds[0]?.context).toBeDefined();
   });
 
