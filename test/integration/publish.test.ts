@@ -1,6 +1,7 @@
 /**
- * `--publish` against a real registry (issue 7): Debian's docker-registry on 127.0.0.1 (started by
- * scripts/ensure-registry.sh; the daemon treats 127.0.0.0/8 as insecure, so plain HTTP works).
+ * `--publish` against a real registry (issue 7): Debian's docker-registry on 127.0.0.1, the plain one of
+ * scripts/registries.sh (test/helpers/registries.ts; the daemon treats 127.0.0.0/8 as insecure, so plain
+ * HTTP works; stopped afterwards only when this file started it).
  * `kiln build --publish` pushes, the local copy is removed, `docker pull` brings it back and it runs;
  * `kiln rebase --publish` pushes the rebased image; DOCKER_HOST chooses the daemon (an explicit socket,
  * another path to it, and a missing one that fails naming DOCKER_HOST).
@@ -16,6 +17,7 @@ import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { makeTar } from '../../src/image/tar-files.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
+import { PLAIN_REGISTRY, startRegistries, stopRegistries } from '../helpers/registries.js';
 import { cleanupByLabel, runId, testLabels, testName } from '../helpers/test-labels.js';
 
 const run = promisify(execFile);
@@ -23,7 +25,9 @@ const engine = createDockerEngine();
 const root = join(import.meta.dirname, '../..');
 const fixtures = join(root, 'test/fixtures/build');
 const bases = useBusyboxImages(engine);
-const REGISTRY = `127.0.0.1:${process.env.KILN_REGISTRY_PORT ?? '5000'}`;
+const REGISTRY = PLAIN_REGISTRY;
+/** Pids of the registries this file started. */
+let startedPids: string[] = [];
 const repo = `${REGISTRY}/kiln-test/publish-${runId}`;
 const appRef = `${repo}:${testName('v')}`;
 const builderTag = `kiln-test/publish-builder:${testName('b')}`;
@@ -72,7 +76,7 @@ async function pullBack(ref: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  await run('bash', [join(root, 'scripts/ensure-registry.sh')], { timeout: 300_000 });
+  startedPids = (await startRegistries()).pids;
   tmp = await mkdtemp(join(tmpdir(), 'kiln-publish-test-'));
   await makeTestBuilder(engine, {
     buildpacks: [join(fixtures, 'buildpacks/first')],
@@ -104,6 +108,7 @@ afterAll(async () => {
   } catch {
     // best effort
   }
+  await stopRegistries(startedPids);
 });
 
 describe('publishing to a registry', () => {

@@ -18,6 +18,7 @@ import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { makeTar } from '../../src/image/tar-files.js';
 import type { RegistryAuth } from '../../src/ports.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
+import { AUTH_REGISTRY, PLAIN_REGISTRY, startRegistries, stopRegistries } from '../helpers/registries.js';
 import { cleanupByLabel, runId, testLabels } from '../helpers/test-labels.js';
 
 const run = promisify(execFile);
@@ -25,9 +26,8 @@ const engine = createDockerEngine();
 const root = join(import.meta.dirname, '../..');
 const fixtures = join(root, 'test/fixtures/build');
 const bases = useBusyboxImages(engine, { name: 'pull' });
-const env = { ...process.env, KILN_REGISTRY_PLAIN_PORT: process.env.KILN_REGISTRY_PLAIN_PORT ?? '5171', KILN_REGISTRY_AUTH_PORT: process.env.KILN_REGISTRY_AUTH_PORT ?? '5172' };
-const PLAIN = `127.0.0.1:${env.KILN_REGISTRY_PLAIN_PORT}`;
-const AUTH = `127.0.0.1:${env.KILN_REGISTRY_AUTH_PORT}`;
+const PLAIN = PLAIN_REGISTRY;
+const AUTH = AUTH_REGISTRY;
 const ref = (registry: string, what: string): string => `${registry}/kiln-test/pull-${what}:${runId}`;
 
 const buildRef = ref(PLAIN, 'build');
@@ -129,9 +129,8 @@ async function dockerConfig(name: string, config: unknown): Promise<string> {
 }
 
 beforeAll(async () => {
-  const started = await run('bash', [join(root, 'scripts/registries.sh'), 'start'], { env, timeout: 300_000 });
-  const vars = Object.fromEntries(started.stdout.split('\n').filter((l) => l.startsWith('KILN_REGISTRY_')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  startedPids = (vars.KILN_REGISTRY_STARTED_PIDS ?? '').split(' ').filter((p) => /^\d+$/.test(p));
+  const { pids, vars } = await startRegistries();
+  startedPids = pids;
   user = vars.KILN_REGISTRY_AUTH_USER ?? '';
   password = (await readFile(vars.KILN_REGISTRY_AUTH_PASSWORD_FILE ?? '', 'utf8')).trim();
   tmp = await mkdtemp(join(tmpdir(), 'kiln-pull-test-'));
@@ -169,7 +168,7 @@ afterAll(async () => {
   for (const what of ['once', 'always', 'never', 'mirror', 'rebase', 'switch', 'auths', 'helper', 'badcreds']) await engine.removeImage(app(what), { force: true });
   await cleanupByLabel(engine);
   if (tmp !== '') await rm(tmp, { recursive: true, force: true });
-  if (startedPids.length > 0) await run('bash', [join(root, 'scripts/registries.sh'), 'stop', ...startedPids], { env });
+  await stopRegistries(startedPids);
 }, 300_000);
 
 const appPath = join(fixtures, 'apps/simple');
