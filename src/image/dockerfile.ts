@@ -311,3 +311,21 @@ export function validateRunDockerfile(text: string, file: string): ParseResult<R
 export function formatDockerfileIssue(i: SpecIssue): string {
   return `${i.file}${i.line !== undefined ? `:${i.line}` : ''}: ${i.message}`;
 }
+
+/**
+ * A run.Dockerfile that switches the run image AND extends it (`FROM <image>` then instructions) is
+ * applied to the image the switch chose (platform.md, extender: the selected run image is the base). kiln
+ * applies it on that image as prepared for extension (extend-persist.ts) or found through a mirror, so the
+ * literal FROM becomes `FROM ${base_image}` (with the ARG declared). Files that already build on
+ * `${base_image}`, or that do not parse, are returned unchanged.
+ */
+export function onPlatformBase(text: string): string {
+  const parsed = parseDockerfile(text, 'run.Dockerfile').value;
+  const s = parsed !== undefined ? dockerfileStructure(parsed, 'run.Dockerfile').value : undefined;
+  const stage = s?.stages[0];
+  if (s === undefined || stage === undefined || s.stages.length !== 1 || stage.baseName === BASE_IMAGE_REF) return text;
+  const lines = text.split('\n');
+  lines.splice(stage.from.line - 1, stage.from.endLine - stage.from.line + 1, `FROM ${BASE_IMAGE_REF}`);
+  const declared = s.globalArgs.some((a) => a.name === 'base_image');
+  return `${declared ? '' : 'ARG base_image\n'}${lines.join('\n')}`;
+}

@@ -9,7 +9,7 @@ import { ExitCode, KilnError, isKilnError } from '../errors.js';
 import { makeTar, readTar, toTarFileEntry, type TarFileEntry } from '../image/tar-files.js';
 import type { ImageInfo } from '../ports.js';
 import type { ExtendArg } from '../spec/models.js';
-import { formatDockerfileIssue, parseDockerfile } from '../image/dockerfile.js';
+import { formatDockerfileIssue, onPlatformBase, parseDockerfile } from '../image/dockerfile.js';
 import { ALLOW_REMOTE_FLAG, remoteSourceIssues } from '../image/dockerfile-remote.js';
 import { cacheImageLabels, extendCacheKey, findCachedImage, usesBuildId } from './extend-cache.js';
 import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, extendedRebasable, extensionLayerCreatedBy, labelIsTrue, nextRebasable, platformBaseImageOnly, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
@@ -190,9 +190,11 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
       appTar ??= await appContext(ctx, input.app);
       context = appTar;
     }
-    const fullContext = await contextWithDockerfile(context, step.dockerfile);
-    const reusable = input.cache !== undefined && !usesBuildId(step.dockerfile);
-    const key = extendCacheKey({ kind, baseImageId: current.id, dockerfile: step.dockerfile, context: fullContext, args, network: input.network ?? 'none' });
+    // A run.Dockerfile that switched the run image is applied on the chosen image (dockerfile.ts onPlatformBase).
+    const dockerfile = kind === 'run' ? onPlatformBase(step.dockerfile) : step.dockerfile;
+    const fullContext = await contextWithDockerfile(context, dockerfile);
+    const reusable = input.cache !== undefined && !usesBuildId(dockerfile);
+    const key = extendCacheKey({ kind, baseImageId: current.id, dockerfile, context: fullContext, args, network: input.network ?? 'none' });
     const cached = reusable ? await findCachedImage(ctx, key, input.cache?.sessionLabel) : undefined;
     let imageId: string;
     if (cached !== undefined) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDockerfile, splitWords, validateBuildDockerfile, validateRunDockerfile, formatDockerfileIssue } from '../../../src/image/dockerfile.js';
+import { onPlatformBase, parseDockerfile, splitWords, validateBuildDockerfile, validateRunDockerfile, formatDockerfileIssue } from '../../../src/image/dockerfile.js';
 import type { SpecIssue } from '../../../src/spec/models.js';
 
 const errors = (r: { issues: SpecIssue[] }): SpecIssue[] => r.issues.filter((i) => i.severity === 'error');
@@ -108,5 +108,17 @@ describe('validateRunDockerfile (digest 5.2, edges 25, 26)', () => {
   it('warns on unusual instructions', () => {
     const r = validateRunDockerfile('FROM ${base_image}\nVOLUME /data\n', 'f');
     expect(warnings(r)[0]).toMatchObject({ line: 2 });
+  });
+});
+
+describe('onPlatformBase (a switching run.Dockerfile applied on the chosen image)', () => {
+  it('turns the literal FROM into FROM ${base_image} and declares the ARG', () => {
+    expect(onPlatformBase('FROM busybox:1\nRUN echo hi\n')).toBe('ARG base_image\nFROM ${base_image}\nRUN echo hi\n');
+    expect(onPlatformBase('ARG base_image\nFROM other \\\n  AS x\nUSER 1000\n')).toBe('ARG base_image\nFROM ${base_image}\nUSER 1000\n');
+  });
+  it('leaves files on ${base_image} and unparsable ones alone', () => {
+    const text = 'ARG base_image\nFROM ${base_image}\nRUN true\n';
+    expect(onPlatformBase(text)).toBe(text);
+    expect(onPlatformBase('RUN before any FROM\n')).toBe('RUN before any FROM\n');
   });
 });
