@@ -121,11 +121,11 @@ function paxRecord(key: string, value: Buffer): Buffer {
 
 /**
  * A pax extended header ('x' entry, padded) whose `path` / `linkpath` records hold raw bytes: for a file
- * name that is not UTF-8 (legal on Linux), which tar-stream cannot encode. `hdrcharset=BINARY` says so
- * (POSIX pax); Docker's reader takes the bytes as they are. The entry's own header follows it.
+ * name that is not UTF-8 (legal on Linux), which tar-stream cannot encode. Docker's reader (Go's
+ * archive/tar) and GNU tar take the bytes as they are. The entry's own header follows it.
  */
 export function encodeRawNamePax(names: { path?: Buffer; linkname?: Buffer }, owner: { uid: number; gid: number }): Buffer {
-  const records = [paxRecord('hdrcharset', Buffer.from('BINARY'))];
+  const records: Buffer[] = [];
   if (names.path !== undefined) records.push(paxRecord('path', names.path));
   if (names.linkname !== undefined) records.push(paxRecord('linkpath', names.linkname));
   const body = Buffer.concat(records);

@@ -32,6 +32,7 @@ export interface PackEntry {
 
 /** What has been written so far (updated as the tar is read). */
 export interface PackProgress {
+  /** Regular files written. */
   files: number;
   bytes: number;
 }
@@ -94,7 +95,7 @@ async function* pieces(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, 
   };
   for await (const e of entries) {
     if (opts.signal?.aborted === true) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('interrupted');
-    progress.files += 1;
+    if (e.type === 'file') progress.files += 1;
     if (e.type !== 'file' || e.hostPath === undefined) {
       const body = e.type === 'file' ? (typeof e.content === 'string' ? Buffer.from(e.content) : (e.content ?? Buffer.alloc(0))) : Buffer.alloc(0);
       add(packHeader(e, body.length, e.mode ?? 0));
