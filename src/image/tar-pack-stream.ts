@@ -93,8 +93,11 @@ async function* pieces(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, 
     batched = 0;
     return out;
   };
+  const stopIfAborted = (): void => {
+    if (opts.signal?.aborted === true) throw new Error('interrupted while the tar was being written');
+  };
   for await (const e of entries) {
-    if (opts.signal?.aborted === true) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('interrupted');
+    stopIfAborted();
     if (e.type === 'file') progress.files += 1;
     if (e.type !== 'file' || e.hostPath === undefined) {
       const body = e.type === 'file' ? (typeof e.content === 'string' ? Buffer.from(e.content) : (e.content ?? Buffer.alloc(0))) : Buffer.alloc(0);
@@ -126,7 +129,10 @@ async function* pieces(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, 
           if (got === 0) throw failure(e.hostPath, `it shrank while kiln read it (${done} of ${size} bytes)`);
           add(got === want ? buf : buf.subarray(0, got));
           done += got;
-          if (batched >= PIECE) yield take();
+          if (batched >= PIECE) {
+            yield take();
+            stopIfAborted();
+          }
         }
         add(zeros(paddingOf(size)));
       } finally {

@@ -112,3 +112,26 @@ describe('writeToVolumes with a streamed app', () => {
     expect(entries.map((e) => [e.path, e.uid, e.content.toString()])).toEqual([['workspace/f.txt', 1000, 'hello\n']]);
   });
 });
+
+describe('an interrupt while a large file is sent', () => {
+  it('stops the tar within the file, not after it', async () => {
+    const app = join(dir, 'abort');
+    mkdirSync(app);
+    writeFileSync(join(app, 'big.bin'), '');
+    truncateSync(join(app, 'big.bin'), 512 * 1024 * 1024);
+    const { packTarStream } = await import('../../../src/image/tar-pack-stream.js');
+    const { appPackOptions, appSourcePackEntries } = await import('../../../src/lifecycle/app-source.js');
+    const abort = new AbortController();
+    const progress = { files: 0, bytes: 0 };
+    const tar = packTarStream(appSourcePackEntries(app, user), { ...appPackOptions(progress), signal: abort.signal });
+    let read = 0;
+    const err = await (async () => {
+      for await (const c of tar) {
+        read += (c as Buffer).length;
+        if (read > 8 * 1024 * 1024) abort.abort();
+      }
+    })().catch((e: unknown) => e);
+    expect((err as Error).message).toContain('interrupted');
+    expect(read).toBeLessThan(64 * 1024 * 1024);
+  });
+});
