@@ -11,7 +11,7 @@ import { ExitCode, KilnError } from '../errors.js';
 import type { TarFileEntry } from '../image/tar-files.js';
 import type { ContainerEngine, IdSource, Labels, Mount, Reporter } from '../ports.js';
 import type { ExtensionNetwork } from '../lifecycle/extend.js';
-import { appSourceEntries } from '../lifecycle/app-source.js';
+import { APP_UPLOAD, appPackOptions, appSourcePackEntries } from '../lifecycle/app-source.js';
 import type { Env, TargetVars } from '../lifecycle/module-env.js';
 import type { RunVolumes } from '../lifecycle/module-run.js';
 import { APP_DIR, LAYERS_DIR, type PhaseContext } from '../lifecycle/phase-context.js';
@@ -207,9 +207,6 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     // Independent setup steps run concurrently, and alongside analyze (issue 5: rebuild time); allSettled
     // so that nothing is still creating containers when a failure sends us to cleanup.
     const setup = async (): Promise<void> => {
-      // The app's files are read while the volumes are made.
-      const appFiles = appSourceEntries(resolve(req.path), builder.user, project?.include ?? [], project?.exclude ?? []);
-      appFiles.catch(() => undefined);
       await settled([
         ...[volumes.app, volumes.layers, volumes.platform, volumes.scratch].map((v) => deps.engine.createVolume(v, labels)),
         ...req.volumes.filter((m) => m.type === 'volume').map((m) => createMissingVolume(deps.engine, m.source, labels)),
@@ -227,11 +224,15 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
       ]);
       await settled([hostCreated, seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: LAYERS_DIR })]);
       ctx.volumeHost = await hostCreated;
-      // The app and the platform env go in with one archive request.
-      await writeToVolumes(ctx, [
-        { volume: volumes.app, image: builder.info.id, entries: await appFiles },
-        { volume: volumes.platform, image: builder.info.id, entries: platformEnvEntries(platformEnv) },
-      ]);
+      // The platform env and the app go in with one archive request, the app's files read as it is sent.
+      await writeToVolumes(
+        ctx,
+        [
+          { volume: volumes.platform, image: builder.info.id, entries: platformEnvEntries(platformEnv) },
+          { volume: volumes.app, image: builder.info.id, entries: appSourcePackEntries(resolve(req.path), builder.user, project?.include ?? [], project?.exclude ?? []) },
+        ],
+        { show: APP_UPLOAD, pack: appPackOptions() },
+      );
     };
     const result = await runPhases(
       ctx,

@@ -3,60 +3,73 @@
  * [stream, 0, 0, 0, size(uint32 BE)] followed by `size` bytes. Demultiplex first, then split lines per
  * stream, so a line is never cut by a frame boundary or mixed with the other stream.
  */
-import { StringDecoder } from 'node:string_decoder';
 import type { OutputStream } from '../ports.js';
+import { LineSplitter } from './line-splitter.js';
 
-/** Splits a byte stream into lines (UTF-8 safe across chunks); `flush` emits a last partial line. */
-export class LineSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
+export { LineSplitter } from './line-splitter.js';
 
-  constructor(private readonly onLine: (line: string) => void) {}
+/** A frame up to this size is handed on whole; a larger one in pieces, as its bytes arrive. */
+const WHOLE_FRAME_BYTES = 64 * 1024;
 
-  write(chunk: Buffer): void {
-    this.pending += this.decoder.write(chunk);
-    let nl = this.pending.indexOf('\n');
-    while (nl >= 0) {
-      const line = this.pending.slice(0, nl);
-      this.pending = this.pending.slice(nl + 1);
-      this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
-      nl = this.pending.indexOf('\n');
-    }
-  }
-
-  flush(): void {
-    this.pending += this.decoder.end();
-    if (this.pending !== '') {
-      const line = this.pending;
-      this.pending = '';
-      this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
-    }
-  }
-}
-
-/** Parses docker's multiplexed frames; hands each payload to the stdout or stderr sink in order. */
+/**
+ * Parses docker's multiplexed frames; hands each payload to the stdout or stderr sink in order. Linear
+ * and bounded: a frame's bytes are joined once (small frames) or passed on as they come (large ones), so
+ * a frame header announcing gigabytes never makes it hold them.
+ */
 export class Demuxer {
-  private buffer: Buffer = Buffer.alloc(0);
+  private header: Buffer = Buffer.alloc(0);
+  /** Payload bytes of the current frame still to come (0: a header is next). */
+  private remaining = 0;
+  private stream: OutputStream | undefined;
+  private pieces: Buffer[] = [];
+  private held = 0;
+  private whole = false;
 
   constructor(private readonly sink: (stream: OutputStream, payload: Buffer) => void) {}
 
   write(chunk: Buffer): void {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-    while (this.buffer.length >= 8) {
-      const size = this.buffer.readUInt32BE(4);
-      if (this.buffer.length < 8 + size) break;
-      const type = this.buffer[0];
-      const payload = this.buffer.subarray(8, 8 + size);
-      this.buffer = this.buffer.subarray(8 + size);
-      // 0 is stdin (never attached); 1 stdout; 2 stderr; 3 is the daemon's own error text: treat as stderr.
-      if (type === 1) this.sink('stdout', payload);
-      else if (type === 2 || type === 3) this.sink('stderr', payload);
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.remaining === 0) {
+        const need = 8 - this.header.length;
+        this.header = Buffer.concat([this.header, chunk.subarray(at, at + need)]);
+        at += Math.min(need, chunk.length - at);
+        if (this.header.length < 8) return;
+        const type = this.header[0];
+        this.remaining = this.header.readUInt32BE(4);
+        this.header = Buffer.alloc(0);
+        // 0 is stdin (never attached); 1 stdout; 2 stderr; 3 is the daemon's own error text: treat as stderr.
+        this.stream = type === 1 ? 'stdout' : type === 2 || type === 3 ? 'stderr' : undefined;
+        this.whole = this.remaining <= WHOLE_FRAME_BYTES;
+        if (this.remaining === 0) this.deliver(Buffer.alloc(0));
+        continue;
+      }
+      const take = Math.min(this.remaining, chunk.length - at);
+      const part = chunk.subarray(at, at + take);
+      at += take;
+      this.remaining -= take;
+      if (!this.whole) {
+        this.deliver(part);
+        continue;
+      }
+      this.pieces.push(part);
+      this.held += part.length;
+      if (this.remaining === 0) {
+        const payload = this.pieces.length === 1 ? (this.pieces[0] as Buffer) : Buffer.concat(this.pieces, this.held);
+        this.pieces = [];
+        this.held = 0;
+        this.deliver(payload);
+      }
     }
   }
 
-  /** Bytes left over that do not form a whole frame (should be 0 at the end of a stream). */
+  private deliver(payload: Buffer): void {
+    if (this.stream !== undefined) this.sink(this.stream, payload);
+  }
+
+  /** Bytes of an unfinished frame: header bytes, held payload, payload still announced (0 at a clean end). */
   get leftover(): number {
-    return this.buffer.length;
+    return this.header.length + this.held + this.remaining;
   }
 }
 

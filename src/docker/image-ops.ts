@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { BuildSpec, ImageInfo } from '../ports.js';
-import { LineSplitter } from './demux.js';
+import { LineSplitter } from './line-splitter.js';
 import { followJsonStream, type JsonMessage } from './json-stream.js';
 
 // eslint-disable-next-line no-control-regex
@@ -61,7 +61,7 @@ export async function buildImageStream(docker: Docker, spec: BuildSpec): Promise
     if (m.stream !== undefined) lines.write(Buffer.from(m.stream));
   };
   try {
-    await followJsonStream(stream, onMessage);
+    await followJsonStream(stream, onMessage, { keep: false });
   } finally {
     lines.flush();
   }

@@ -4,7 +4,13 @@
  * message is checked for `error`/`errorDetail` and the daemon's own text becomes the rejection.
  */
 import type { Readable } from 'node:stream';
-import { LineSplitter } from './demux.js';
+import { LineSplitter } from './line-splitter.js';
+
+/**
+ * Cap on one JSON message (the daemon sends build output in pieces of at most 32 KiB, up to six times
+ * that once JSON-escaped): a longer line cannot be parsed once cut, so it becomes a note in the output.
+ */
+export const JSON_LINE_CAP_BYTES = 1024 * 1024;
 
 export interface JsonMessage {
   stream?: string;
@@ -64,21 +70,22 @@ function decode(line: string): JsonMessage | undefined {
 
 /**
  * Reads the whole stream; resolves with every message, or rejects with a StreamError carrying the
- * first error line's text (errorDetail.message, else error).
+ * first error line's text (errorDetail.message, else error). With `keep: false` the messages are only
+ * passed to onMessage, not collected (a build's output can be any size).
  */
-export function followJsonStream(stream: Readable, onMessage?: (m: JsonMessage) => void): Promise<JsonMessage[]> {
+export function followJsonStream(stream: Readable, onMessage?: (m: JsonMessage) => void, opts: { keep?: boolean } = {}): Promise<JsonMessage[]> {
   return new Promise((resolve, reject) => {
     const messages: JsonMessage[] = [];
     let failure: string | undefined;
-    const splitter = new LineSplitter((line) => {
-      const m = decode(line);
+    const splitter = new LineSplitter((line, cutFrom) => {
+      const m = cutFrom === undefined ? decode(line) : { stream: `[kiln: a message of ${cutFrom} bytes from the daemon was dropped, over the ${JSON_LINE_CAP_BYTES} bytes limit]\n` };
       if (m === undefined) return;
-      messages.push(m);
+      if (opts.keep !== false) messages.push(m);
       if (failure === undefined && (m.error !== undefined || m.errorDetail !== undefined)) {
         failure = (m.errorDetail?.message ?? m.error ?? 'unknown error').trim();
       }
       onMessage?.(m);
-    });
+    }, { maxBytes: JSON_LINE_CAP_BYTES });
     stream.on('data', (chunk: Buffer | string) => splitter.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
     stream.on('error', (e) => reject(e));
     stream.on('end', () => {

@@ -156,3 +156,18 @@ export function decodePax(buf: Buffer): Record<string, string> {
 export function decodeLongPath(buf: Buffer): string {
   return codec.decodeLongPath(buf, 'utf-8');
 }
+
+/**
+ * A pax extended header ('x' entry, padded) whose `path` / `linkpath` records hold raw bytes: for a file
+ * name that is not UTF-8 (legal on Linux), which tar-stream cannot encode. Docker's reader (Go's
+ * archive/tar) and GNU tar take the bytes as they are. The entry's own header follows it.
+ */
+export function encodeRawNamePax(names: { path?: Buffer; linkname?: Buffer }, owner: { uid: number; gid: number }): Buffer {
+  const records: Buffer[] = [];
+  if (names.path !== undefined) records.push(paxRecord('path', names.path));
+  if (names.linkname !== undefined) records.push(paxRecord('linkpath', names.linkname));
+  const body = Buffer.concat(records);
+  const header = codec.encode({ name: 'PaxHeader', type: 'pax-header', mode: 0o644, uid: owner.uid, gid: owner.gid, size: body.length, mtime: REPRODUCIBLE_MTIME, uname: '', gname: '' });
+  if (header === null) throw new Error('cannot encode a pax header');
+  return Buffer.concat([header, body, zeros(paddingOf(body.length))]);
+}

@@ -5,7 +5,9 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { isKilnError } from '../errors.js';
-import { makeTar, readTarFiles, type TarFileEntry } from '../image/tar-files.js';
+import { readTarFiles, type TarFileEntry } from '../image/tar-files.js';
+import { packTarStream, type PackEntry, type PackOptions, type PackProgress } from '../image/tar-pack-stream.js';
+import { showProgress } from './upload-progress.js';
 import type { PhaseContext } from './phase-context.js';
 
 /** Where the volume is mounted inside the helper container. */
@@ -92,19 +94,70 @@ export interface WriteToVolumeOptions {
   tar: Readable | Buffer;
 }
 
+/** Entries for one volume: a list in memory, or an iterator whose host files are read as the tar is sent. */
+export type VolumeEntries = TarFileEntry[] | Iterable<PackEntry> | AsyncIterable<PackEntry>;
+
+export interface WriteToVolumesOptions {
+  /** Shows progress under this name when the copy takes more than a second (upload-progress.ts). */
+  show?: string;
+  /** How host files of the entries are read (modes, errors). */
+  pack?: PackOptions;
+}
+
+async function* under(prefix: string, entries: VolumeEntries): AsyncGenerator<PackEntry> {
+  const p = prefix === '' ? undefined : Buffer.from(`${prefix}/`);
+  for await (const e of entries as AsyncIterable<TarFileEntry | PackEntry>) {
+    const entry: PackEntry = { ...e, type: e.type ?? 'file', uid: e.uid ?? 0, gid: e.gid ?? 0 };
+    yield p === undefined ? entry : { ...entry, path: typeof entry.path === 'string' ? `${prefix}/${entry.path}` : Buffer.concat([p, entry.path]) };
+  }
+}
+
 /**
- * Writes entries (paths relative to each volume's root) into several volumes: one archive request
- * when the volume host mounts them all (issue 5: each request costs a round trip and the daemon takes
- * them one at a time per container), else one writeToVolume each.
+ * Sends a streamed tar into a container. A failure while writing the tar (a file that cannot be read,
+ * an interrupt) ends the request early and is the error reported, whatever the daemon then says.
  */
-export async function writeToVolumes(ctx: PhaseContext, parts: Array<{ volume: string; image: string; entries: TarFileEntry[] }>): Promise<void> {
+async function putStream(ctx: PhaseContext, id: string, dest: string, entries: AsyncIterable<PackEntry>, opts: WriteToVolumesOptions): Promise<void> {
+  const progress: PackProgress = { files: 0, bytes: 0 };
+  const tar = packTarStream(entries, { ...opts.pack, progress, ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}) });
+  let failure: unknown;
+  const body = new PassThrough();
+  tar.once('error', (e) => {
+    failure = e;
+    body.end();
+  });
+  tar.pipe(body);
+  const stop = opts.show !== undefined ? showProgress(ctx.reporter, opts.show, progress) : undefined;
+  try {
+    await ctx.engine.putArchive(id, dest, body);
+  } catch (e) {
+    if (failure === undefined) throw e;
+  } finally {
+    tar.destroy();
+    stop?.(failure === undefined);
+  }
+  if (failure !== undefined) throw failure;
+}
+
+/**
+ * Writes entries (paths relative to each volume's root) into several volumes as one streamed tar: one
+ * archive request when the volume host mounts them all (issue 5: each request costs a round trip and
+ * the daemon takes them one at a time per container), else one request each. Host files in the entries
+ * are read while the tar is sent, so memory stays bounded whatever their size.
+ */
+export async function writeToVolumes(ctx: PhaseContext, parts: Array<{ volume: string; image: string; entries: VolumeEntries }>, opts: WriteToVolumesOptions = {}): Promise<void> {
   const host = ctx.volumeHost;
   const at = parts.map((p) => host?.mounts.get(p.volume));
   if (host !== undefined && at.every((m) => m !== undefined)) {
-    const entries = parts.flatMap((p, i) => p.entries.map((e) => ({ ...e, path: `${(at[i] as string).slice(1)}/${e.path}` })));
-    return ctx.engine.putArchive(host.id, '/', await makeTar(entries));
+    const all = async function* (): AsyncGenerator<PackEntry> {
+      for (const [i, p] of parts.entries()) yield* under((at[i] as string).slice(1), p.entries);
+    };
+    return putStream(ctx, host.id, '/', all(), opts);
   }
-  for (const p of parts) await writeToVolume(ctx, { volume: p.volume, image: p.image, dest: '/', tar: await makeTar(p.entries) });
+  for (const p of parts) {
+    const on = onHost(ctx, p.volume, '/');
+    if (on !== undefined) await putStream(ctx, on.id, on.path, under('', p.entries), opts);
+    else await withVolumeContainer(ctx, p.volume, p.image, (id) => putStream(ctx, id, MOUNT, under('', p.entries), opts));
+  }
 }
 
 /** Extracts a tar into the volume at `dest`. Ownership and modes come from the tar headers. */

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ExitCode, KilnError } from '../errors.js';
 import type { ContainerEngine, Labels } from '../ports.js';
+import { LineSplitter } from '../docker/line-splitter.js';
 
 const run = promisify(execFile);
 
@@ -50,17 +51,22 @@ function runStreaming(cmd: string, args: string[], onLine?: (line: string) => vo
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let last = '';
-    const feed = (buf: Buffer): void => {
-      for (const line of buf.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        last = line;
-        onLine?.(line);
-      }
+    const feed = (line: string): void => {
+      if (line.trim() === '') return;
+      last = line;
+      onLine?.(line);
     };
-    child.stdout.on('data', feed);
-    child.stderr.on('data', feed);
+    const out = new LineSplitter(feed);
+    const err = new LineSplitter(feed);
+    child.stdout.on('data', (b: Buffer) => out.write(b));
+    child.stderr.on('data', (b: Buffer) => err.write(b));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code ?? 'a signal'}: ${last}`))));
+    child.on('close', (code) => {
+      out.flush();
+      err.flush();
+      if (code === 0) resolve();
+      else reject(new Error(`${cmd} exited with ${code ?? 'a signal'}: ${last}`));
+    });
   });
 }
 

@@ -43,7 +43,8 @@ export function createTtyReporter(opts: PlainReporterOptions & { stream?: NodeJS
   return {
     emit(e: KilnEvent) {
       if (e.type === 'wait-start') {
-        waits.set(e.id, { message: e.message, started: now() });
+        // A wait-start with an id already waiting updates its message (progress: upload-progress.ts).
+        waits.set(e.id, { message: e.message, started: waits.get(e.id)?.started ?? now() });
         if (opts.quiet !== true) refresh();
         return;
       }
