@@ -8,6 +8,9 @@ import { createJsonReporter } from './json-reporter.js';
 import { createPlainReporter } from './plain-reporter.js';
 import { createTtyReporter } from './tty-reporter.js';
 import { wantsColor } from './style.js';
+import { registerOpenReporter } from './open-reporters.js';
+
+export { closeReporters, wantsJson } from './open-reporters.js';
 
 export interface OutputFlags {
   json?: boolean;
@@ -16,27 +19,14 @@ export interface OutputFlags {
   timestamps?: boolean;
 }
 
-const open = new Set<{ close(): void }>();
-
 export function createCliReporter(flags: OutputFlags, stream: NodeJS.WriteStream = process.stderr): Reporter {
   if (flags.json === true) return createJsonReporter();
   const base = { verbose: flags.verbose === true, quiet: flags.quiet === true, timestamps: flags.timestamps === true, color: wantsColor(stream) };
   // A terminal without a width (some pseudo-terminals) would make the spinner's line arithmetic loop.
   if (stream.isTTY === true && (stream.columns ?? 0) > 0) {
     const r = createTtyReporter({ ...base, stream });
-    open.add(r);
+    registerOpenReporter(r);
     return r;
   }
   return createPlainReporter({ ...base, out: stream });
-}
-
-/** Stops every spinner (called before an error is rendered and when a command ends). */
-export function closeReporters(): void {
-  for (const r of open) r.close();
-  open.clear();
-}
-
-/** Whether argv asks for JSON output (main.ts renders errors as JSON then). */
-export function wantsJson(argv: readonly string[]): boolean {
-  return argv.includes('--json');
 }

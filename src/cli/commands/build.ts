@@ -2,19 +2,12 @@
  * `kiln build <image> --builder <image> ...`: flags -> BuildRequest -> buildApp. Ctrl-C / SIGTERM abort
  * the running container through an AbortController; buildApp's finally removes everything of the session.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Command } from 'commander';
-import { buildApp, type BuildRequest } from '../../app/build-app.js';
-import { publishImage } from '../../app/publish.js';
-import { withDefaultTag } from '../../image/image-ref.js';
-import { createDockerEngine } from '../../docker/docker-engine.js';
+import type { BuildRequest } from '../../app/build-app.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import type { Mount } from '../../ports.js';
-import { createCliReporter } from '../../ui/cli-output.js';
-import { observeEngine } from '../../ui/observed-engine.js';
-import { collectSummary, summaryOf } from '../../ui/summary.js';
 
 interface BuildFlags {
   builder: string;
@@ -151,6 +144,7 @@ export function registerBuild(program: Command): void {
     .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)')
     .action(async (image: string, flags: BuildFlags) => {
       const req = buildRequestOf(image, flags);
+      const { randomBytes, buildApp, publishImage, withDefaultTag, createDockerEngine, createCliReporter, observeEngine, collectSummary, summaryOf } = await import('./build-run.js');
       const { reporter, facts } = collectSummary(createCliReporter(flags));
       const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
       const abort = new AbortController();

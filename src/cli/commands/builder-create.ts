@@ -2,7 +2,6 @@
  * `kiln builder create <image-name> --config <builder.toml>` (issue 3, digest 12.1).
  */
 import type { Command } from 'commander';
-import { createBuilder } from '../../app/create-builder.js';
 import type { ContainerEngine, KilnEvent, Reporter } from '../../ports.js';
 import { KILN_VERSION } from '../main.js';
 
@@ -40,6 +39,7 @@ export function registerBuilderCreate(builder: Command, getEngine: () => Promise
     .option('-q, --quiet', 'print only warnings and errors')
     .action(async (imageName: string, opts: BuilderCreateOptions) => {
       const engine = await getEngine();
+      const { createBuilder } = await import('../../app/create-builder.js');
       const result = await createBuilder(
         engine,
         { imageName, configPath: opts.config, kilnVersion: KILN_VERSION },

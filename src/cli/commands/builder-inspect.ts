@@ -3,8 +3,6 @@
  * CNB user of a builder (issue 3). Data goes to stdout.
  */
 import type { Command } from 'commander';
-import { inspectBuilder } from '../../app/inspect-builder.js';
-import { formatBuilderSummary } from '../../builder/builder-summary.js';
 import type { ContainerEngine } from '../../ports.js';
 import { defaultEngine, registerBuilderCreate } from './builder-create.js';
 
@@ -15,6 +13,7 @@ export function registerBuilderInspect(builder: Command, getEngine: () => Promis
     .argument('<image>', 'the builder image')
     .option('--json', 'print JSON for tools instead of text')
     .action(async (image: string, opts: { json?: boolean }) => {
+      const [{ inspectBuilder }, { formatBuilderSummary }] = await Promise.all([import('../../app/inspect-builder.js'), import('../../builder/builder-summary.js')]);
       const summary = await inspectBuilder(await getEngine(), image);
       process.stdout.write(opts.json === true ? `${JSON.stringify(summary, null, 2)}\n` : formatBuilderSummary(summary));
     });

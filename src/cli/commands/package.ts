@@ -1,6 +1,5 @@
 /** `kiln buildpack package` and `kiln extension package` (digest 12.2): a module dir -> image or file. */
 import type { Command } from 'commander';
-import { packageModule } from '../../app/package-module.js';
 import type { ContainerEngine } from '../../ports.js';
 import type { ModuleKind } from '../../spec/models.js';
 import { defaultEngine } from './builder-create.js';
@@ -14,6 +13,7 @@ function registerPackage(program: Command, kind: ModuleKind, getEngine: () => Pr
     .option('-p, --path <dir>', `directory holding ${kind}.toml`, '.')
     .option('-f, --format <format>', 'image or file', 'image')
     .action(async (name: string, opts: { path: string; format: string }) => {
+      const { packageModule } = await import('../../app/package-module.js');
       const r = await packageModule(await getEngine(), { kind, dir: opts.path, target: name, file: opts.format === 'file' });
       process.stdout.write(`packaged ${r.id}@${r.version} as ${r.target} (${r.imageId})\n`);
     });

@@ -4,7 +4,6 @@
  * --reextend re-applies the recorded run.Dockerfiles on the new run image (KILN_LABELS label the intermediates).
  */
 import type { Command } from 'commander';
-import { rebaseApp } from '../../app/rebase-app.js';
 import type { ContainerEngine } from '../../ports.js';
 import { labelsFromEnv } from './build.js';
 import { defaultEngine, stderrReporter } from './builder-create.js';
@@ -30,6 +29,7 @@ export function registerRebase(program: Command, getEngine: () => Promise<Contai
     .option('-q, --quiet', 'show only warnings and errors')
     .action(async (image: string, flags: RebaseFlags) => {
       const engine = await getEngine();
+      const { rebaseApp } = await import('../../app/rebase-app.js');
       const out = await rebaseApp(
         { engine, reporter: stderrReporter({ quiet: flags.quiet === true || flags.json === true }) },
         { image, ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}), force: flags.force === true, reextend: flags.reextend === true, publish: flags.publish === true, labels: labelsFromEnv(process.env.KILN_LABELS) },

@@ -1,6 +1,5 @@
 /** `kiln sbom download <image> [--output-dir DIR]`: the launch SBOM files of an app image. */
 import type { Command } from 'commander';
-import { downloadSbom } from '../../app/sbom-download.js';
 import type { ContainerEngine } from '../../ports.js';
 import { defaultEngine } from './builder-create.js';
 
@@ -11,6 +10,7 @@ export function registerSbom(program: Command, getEngine: () => Promise<Containe
     .description('write the launch SBOM files of an image (layers/sbom/launch/...) below a directory')
     .option('-o, --output-dir <dir>', 'directory to write into', '.')
     .action(async (image: string, opts: { outputDir: string }) => {
+      const { downloadSbom } = await import('../../app/sbom-download.js');
       const r = await downloadSbom(await getEngine(), image, opts.outputDir);
       for (const f of r.files) process.stdout.write(`${join(r.outputDir, f)}\n`);
     });
