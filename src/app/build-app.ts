@@ -21,6 +21,7 @@ import { throwOnErrors } from '../spec/spec-error.js';
 import { defaultCacheVolume } from '../lifecycle/cache.js';
 import { lockCacheVolume } from './build-lock.js';
 import { runPhases, type PhasesResult } from './build-phases.js';
+import { checkReuse } from './input-key.js';
 
 export const SESSION_LABEL = 'io.kiln.session';
 
@@ -47,6 +48,8 @@ export interface BuildRequest {
   cacheVolume?: string;
   /** Start with an empty cache volume and without this app's cached extended images (--clear-cache). */
   clearCache?: boolean;
+  /** Never reuse the previous image, even when every input is unchanged (--no-reuse; app/input-key.ts). */
+  noReuse?: boolean;
 }
 
 export interface BuildDeps {
@@ -178,6 +181,9 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     }
     // project.toml build env first; --env/--env-file win (pack's order).
     const platformEnv: Env = { ...Object.fromEntries((project?.buildEnv ?? []).map((e) => [e.name, e.value])), ...req.env };
+    // Unchanged inputs: the previous image stands, nothing is created (input-key.ts).
+    const reuse = await checkReuse(deps.engine, deps.reporter, { req, builderId: builder.info.id, runImage: { ref: runImageRef, id: runInfo.id }, project, platformEnv, cacheVolume: req.cacheVolume ?? defaultCacheVolume(req.image) });
+    if (reuse.reused !== undefined) return { sessionId, ...reuse.reused };
 
     // Independent setup steps run concurrently, and alongside analyze (issue 5: rebuild time); allSettled
     // so that nothing is still creating containers when a failure sends us to cleanup.
@@ -215,6 +221,7 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
         platformEnv,
         runImage: { ref: runImageRef, info: runInfo, ...targetOf(runInfo) },
         keepImage: (id) => keepImages.add(id),
+        ...(reuse.key !== undefined ? { inputKey: reuse.key } : {}),
       },
       setup(),
     );

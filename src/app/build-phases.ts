@@ -21,6 +21,7 @@ import { formatTrace, resolveOrder, type ResolveResult } from '../lifecycle/reso
 import type { GroupMember, OrderFile, PlanFile, ProjectDescriptor, Target } from '../spec/models.js';
 import { runExtensions, type ExtensionsResult } from './build-extensions.js';
 import type { BuildRequest } from './build-app.js';
+import { inputKeyLabels } from './input-key.js';
 
 export interface PhasesInput {
   req: BuildRequest;
@@ -31,6 +32,8 @@ export interface PhasesInput {
   runImage: { ref: string; info: ImageInfo; vars: TargetVars; target: Target };
   /** Images that must survive cleanup (the app image). */
   keepImage: (id: string) => void;
+  /** The build's input key (input-key.ts), written on the image; absent when reuse is off. */
+  inputKey?: string;
 }
 
 export interface PhasesResult {
@@ -200,6 +203,7 @@ function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions
     ...(built.defaultProcessType !== undefined ? { defaultProcessType: built.defaultProcessType } : {}),
     ...(input.req.defaultProcess !== undefined ? { processTypeOverride: input.req.defaultProcess } : {}),
     labels: built.labels,
+    ...(input.inputKey !== undefined ? { platformLabels: inputKeyLabels(input.inputKey, ext.runImage.image !== input.runImage.ref ? { ref: ext.runImage.image, id: ext.runImage.reference } : undefined) } : {}),
     slices: built.slices,
     projectMetadata: projectMetadataOf(input.project),
     ...(created !== undefined ? { created } : {}),

@@ -22,6 +22,8 @@ interface BuildFlags {
   timeout?: string;
   cacheVolume?: string;
   clearCache?: boolean;
+  /** false with --no-reuse (commander's negatable option). */
+  reuse?: boolean;
   verbose?: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -118,6 +120,7 @@ export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
     ...(flags.timeout !== undefined ? { timeoutSeconds: parseTimeout(flags.timeout) } : {}),
     ...(flags.cacheVolume !== undefined ? { cacheVolume: flags.cacheVolume } : {}),
     ...(flags.clearCache === true ? { clearCache: true } : {}),
+    ...(flags.reuse === false ? { noReuse: true } : {}),
   };
 }
 
@@ -137,6 +140,7 @@ export function registerBuild(program: Command): void {
     .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
     .option('--cache-volume <name>', 'cache volume to use (default kiln-cache-<hash of the image name>)')
     .option('--clear-cache', 'start with an empty cache (also removes this app\'s cached extended images)')
+    .option('--no-reuse', 'run every phase even when all inputs equal those of the last build of this image')
     .option('-v, --verbose', 'show detect output and timings')
     .option('-q, --quiet', 'show only warnings and errors')
     .option('--json', 'one JSON event per line on stderr, the result as JSON on stdout')
