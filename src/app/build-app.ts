@@ -168,6 +168,7 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   // Before anything is created: a second build of the same cache volume fails here (build-lock.ts).
   const lock = lockCacheVolume(req.cacheVolume ?? defaultCacheVolume(req.image), req.image);
   const keepImages = new Set<string>();
+  let reused = false;
   try {
     const project = await readProject(req);
     const builder: BuilderInfo = await readBuilder(ctx, req.builder);
@@ -183,7 +184,10 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     const platformEnv: Env = { ...Object.fromEntries((project?.buildEnv ?? []).map((e) => [e.name, e.value])), ...req.env };
     // Unchanged inputs: the previous image stands, nothing is created (input-key.ts).
     const reuse = await checkReuse(deps.engine, deps.reporter, { req, builderId: builder.info.id, runImage: { ref: runImageRef, id: runInfo.id }, project, platformEnv, cacheVolume: req.cacheVolume ?? defaultCacheVolume(req.image) });
-    if (reuse.reused !== undefined) return { sessionId, ...reuse.reused };
+    if (reuse.reused !== undefined) {
+      reused = true;
+      return { sessionId, ...reuse.reused };
+    }
 
     // Independent setup steps run concurrently, and alongside analyze (issue 5: rebuild time); allSettled
     // so that nothing is still creating containers when a failure sends us to cleanup.
@@ -227,7 +231,8 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     );
     return { sessionId, ...result };
   } finally {
-    await cleanup(deps.engine, sessionId, keepImages, [volumes.app, volumes.layers, volumes.platform, volumes.scratch], deps.reporter);
+    // A reused image created nothing to clean up.
+    if (!reused) await cleanup(deps.engine, sessionId, keepImages, [volumes.app, volumes.layers, volumes.platform, volumes.scratch], deps.reporter);
     lock.release();
   }
 }

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type BuildRequest } from '../../src/app/build-app.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
-import { INPUT_KEY_LABEL } from '../../src/lifecycle/cache.js';
+import { INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../../src/lifecycle/cache.js';
 import type { KilnEvent } from '../../src/ports.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
@@ -24,6 +24,8 @@ const bases = useBusyboxImages(engine);
 const builderTag = `kiln-test/reuse-builder:${testName('b')}`;
 const otherBuilderTag = `kiln-test/reuse-builder2:${testName('b')}`;
 const runTag = `kiln-test/reuse-run:${testName('r')}`;
+const switchTag = `kiln-test/reuse-switch-target:${testName('s')}`;
+const switchBuilderTag = `kiln-test/reuse-switch-builder:${testName('b')}`;
 const appTag = `kiln-test/reuse-app:${testName('a')}`;
 const cacheVolume = testName('reuse-cache');
 const ORDER = '[[order]]\n[[order.group]]\nid = "kiln-test/first"\nversion = "1.0.0"\n[[order.group]]\nid = "kiln-test/second"\nversion = "2.0.0"\n';
@@ -56,11 +58,11 @@ async function expectRealBuild(over: Partial<BuildRequest> = {}, previous?: stri
 }
 
 /** A run image of its own, so "rebuilding" it does not touch the shared busybox bases. */
-async function makeRunImage(stamp: string): Promise<void> {
-  const dir = join(tmp, `run-${stamp}`);
+async function makeRunImage(stamp: string, tag = runTag): Promise<void> {
+  const dir = join(tmp, `run-${stamp}-${n++}`);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'Dockerfile'), `FROM ${bases().run}\nLABEL io.kiln.test.stamp=${stamp}\n`);
-  await run('docker', ['build', '-q', '--network', 'none', '--label', `${TEST_LABEL}=${runId}`, '-t', runTag, dir]);
+  await run('docker', ['build', '-q', '--network', 'none', '--label', `${TEST_LABEL}=${runId}`, '-t', tag, dir]);
 }
 
 beforeAll(async () => {
@@ -71,10 +73,19 @@ beforeAll(async () => {
   for (const [tag, extra] of [[builderTag, {}], [otherBuilderTag, { 'io.kiln.test.variant': 'two' }]] as const) {
     await makeTestBuilder(engine, { buildpacks: ['first', 'second'].map((b) => join(fixtures, 'buildpacks', b)), extensions: [], orderToml: ORDER, runImage: bases().run, tag, labels: extra });
   }
+  // A builder whose extension switches the run image to switchTag (a FROM-only run.Dockerfile).
+  await makeRunImage('one', switchTag);
+  const ext = join(tmp, 'switch-ext');
+  await mkdir(join(ext, 'generate'), { recursive: true });
+  await writeFile(join(ext, 'extension.toml'), 'api = "0.10"\n\n[extension]\nid = "kiln-test/switch"\nversion = "1.0.0"\n');
+  await writeFile(join(ext, 'generate', 'run.Dockerfile'), `FROM ${switchTag}\n`);
+  await chmod(ext, 0o755);
+  const switchOrder = `${ORDER}\n[[order-extensions]]\n[[order-extensions.group]]\nid = "kiln-test/switch"\nversion = "1.0.0"\n`;
+  await makeTestBuilder(engine, { buildpacks: ['first', 'second'].map((b) => join(fixtures, 'buildpacks', b)), extensions: [ext], orderToml: switchOrder, runImage: bases().run, tag: switchBuilderTag, labels: {} });
 });
 
 afterAll(async () => {
-  for (const t of [appTag, builderTag, otherBuilderTag, runTag]) await engine.removeImage(t, { force: true });
+  for (const t of [appTag, builderTag, otherBuilderTag, runTag, switchTag, switchBuilderTag]) await engine.removeImage(t, { force: true });
   await engine.removeVolume(cacheVolume);
   await cleanupByLabel(engine);
   if (tmp !== '') await rm(tmp, { recursive: true, force: true });
@@ -128,6 +139,13 @@ describe('unchanged inputs reuse the previous image', () => {
     await builtAndReused({ runImage: runTag });
     await makeRunImage('two');
     await expectRealBuild({ runImage: runTag });
+  });
+
+  it('a rebuilt image an extension switched the run image to causes a real build', async () => {
+    await builtAndReused({ builder: switchBuilderTag });
+    expect((await engine.inspectImage(appTag))?.config.labels[INPUT_IMAGES_LABEL]).toBe(JSON.stringify([{ ref: switchTag, id: (await engine.inspectImage(switchTag))?.id }]));
+    await makeRunImage('two', switchTag);
+    await expectRealBuild({ builder: switchBuilderTag });
   });
 
   it("a changed project.toml exclude causes a real build; a change to an excluded file does not", async () => {
