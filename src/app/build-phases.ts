@@ -32,7 +32,7 @@ export interface PhasesInput {
   runImage: { ref: string; info: ImageInfo; vars: TargetVars; target: Target };
   /** Images that must survive cleanup (the app image). */
   keepImage: (id: string) => void;
-  /** The build's input key (input-key.ts), written on the image; absent when reuse is off. */
+  /** The build's input key (input-key.ts), written on the image; absent when the app could not be fingerprinted. */
   inputKey?: string;
 }
 
