@@ -6,7 +6,6 @@
 import type { Reporter } from '../ports.js';
 import { createJsonReporter } from './json-reporter.js';
 import { createPlainReporter } from './plain-reporter.js';
-import { createTtyReporter } from './tty-reporter.js';
 import { wantsColor } from './style.js';
 import { registerOpenReporter } from './open-reporters.js';
 
@@ -19,11 +18,13 @@ export interface OutputFlags {
   timestamps?: boolean;
 }
 
-export function createCliReporter(flags: OutputFlags, stream: NodeJS.WriteStream = process.stderr): Reporter {
+/** Async so that the spinner (ora, tty-reporter.ts) is loaded only for a terminal (issue 21: start-up). */
+export async function createCliReporter(flags: OutputFlags, stream: NodeJS.WriteStream = process.stderr): Promise<Reporter> {
   if (flags.json === true) return createJsonReporter();
   const base = { verbose: flags.verbose === true, quiet: flags.quiet === true, timestamps: flags.timestamps === true, color: wantsColor(stream) };
   // A terminal without a width (some pseudo-terminals) would make the spinner's line arithmetic loop.
   if (stream.isTTY === true && (stream.columns ?? 0) > 0) {
+    const { createTtyReporter } = await import('./tty-reporter.js');
     const r = createTtyReporter({ ...base, stream });
     registerOpenReporter(r);
     return r;

@@ -149,7 +149,7 @@ export function registerBuild(program: Command): void {
     .action(async (image: string, flags: BuildFlags) => {
       const req = buildRequestOf(image, flags);
       const { randomBytes, buildApp, publishImage, withDefaultTag, createDockerEngine, createCliReporter, observeEngine, collectSummary, summaryOf } = await import('./build-run.js');
-      const { reporter, facts } = collectSummary(createCliReporter(flags));
+      const { reporter, facts } = collectSummary(await createCliReporter(flags));
       const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
       const abort = new AbortController();
       const onSignal = (): void => abort.abort();

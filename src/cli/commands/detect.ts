@@ -40,7 +40,7 @@ export function registerDetect(program: Command): void {
         import('../../ui/cli-output.js'),
         import('../../ui/explain-tree.js'),
       ]);
-      const reporter = createCliReporter({ ...(flags.json === true ? { json: true } : {}), verbose: flags.verbose === true, quiet: flags.verbose !== true && flags.json !== true });
+      const reporter = await createCliReporter({ ...(flags.json === true ? { json: true } : {}), verbose: flags.verbose === true, quiet: flags.verbose !== true && flags.json !== true });
       const result = await explainDetect(
         { engine: createDockerEngine(), reporter, ids: { newId: () => randomBytes(6).toString('hex') } },
         {

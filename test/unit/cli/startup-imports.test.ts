@@ -17,7 +17,7 @@ async function loadsOf(args: string[]): Promise<{ stdout: string; loaded: string
   const dir = mkdtempSync(join(tmpdir(), 'kiln-startup-'));
   const log = join(dir, 'loads.txt');
   try {
-    const { stdout } = await promisify(execFile)('node', ['--import', hook, 'bin/kiln.js', ...args], { cwd: root, env: { ...process.env, KILN_TEST_LOAD_LOG: log } });
+    const { stdout } = await promisify(execFile)('node', ['--import', hook, 'bin/kiln.js', ...args], { cwd: root, env: { ...process.env, KILN_TEST_LOAD_LOG: log } }).catch((e: { stdout: string }) => e);
     return { stdout, loaded: readFileSync(log, 'utf8').split('\n').filter((l) => l !== '') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -35,4 +35,28 @@ describe('start-up loads only what a command uses', () => {
       expect(loaded.filter((u) => heavy.some((re) => re.test(u)))).toEqual([]);
     });
   }
+});
+
+describe('a command loads what it uses, not the optional transports', () => {
+  it('kiln build (output to a pipe) loads dockerode but not the spinner, ssh2 or gRPC', async () => {
+    // A missing app dir fails before any daemon call, after the command's modules are loaded.
+    const { loaded } = await loadsOf(['build', 'kiln-test/startup:1', '--builder', 'kiln-test/none:1', '--path', join(root, 'test/fixtures/startup/no-such-dir')]);
+    expect(loaded.some((u) => /node_modules\/dockerode\//.test(u))).toBe(true);
+    expect(loaded.filter((u) => /node_modules\/(ora|ssh2|@grpc\/grpc-js|@grpc\/proto-loader)\//.test(u))).toEqual([]);
+  });
+});
+
+describe('the stand-ins for ssh2 and gRPC (src/docker/lazy-deps.ts)', () => {
+  it('load the real modules when used: an ssh2 Client for ssh:// daemons, gRPC for sessions', async () => {
+    const script = [
+      "await import('./dist/docker/docker-engine.js');",
+      "const { createRequire } = await import('node:module');",
+      "const fromModem = createRequire(createRequire(import.meta.url + '/../node_modules/dockerode/').resolve('docker-modem'));",
+      "const ssh = new (fromModem('ssh2').Client)();",
+      "const fromDockerode = createRequire(createRequire(import.meta.url).resolve('dockerode'));",
+      "console.log(typeof ssh.connect, typeof fromDockerode('@grpc/grpc-js').credentials.createInsecure);",
+    ].join('\n');
+    const { stdout } = await promisify(execFile)('node', ['--input-type=module', '-e', script], { cwd: root });
+    expect(stdout.trim()).toBe('function function');
+  });
 });
