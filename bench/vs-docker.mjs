@@ -30,7 +30,10 @@ export async function startup(root, pairs = 15) {
     version.push(await timed(() => run(process.execPath, [join(root, 'bin/kiln.js'), '--version'])));
     help.push(await timed(() => run(process.execPath, [join(root, 'bin/kiln.js'), '--help'])));
   }
-  return { nodeMs: median(node), versionMs: median(version), helpMs: median(help) };
+  // Judged on the median of the per-pair ratios: a pair runs back to back, so load that changes during the
+  // run (other processes on the machine) affects both of its runs alike.
+  const ratio = (xs) => median(xs.map((x, i) => x / node[i]));
+  return { nodeMs: median(node), versionMs: median(version), helpMs: median(help), versionRatio: ratio(version), helpRatio: ratio(help) };
 }
 
 /**
@@ -67,8 +70,8 @@ export function report(name, rows, start) {
     `  ${name}: warm one-file change <= 2x docker build: ${ok(rows.change.kiln <= 2 * rows.change.docker)} (${r(rows.change)}x)`,
   ];
   if (start !== undefined) {
-    console.log(`  start-up (median of paired runs): kiln --version ${secs(start.versionMs)}, kiln --help ${secs(start.helpMs)}, node -e 0 ${secs(start.nodeMs)}`);
-    lines.push(`  kiln --version <= 1.5x node -e 0: ${ok(start.versionMs <= 1.5 * start.nodeMs)} (${(start.versionMs / start.nodeMs).toFixed(2)}x; --help ${(start.helpMs / start.nodeMs).toFixed(2)}x)`);
+    console.log(`  start-up (medians of 15 paired runs): kiln --version ${secs(start.versionMs)}, kiln --help ${secs(start.helpMs)}, node -e 0 ${secs(start.nodeMs)}`);
+    lines.push(`  kiln --version <= 1.5x node -e 0: ${ok(start.versionRatio <= 1.5)} (median per-pair ratio ${start.versionRatio.toFixed(2)}x; --help ${start.helpRatio.toFixed(2)}x)`);
   }
   return lines;
 }
