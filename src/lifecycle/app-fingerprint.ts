@@ -12,28 +12,28 @@
  * hashed again next time.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { selectAppFiles, type AppFile } from './app-source.js';
 
 const RACY_MS = 2000;
-const INDEX_VERSION = 1;
+const INDEX_VERSION = 2;
 
 interface IndexEntry {
-  /** `${size}:${mtimeNs}:${ctimeNs}:${mode}:${ino}` */
+  /** `${size}:${mtimeMs}:${ctimeMs}:${mode}:${ino}` (the ms times carry sub-microsecond fractions) */
   stat: string;
   /** sha256 of the content (files) or of the link target (symlinks). */
   hash: string;
 }
 
 interface Walked extends AppFile {
-  st: BigIntStats;
+  st: Stats;
 }
 
 function walk(root: string, rel: string, out: Walked[]): void {
   for (const name of readdirSync(join(root, rel)).sort()) {
     const path = rel === '' ? name : `${rel}/${name}`;
-    const st = lstatSync(join(root, path), { bigint: true });
+    const st = lstatSync(join(root, path));
     if (st.isDirectory()) {
       out.push({ path, type: 'directory', st });
       walk(root, path, out);
@@ -81,15 +81,15 @@ export function fingerprintApp(dir: string, opts: { include?: readonly string[];
   const keep = new Set(selectAppFiles(all, opts.include ?? [], opts.exclude ?? []).map((f) => f.path));
   const old = opts.indexFile !== undefined ? readIndex(opts.indexFile) : new Map<string, IndexEntry>();
   const next = new Map<string, IndexEntry>();
-  const racyAfter = BigInt(Math.floor((opts.now ?? Date.now()) - RACY_MS)) * 1_000_000n;
+  const racyAfter = (opts.now ?? Date.now()) - RACY_MS;
   const h = createHash('sha256');
   let hashed = 0;
   for (const f of all) {
     if (!keep.has(f.path)) continue;
-    const mode = Number(f.st.mode & 0o7777n);
+    const mode = f.st.mode & 0o7777;
     let content = '';
     if (f.type !== 'directory') {
-      const stat = `${f.st.size}:${f.st.mtimeNs}:${f.st.ctimeNs}:${f.st.mode}:${f.st.ino}`;
+      const stat = `${f.st.size}:${f.st.mtimeMs}:${f.st.ctimeMs}:${f.st.mode}:${f.st.ino}`;
       const known = old.get(f.path);
       if (known !== undefined && known.stat === stat) content = known.hash;
       else {
@@ -97,11 +97,12 @@ export function fingerprintApp(dir: string, opts: { include?: readonly string[];
         content = createHash('sha256').update(f.type === 'symlink' ? readlinkSync(host) : readFileSync(host)).digest('hex');
         hashed++;
       }
-      if (f.st.mtimeNs < racyAfter && f.st.ctimeNs < racyAfter) next.set(f.path, { stat, hash: content });
+      if (f.st.mtimeMs < racyAfter && f.st.ctimeMs < racyAfter) next.set(f.path, { stat, hash: content });
     }
     // NUL-separated: a path cannot contain NUL, so no two different entry lists hash alike.
     h.update(`${f.type}\0${f.path}\0${mode.toString(8)}\0${content}\0`);
   }
-  if (opts.indexFile !== undefined) writeIndex(opts.indexFile, next);
+  // Rewritten only when it changed: nothing read again and the same entries means the same index.
+  if (opts.indexFile !== undefined && (hashed > 0 || next.size !== old.size)) writeIndex(opts.indexFile, next);
   return { digest: h.digest('hex'), entries: keep.size, hashed };
 }
