@@ -24,6 +24,7 @@ import { defaultCacheVolume } from '../lifecycle/cache.js';
 import { lockCacheVolume } from './build-lock.js';
 import { runPhases, type PhasesResult } from './build-phases.js';
 import { createImageFetcher, type ImageFetcher } from './image-fetcher.js';
+import { checkReuse } from './input-key.js';
 
 export const SESSION_LABEL = 'io.kiln.session';
 
@@ -59,6 +60,8 @@ export interface BuildRequest {
   clearCache?: boolean;
   /** Run image -> mirrors the user configured (`kiln config run-image-mirrors`), tried before run.toml's. */
   runImageMirrors?: Record<string, string[]>;
+  /** Never reuse the previous image, even when every input is unchanged (--no-reuse; app/input-key.ts). */
+  noReuse?: boolean;
 }
 
 export interface BuildDeps {
@@ -188,6 +191,7 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   // Before anything is created: a second build of the same cache volume fails here (build-lock.ts).
   const lock = lockCacheVolume(req.cacheVolume ?? defaultCacheVolume(req.image), req.image);
   const keepImages = new Set<string>();
+  let reused = false;
   try {
     const project = await readProject(req);
     const fetcher = deps.fetcher ?? createImageFetcher({ engine: deps.engine, reporter: deps.reporter, policy: 'never' });
@@ -203,6 +207,12 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     if (runFound !== runImageRef) deps.reporter.emit({ type: 'info', message: mirrorNotice(runImageRef, runFound, req.image, fetcher.policy) });
     // project.toml build env first; --env/--env-file win (pack's order).
     const platformEnv: Env = { ...Object.fromEntries((project?.buildEnv ?? []).map((e) => [e.name, e.value])), ...req.env };
+    // Unchanged inputs: the previous image stands, nothing is created (input-key.ts).
+    const reuse = await checkReuse(deps.engine, deps.reporter, { req, builderId: builder.info.id, runImage: { ref: runImageRef, id: runInfo.id }, project, platformEnv, cacheVolume: req.cacheVolume ?? defaultCacheVolume(req.image) });
+    if (reuse.reused !== undefined) {
+      reused = true;
+      return { sessionId, ...reuse.reused };
+    }
 
     // Independent setup steps run concurrently, and alongside analyze (issue 5: rebuild time); allSettled
     // so that nothing is still creating containers when a failure sends us to cleanup.
@@ -245,12 +255,14 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
         runImage: { ref: runImageRef, info: runInfo, ...targetOf(runInfo) },
         keepImage: (id) => keepImages.add(id),
         fetcher,
+        ...(reuse.key !== undefined ? { inputKey: reuse.key } : {}),
       },
       setup(),
     );
     return { sessionId, ...result };
   } finally {
-    await cleanup(deps.engine, sessionId, keepImages, [volumes.app, volumes.layers, volumes.platform, volumes.scratch], deps.reporter);
+    // A reused image created nothing to clean up.
+    if (!reused) await cleanup(deps.engine, sessionId, keepImages, [volumes.app, volumes.layers, volumes.platform, volumes.scratch], deps.reporter);
     lock.release();
   }
 }

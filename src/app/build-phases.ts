@@ -23,6 +23,7 @@ import type { GroupMember, OrderFile, PlanFile, ProjectDescriptor, Target } from
 import { runExtensions, type ExtensionsResult } from './build-extensions.js';
 import type { BuildRequest } from './build-app.js';
 import type { ImageFetcher } from './image-fetcher.js';
+import { inputKeyLabels } from './input-key.js';
 
 export interface PhasesInput {
   req: BuildRequest;
@@ -35,6 +36,8 @@ export interface PhasesInput {
   keepImage: (id: string) => void;
   /** Images the build needs after detect (a run image an extension switched to), under the pull policy. */
   fetcher: ImageFetcher;
+  /** The build's input key (input-key.ts), written on the image; absent when the app could not be fingerprinted. */
+  inputKey?: string;
 }
 
 export interface PhasesResult {
@@ -215,6 +218,7 @@ function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions
     ...(built.defaultProcessType !== undefined ? { defaultProcessType: built.defaultProcessType } : {}),
     ...(input.req.defaultProcess !== undefined ? { processTypeOverride: input.req.defaultProcess } : {}),
     labels: built.labels,
+    ...(input.inputKey !== undefined ? { platformLabels: inputKeyLabels(input.inputKey, ext.runImage.image !== input.runImage.ref ? { ref: ext.runImage.image, id: ext.runImage.reference } : undefined) } : {}),
     slices: built.slices,
     projectMetadata: projectMetadataOf(input.project),
     ...(created !== undefined ? { created } : {}),

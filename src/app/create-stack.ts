@@ -4,8 +4,6 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import type { ContainerEngine, Labels, Reporter } from '../ports.js';
-import { createBusyboxImage } from '../stacks/busybox.js';
-import { createDebianImages } from '../stacks/debian.js';
 
 export const STACKS = ['busybox', 'debian'] as const;
 export type StackName = (typeof STACKS)[number];
@@ -59,6 +57,8 @@ export async function createStack(engine: ContainerEngine, req: CreateStackReque
   let buildId: string;
   let runId: string;
   if (stack === 'busybox') {
+    // Loaded here, not at start-up (issue 21: a command loads only what it uses).
+    const { createBusyboxImage } = await import('../stacks/busybox.js');
     buildId = await createBusyboxImage(engine, { ref: buildImage, uid, gid, kind: 'build', ...(req.labels ? { labels: req.labels } : {}) });
     // The run image gets a different non-root user, as the platform spec recommends (digest 2.1).
     runId = await createBusyboxImage(engine, {
@@ -70,6 +70,7 @@ export async function createStack(engine: ContainerEngine, req: CreateStackReque
       ...(req.labels ? { labels: req.labels } : {}),
     });
   } else {
+    const { createDebianImages } = await import('../stacks/debian.js');
     ({ buildId, runId } = await createDebianImages(engine, {
       buildRef: buildImage,
       runRef: runImage,

@@ -11,6 +11,7 @@ import { ExitCode, KilnError } from '../errors.js';
 import { imageArchiveStream, reusablePrefixLength, type ArchiveLayer } from '../image/image-archive.js';
 import { withDefaultTag } from '../image/image-ref.js';
 import { decodeLifecycleMetadata, LIFECYCLE_METADATA_LABEL, type LifecycleMetadata } from '../image/lifecycle-labels.js';
+import { INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../lifecycle/cache.js';
 import { candidateRunImages, planRebase, rebaseRefusals, type Reextension } from '../image/rebase-plan.js';
 import { reextendRunImage } from './rebase-reextend.js';
 import { layersFromSavedImage } from '../lifecycle/export-load.js';
@@ -136,7 +137,8 @@ async function writeRebased(
     const { imageId, stream } = await imageArchiveStream({
       base: { layers: baseLayers, os: app.os, architecture: app.architecture, ...(app.variant !== undefined ? { variant: app.variant } : {}) },
       layers,
-      config: { ...app.config, labels: plan.labels },
+      // The input key described the build on the old run image: a rebased image is not that build's output.
+      config: { ...app.config, labels: Object.fromEntries(Object.entries(plan.labels).filter(([k]) => k !== INPUT_KEY_LABEL && k !== INPUT_IMAGES_LABEL)) },
       created: app.created !== '' ? app.created : '1980-01-01T00:00:01Z',
       // An image given by id is rebased to a new, untagged id.
       tags: /^(sha256:)?[0-9a-f]{12,64}$/.test(image) ? [] : [image],

@@ -4,11 +4,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isKilnError, toKilnError } from '../errors.js';
-import { closeReporters, wantsJson } from '../ui/cli-output.js';
+import { closeReporters, wantsJson } from '../ui/open-reporters.js';
 import { redactedError } from '../ui/redact-error.js';
-import { renderErrorJson } from '../ui/json-reporter.js';
-import { renderError } from '../ui/render-error.js';
-import { wantsColor } from '../ui/style.js';
 import { registerCommands } from './commands/index.js';
 
 export const KILN_VERSION = '0.1.0';
@@ -40,8 +37,12 @@ export async function main(argv: string[]): Promise<number> {
     const err = redactedError(isKilnError(e) ? e : toKilnError(e, 'run kiln'));
     // Rendered once, here: a spinner is stopped first so the error is not torn by it.
     closeReporters();
-    if (wantsJson(argv)) renderErrorJson(err, { err: process.stderr, out: process.stdout });
-    else process.stderr.write(renderError(err, { color: wantsColor(process.stderr) }));
+    // The renderers load only when there is an error to render (issue 21: start-up).
+    if (wantsJson(argv)) (await import('../ui/json-reporter.js')).renderErrorJson(err, { err: process.stderr, out: process.stdout });
+    else {
+      const [{ renderError }, { wantsColor }] = await Promise.all([import('../ui/render-error.js'), import('../ui/style.js')]);
+      process.stderr.write(renderError(err, { color: wantsColor(process.stderr) }));
+    }
     return err.exitCode;
   } finally {
     closeReporters();

@@ -4,7 +4,6 @@
  * so apt-get in an extension needs an explicit `--extension-network host`). Host networking is refused,
  * whichever flag asks for it, when it would give a container a path to the daemon's API.
  */
-import { daemonApiExposure } from '../docker/api-exposure.js';
 import { ExitCode, KilnError } from '../errors.js';
 import type { ExtensionNetwork } from '../lifecycle/extend.js';
 
@@ -32,6 +31,8 @@ export function parseExtensionNetwork(value: string): ExtensionNetwork {
 export async function refuseExposedHostNetwork(flags: Record<string, string | undefined>, dockerHost: string | undefined = process.env.DOCKER_HOST): Promise<void> {
   const asking = Object.entries(flags).filter(([, v]) => v === 'host').map(([k]) => k);
   if (asking.length === 0) return;
+  // Loaded when asked (it opens sockets; issue 21: start-up loads only the command-line shell).
+  const { daemonApiExposure } = await import('../docker/api-exposure.js');
   const why = await daemonApiExposure(dockerHost);
   if (why === undefined) return;
   const named = asking.map((f) => `${f} host`).join(' and ');

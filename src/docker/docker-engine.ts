@@ -4,6 +4,7 @@
  * DOCKER_HOST or the socket, a missing image names the image, anything else keeps the daemon's words.
  */
 import type { Readable } from 'node:stream';
+import './lazy-deps.js';
 import Docker from 'dockerode';
 import { ExitCode, KilnError } from '../errors.js';
 import type { BuildSpec, ContainerEngine, ContainerSpec, ImageInfo, Labels, ResourceFilter, RunResult, RunSpec } from '../ports.js';

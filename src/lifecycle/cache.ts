@@ -19,6 +19,10 @@ import { escapeId, LAYERS_DIR, type CnbUser, type PhaseContext } from './phase-c
 import { readFilesFromVolume, writeToVolume } from './volume-io.js';
 
 export const CACHE_LABEL = 'io.kiln.cache';
+/** On an app image: the input key of the build that made it (app/input-key.ts, issue 21). */
+export const INPUT_KEY_LABEL = 'io.kiln.input-key';
+/** On an app image: JSON [{ref, id}] of the run image(s) an extension switched to, re-checked before reuse. */
+export const INPUT_IMAGES_LABEL = 'io.kiln.input-images';
 export const CACHE_METADATA_FILE = 'kiln-cache.json';
 /** Where the cache volume is mounted in kiln's helper containers. */
 export const CACHE_DIR = '/kiln-cache';

@@ -242,6 +242,7 @@ export function planImage(input: ExportInput, built: BuiltLayers): ImagePlan {
 
   const labels: Record<string, string> = { ...base.labels };
   for (const l of input.labels) labels[l.key] = l.value;
+  for (const [k, v] of Object.entries(input.platformLabels ?? {})) labels[k] = v;
   labels[LIFECYCLE_METADATA_LABEL] = encodeLifecycleMetadata(lifecycleMetadata(input, built));
   labels[BUILD_METADATA_LABEL] = encodeBuildMetadata({
     buildpacks: input.group.map(moduleLabelOf),

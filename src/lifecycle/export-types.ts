@@ -61,6 +61,8 @@ export interface ExportInput {
   processTypeOverride?: string;
   /** launch.toml labels in group order (later duplicates win). */
   labels: LaunchLabel[];
+  /** kiln's own image labels (the input key, app/input-key.ts); not part of the config metadata. */
+  platformLabels?: Record<string, string>;
   /** launch.toml slices in group order. */
   slices: Slice[];
   /** project-metadata.toml as a table; {} when absent. */

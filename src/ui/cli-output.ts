@@ -6,9 +6,12 @@
 import type { Reporter } from '../ports.js';
 import { createJsonReporter } from './json-reporter.js';
 import { createPlainReporter } from './plain-reporter.js';
-import { createTtyReporter } from './tty-reporter.js';
-import { redactDeep } from './redact.js';
+import { redacting } from './redact.js';
 import { wantsColor } from './style.js';
+import { registerOpenReporter } from './open-reporters.js';
+
+export { closeReporters, wantsJson } from './open-reporters.js';
+export { redacting } from './redact.js';
 
 export interface OutputFlags {
   json?: boolean;
@@ -17,38 +20,20 @@ export interface OutputFlags {
   timestamps?: boolean;
 }
 
-const open = new Set<{ close(): void }>();
-
-/** Every event a reporter is given has URL credentials redacted first (redact.ts); the reporter is kept. */
-export function redacting<R extends Reporter>(r: R): R {
-  const emit = r.emit.bind(r);
-  r.emit = (e) => emit(redactDeep(e));
-  return r;
+/** Async so that the spinner (ora, tty-reporter.ts) is loaded only for a terminal (issue 21: start-up). */
+export async function createCliReporter(flags: OutputFlags, stream: NodeJS.WriteStream = process.stderr): Promise<Reporter> {
+  return redacting(await pickReporter(flags, stream));
 }
 
-export function createCliReporter(flags: OutputFlags, stream: NodeJS.WriteStream = process.stderr): Reporter {
-  return redacting(pickReporter(flags, stream));
-}
-
-function pickReporter(flags: OutputFlags, stream: NodeJS.WriteStream): Reporter {
+async function pickReporter(flags: OutputFlags, stream: NodeJS.WriteStream): Promise<Reporter> {
   if (flags.json === true) return createJsonReporter();
   const base = { verbose: flags.verbose === true, quiet: flags.quiet === true, timestamps: flags.timestamps === true, color: wantsColor(stream) };
   // A terminal without a width (some pseudo-terminals) would make the spinner's line arithmetic loop.
   if (stream.isTTY === true && (stream.columns ?? 0) > 0) {
+    const { createTtyReporter } = await import('./tty-reporter.js');
     const r = createTtyReporter({ ...base, stream });
-    open.add(r);
+    registerOpenReporter(r);
     return r;
   }
   return createPlainReporter({ ...base, out: stream });
-}
-
-/** Stops every spinner (called before an error is rendered and when a command ends). */
-export function closeReporters(): void {
-  for (const r of open) r.close();
-  open.clear();
-}
-
-/** Whether argv asks for JSON output (main.ts renders errors as JSON then). */
-export function wantsJson(argv: readonly string[]): boolean {
-  return argv.includes('--json');
 }

@@ -4,6 +4,8 @@
  * are secret whatever the variable is called: every output kiln writes (events, the result, the error)
  * passes through redactUrlCredentials (cli-output.ts, cli/main.ts).
  */
+import type { KilnEvent } from '../ports.js';
+
 const SECRET_NAME = /(SECRET|TOKEN|PASSW(OR)?D|PASSPHRASE|CREDENTIAL|API_?KEY|PRIVATE|AUTH|_KEY$|^KEY$)/i;
 
 /** `scheme://userinfo@`: the userinfo (user, or user:password; a token is often the user) is secret. */
@@ -40,4 +42,11 @@ export function redactEnvList(env: readonly string[]): string[] {
     const i = kv.indexOf('=');
     return i > 0 && isSecretName(kv.slice(0, i)) ? `${kv.slice(0, i)}=${REDACTED}` : redactUrlCredentials(kv);
   });
+}
+
+/** Every event a reporter is given has URL credentials redacted first; the reporter is kept. */
+export function redacting<R extends { emit(e: KilnEvent): void }>(r: R): R {
+  const emit = r.emit.bind(r);
+  r.emit = (e) => emit(redactDeep(e));
+  return r;
 }

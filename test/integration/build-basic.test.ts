@@ -160,8 +160,9 @@ describe('kiln build (busybox, shell-script buildpacks)', () => {
   });
 
   it('gives the same image id for the same input', async () => {
-    const a = await build();
-    const b = await build();
+    // --no-reuse: both run the lifecycle (unchanged inputs would otherwise reuse the first image).
+    const a = await build({ noReuse: true });
+    const b = await build({ noReuse: true });
     expect(b.out.imageId).toBe(a.out.imageId);
   });
 

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, SESSION_LABEL, type BuildRequest } from '../../src/app/build-app.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { KilnError } from '../../src/errors.js';
+import { INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../../src/lifecycle/cache.js';
 import type { KilnEvent } from '../../src/ports.js';
 import { getBusyboxImages, useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
@@ -112,9 +113,10 @@ describe('kiln build with extensions', () => {
     // entry the extension provided is consumed (edge 30).
     expect(lines.some((l) => l.startsWith('[kiln-test/uses-tool] uses-tool build: NOT_FOR_BUILDPACKS=unset plan=') && !l.includes('exttool'))).toBe(true);
     expect(lines.some((l) => l.includes('fails generate must never run'))).toBe(false);
-    // Session and test labels of the intermediate extended run image do not leak into the app image.
+    // Session and test labels of the intermediate extended run image do not leak into the app image:
+    // kiln's only labels on it are the input key's (app/input-key.ts).
     const labels = (await engine.inspectImage(appTag))?.config.labels ?? {};
-    expect(Object.keys(labels).filter((k) => k.startsWith('io.kiln.'))).toEqual([]);
+    expect(Object.keys(labels).filter((k) => k.startsWith('io.kiln.')).sort()).toEqual([INPUT_IMAGES_LABEL, INPUT_KEY_LABEL].sort());
     expect(labels['io.buildpacks.rebasable']).toBe('true');
     const shown = await run('docker', ['run', '--rm', '--network', 'none', appTag]);
     expect(shown.stdout.trim().split('\n')).toEqual(['exttool ran: baked', 'added by the run extension', '1001']);

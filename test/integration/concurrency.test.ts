@@ -21,8 +21,8 @@ const builderTag = `kiln-test/concurrency-builder:${testName('b')}`;
 const labels = { 'io.kiln.test': runId, 'io.kiln.test.file': testName('concurrency') };
 const tags = ['a', 'b', 'same'].map((w) => `kiln-test/concurrency-${w}:${testName('t')}`);
 
-function build(image: string, events: KilnEvent[] = []): Promise<{ imageId: string }> {
-  const req: BuildRequest = { image, builder: builderTag, path: join(fixtures, 'app'), env: {}, volumes: [], labels };
+function build(image: string, events: KilnEvent[] = [], over: Partial<BuildRequest> = {}): Promise<{ imageId: string }> {
+  const req: BuildRequest = { image, builder: builderTag, path: join(fixtures, 'app'), env: {}, volumes: [], labels, ...over };
   return buildApp({ engine, reporter: { emit: (e) => events.push(e) }, ids: { newId: () => randomBytes(6).toString('hex') } }, req);
 }
 
@@ -63,7 +63,8 @@ describe('concurrent builds', () => {
     expect(await sessionLeftovers(engine, labels)).toEqual({ containers: [], images: [], volumes: [] });
     // The cache is intact: the next build of the same image succeeds and reuses its layer.
     const events: KilnEvent[] = [];
-    await build(same, events);
+    // --no-reuse: the lifecycle must run to show the cache's layer is reused (unchanged inputs would reuse the image).
+    await build(same, events, { noReuse: true });
     expect(events.some((e) => e.type === 'layer' && e.decision === 'reused')).toBe(true);
   });
 });

@@ -26,8 +26,8 @@ const fileLabel = { 'io.kiln.test': runId, 'io.kiln.test.file': testName('interr
 const KILN_LABELS = Object.entries(fileLabel).map(([k, v]) => `${k}=${v}`).join(',');
 let previousId = '';
 
-const build = (kilnCase: string | undefined, onOutput?: (all: string) => void): ReturnType<typeof runCli> =>
-  runCli(['build', appTag, '--builder', builderTag, '--path', join(fixtures, 'app'), '--verbose', ...(kilnCase !== undefined ? ['--env', `KILN_CASE=${kilnCase}`] : [])], { KILN_LABELS }, onOutput);
+const build = (kilnCase: string | undefined, onOutput?: (all: string) => void, extra: string[] = []): ReturnType<typeof runCli> =>
+  runCli(['build', appTag, '--builder', builderTag, '--path', join(fixtures, 'app'), '--verbose', ...extra, ...(kilnCase !== undefined ? ['--env', `KILN_CASE=${kilnCase}`] : [])], { KILN_LABELS }, onOutput);
 
 beforeAll(async () => {
   await makeTestBuilder(engine, {
@@ -72,7 +72,8 @@ describe('interruption per phase', () => {
         // Only the handlers kiln build installed: vitest's own are left alone.
         for (const l of process.listeners(signal)) if (!before.has(l)) (l as (s: NodeJS.Signals) => void)(signal);
       }, delay);
-    });
+      // --no-reuse: the export case has the first build's inputs, which would otherwise reuse its image.
+    }, ['--no-reuse']);
     expect(firedAt, r.out).toBeGreaterThan(0);
     expect(r.code, r.out).toBe(130);
     expect(Date.now() - firedAt).toBeLessThan(15_000);

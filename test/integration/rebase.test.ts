@@ -131,6 +131,9 @@ describe('kiln rebase', () => {
     expect(md.runImage.image).toBe(runTag);
     expect(after.config.entrypoint).toEqual(plainBefore.config.entrypoint);
     expect(after.config.env).toEqual(plainBefore.config.env);
+    // The build's input key does not describe the rebased image (issue 21): a rebuild is a real build.
+    expect(plainBefore.config.labels['io.kiln.input-key']).toMatch(/^sha256:/);
+    expect(after.config.labels['io.kiln.input-key']).toBeUndefined();
     expect(await docker('run', '--rm', '--network', 'none', apps.plain)).toBe('greet: from web');
     expect(await docker('run', '--rm', '--network', 'none', '--entrypoint', '/cnb/process/worker', apps.plain)).toBe('worker says hi');
     expect(await docker('run', '--rm', '--network', 'none', '--entrypoint', 'cat', apps.plain, '/etc/run-version')).toBe('v2');

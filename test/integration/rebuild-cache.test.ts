@@ -99,7 +99,8 @@ describe('rebuilds with the cache volume', () => {
   });
 
   it('no-change rebuild: cached layers restored, launch layer kept from the previous image, nothing re-sent, no Dockerfile build, same image id', async () => {
-    const r = await build();
+    // --no-reuse: the lifecycle's own rebuild path (without it the unchanged inputs reuse the image, build-reuse.test.ts).
+    const r = await build({ noReuse: true });
     expect(r.lines.some((l) => l.startsWith('[kiln-test/cacher] deps restored: made-'))).toBe(true);
     expect(r.lines).toContain('[kiln-test/cacher] runtime kept');
     expect(r.lines).toContain('[kiln-test/cacher] both restored');
@@ -144,7 +145,7 @@ describe('rebuilds with the cache volume', () => {
     expect(both?.sha).toMatch(/^sha256:/);
     if (both !== undefined) both.sha = `sha256:${'0'.repeat(64)}`;
     await writeCacheMetadata(ctx, cacheVolume, helper, meta);
-    const r = await build({ env: { CONF: 'b' } });
+    const r = await build({ env: { CONF: 'b' }, noReuse: true });
     expect(r.lines.some((l) => l.startsWith("Dropping cached layer 'kiln-test/cacher:both'"))).toBe(true);
     expect(r.lines).toContain('[kiln-test/cacher] both fresh');
     expect(r.lines.some((l) => l.startsWith('[kiln-test/cacher] deps restored'))).toBe(true);

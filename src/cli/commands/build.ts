@@ -2,27 +2,18 @@
  * `kiln build <image> --builder <image> ...`: flags -> BuildRequest -> buildApp. Ctrl-C / SIGTERM abort
  * the running container through an AbortController; buildApp's finally removes everything of the session.
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Command } from 'commander';
-import { buildApp, type BuildRequest } from '../../app/build-app.js';
-import { publishImage, registryAuthFor } from '../../app/publish.js';
-import { pullPreviousImage } from '../../app/previous-image.js';
-import { checkImageRef, withDefaultTag } from '../../image/image-ref.js';
+import type { BuildRequest } from '../../app/build-app.js';
+import { checkImageRef } from '../../image/image-ref.js';
 import { isLocalDaemon } from '../../docker/connection.js';
 import { socketIds, treeHoldsSocket } from './socket-scan.js';
-import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import type { Mount } from '../../ports.js';
-import { createCliReporter } from '../../ui/cli-output.js';
-import { observeEngine } from '../../ui/observed-engine.js';
 import { ALLOW_REMOTE_FLAG } from '../../image/dockerfile-remote.js';
 import { EXTENSION_NETWORK_FLAG, parseExtensionNetwork, refuseExposedHostNetwork } from '../network-flags.js';
-import { collectSummary, summaryOf } from '../../ui/summary.js';
-import { fetcherFor, PULL_POLICY_OPTION } from '../pull-options.js';
-import { chooseBuilder } from '../builder-choice.js';
-import { readKilnConfig } from '../../config/kiln-config.js';
+import { PULL_POLICY_OPTION } from '../pull-options.js';
 
 interface BuildFlags {
   builder?: string;
@@ -40,6 +31,8 @@ interface BuildFlags {
   timeout?: string;
   cacheVolume?: string;
   clearCache?: boolean;
+  /** false with --no-reuse (commander's negatable option). */
+  reuse?: boolean;
   verbose?: boolean;
   quiet?: boolean;
   json?: boolean;
@@ -189,6 +182,7 @@ export function buildRequestOf(image: string, flags: BuildFlags & { builder: str
     ...(flags.timeout !== undefined ? { timeoutSeconds: parseTimeout(flags.timeout) } : {}),
     ...(flags.cacheVolume !== undefined ? { cacheVolume: flags.cacheVolume } : {}),
     ...(flags.clearCache === true ? { clearCache: true } : {}),
+    ...(flags.reuse === false ? { noReuse: true } : {}),
   };
 }
 
@@ -210,6 +204,7 @@ export function registerBuild(program: Command): void {
     .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
     .option('--cache-volume <name>', 'cache volume to use (default kiln-cache-<hash of the image name>)')
     .option('--clear-cache', 'start with an empty cache (also removes this app\'s cached extended images)')
+    .option('--no-reuse', 'run every phase even when all inputs equal those of the last build of this image')
     .option('-v, --verbose', 'show detect output and timings')
     .option('-q, --quiet', 'show only warnings and errors')
     .option('--json', 'one JSON event per line on stderr, the result as JSON on stdout')
@@ -217,11 +212,14 @@ export function registerBuild(program: Command): void {
     .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)')
     .option(...PULL_POLICY_OPTION)
     .action(async (image: string, flags: BuildFlags) => {
+      // Loaded when the command runs, not at start-up (issue 21).
+      const { randomBytes, buildApp, publishImage, registryAuthFor, pullPreviousImage, withDefaultTag, createDockerEngine, createCliReporter, observeEngine, collectSummary, summaryOf, fetcherFor, chooseBuilder, readKilnConfig } =
+        await import('./build-run.js');
       const config = await readKilnConfig();
       const builder = checkImageRef(await chooseBuilder(flags, config), 'the builder');
       const req = { ...buildRequestOf(image, { ...flags, builder }), runImageMirrors: config.runImageMirrors };
       await refuseExposedHostNetwork({ '--network': req.network, [EXTENSION_NETWORK_FLAG]: req.extensionNetwork });
-      const { reporter, facts } = collectSummary(createCliReporter(flags));
+      const { reporter, facts } = collectSummary(await createCliReporter(flags));
       const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
       const remote = remoteVolumeWarning(req.volumes);
       if (remote !== undefined) reporter.emit({ type: 'warning', message: remote });

@@ -2,11 +2,10 @@
  * `kiln builder create <image-name> --config <builder.toml>` (issue 3, digest 12.1).
  */
 import type { Command } from 'commander';
-import { createBuilder } from '../../app/create-builder.js';
 import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine, KilnEvent, Reporter } from '../../ports.js';
 import { KILN_VERSION } from '../main.js';
-import { redacting } from '../../ui/cli-output.js';
+import { redacting } from '../../ui/redact.js';
 import { formatPullLines } from '../../ui/pull-lines.js';
 import { makeStyle } from '../../ui/style.js';
 import { fetcherFor, PULL_POLICY_OPTION } from '../pull-options.js';
@@ -50,6 +49,7 @@ export function registerBuilderCreate(builder: Command, getEngine: () => Promise
       const engine = await getEngine();
       const reporter = stderrReporter({ quiet: opts.quiet === true || opts.json === true });
       const fetcher = await fetcherFor(opts, engine, reporter);
+      const { createBuilder } = await import('../../app/create-builder.js');
       const result = await createBuilder(engine, { imageName, configPath: opts.config, kilnVersion: KILN_VERSION, fetcher }, reporter);
       if (opts.json === true) {
         process.stdout.write(`${JSON.stringify({ image: result.imageName, id: result.imageId, warnings: result.warnings }, null, 2)}\n`);

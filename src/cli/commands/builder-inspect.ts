@@ -3,9 +3,7 @@
  * CNB user of a builder (issue 3). Data goes to stdout.
  */
 import type { Command } from 'commander';
-import { inspectBuilder } from '../../app/inspect-builder.js';
 import { checkImageRef } from '../../image/image-ref.js';
-import { formatBuilderSummary } from '../../builder/builder-summary.js';
 import type { ContainerEngine } from '../../ports.js';
 import { defaultEngine, registerBuilderCreate } from './builder-create.js';
 
@@ -16,6 +14,7 @@ export function registerBuilderInspect(builder: Command, getEngine: () => Promis
     .argument('<image>', 'the builder image', (v: string) => checkImageRef(v, 'kiln builder inspect <image>'))
     .option('--json', 'print JSON for tools instead of text')
     .action(async (image: string, opts: { json?: boolean }) => {
+      const [{ inspectBuilder }, { formatBuilderSummary }] = await Promise.all([import('../../app/inspect-builder.js'), import('../../builder/builder-summary.js')]);
       const summary = await inspectBuilder(await getEngine(), image);
       process.stdout.write(opts.json === true ? `${JSON.stringify(summary, null, 2)}\n` : formatBuilderSummary(summary));
     });

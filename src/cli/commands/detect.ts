@@ -2,15 +2,9 @@
  * `kiln detect --explain --builder B --path DIR`: which buildpack group (and extensions) would build the
  * app, and why, without building anything. Exits 0 when a group passes, else 20/21 like a build.
  */
-import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { explainDetect } from '../../app/detect-app.js';
-import { createDockerEngine } from '../../docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import { checkImageRef } from '../../image/image-ref.js';
-import { detectKey } from '../../lifecycle/detect.js';
-import { createCliReporter } from '../../ui/cli-output.js';
-import { formatExplainTree } from '../../ui/explain-tree.js';
 import { redactDeep, redactUrlCredentials } from '../../ui/redact.js';
 import { makeStyle, wantsColor } from '../../ui/style.js';
 import { labelsFromEnv, parseEnvEntries } from './build.js';
@@ -41,7 +35,16 @@ export function registerDetect(program: Command): void {
     .option('-v, --verbose', 'show container specs')
     .action(async (flags: DetectFlags) => {
       await refuseExposedHostNetwork({ '--network': flags.network });
-      const reporter = createCliReporter({ ...(flags.json === true ? { json: true } : {}), verbose: flags.verbose === true, quiet: flags.verbose !== true && flags.json !== true });
+      // Loaded when the command runs, not at start-up (issue 21).
+      const [{ randomBytes }, { explainDetect }, { createDockerEngine }, { detectKey }, { createCliReporter }, { formatExplainTree }] = await Promise.all([
+        import('node:crypto'),
+        import('../../app/detect-app.js'),
+        import('../../docker/docker-engine.js'),
+        import('../../lifecycle/detect.js'),
+        import('../../ui/cli-output.js'),
+        import('../../ui/explain-tree.js'),
+      ]);
+      const reporter = await createCliReporter({ ...(flags.json === true ? { json: true } : {}), verbose: flags.verbose === true, quiet: flags.verbose !== true && flags.json !== true });
       const result = await explainDetect(
         { engine: createDockerEngine(), reporter, ids: { newId: () => randomBytes(6).toString('hex') } },
         {

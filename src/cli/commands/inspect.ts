@@ -1,6 +1,5 @@
 /** `kiln inspect <image> [--json]`: an app image's run image, extensions, buildpacks, processes, layers, SBOM. */
 import type { Command } from 'commander';
-import { formatAppImageSummary, inspectApp } from '../../app/inspect-app.js';
 import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine } from '../../ports.js';
 import { defaultEngine } from './builder-create.js';
@@ -12,6 +11,7 @@ export function registerInspect(program: Command, getEngine: () => Promise<Conta
     .option('--json', 'print JSON for tools instead of text')
     .action(async (image: string, opts: { json?: boolean }) => {
       checkImageRef(image, 'kiln inspect <image>');
+      const { formatAppImageSummary, inspectApp } = await import('../../app/inspect-app.js');
       const s = await inspectApp(await getEngine(), image);
       process.stdout.write(opts.json === true ? `${JSON.stringify(s, null, 2)}\n` : formatAppImageSummary(s));
     });

@@ -1,6 +1,5 @@
 /** `kiln buildpack package` and `kiln extension package` (digest 12.2): a module dir -> image or file. */
 import type { Command } from 'commander';
-import { packageModule } from '../../app/package-module.js';
 import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine } from '../../ports.js';
 import type { ModuleKind } from '../../spec/models.js';
@@ -21,6 +20,7 @@ function registerPackage(program: Command, kind: ModuleKind, getEngine: () => Pr
       if (opts.format !== 'file') checkImageRef(name, `kiln ${kind} package <name>`);
       // A package is made from a directory only (no package.toml dependencies): the policy is checked, nothing is pulled.
       pullPolicyOf(opts, await readKilnConfig());
+      const { packageModule } = await import('../../app/package-module.js');
       const r = await packageModule(await getEngine(), { kind, dir: opts.path, target: name, file: opts.format === 'file' });
       process.stdout.write(`packaged ${r.id}@${r.version} as ${r.target} (${r.imageId})\n`);
     });

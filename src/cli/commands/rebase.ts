@@ -4,7 +4,6 @@
  * --reextend re-applies the recorded run.Dockerfiles on the new run image (KILN_LABELS label the intermediates).
  */
 import type { Command } from 'commander';
-import { rebaseApp } from '../../app/rebase-app.js';
 import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine } from '../../ports.js';
 import { labelsFromEnv } from './build.js';
@@ -46,6 +45,7 @@ export function registerRebase(program: Command, getEngine: () => Promise<Contai
       const engine = await getEngine();
       const reporter = stderrReporter({ quiet: flags.quiet === true || flags.json === true });
       const fetcher = await fetcherFor(flags, engine, reporter);
+      const { rebaseApp } = await import('../../app/rebase-app.js');
       const out = await rebaseApp(
         { engine, reporter, fetcher },
         { image, ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}), force: flags.force === true, reextend: flags.reextend === true, publish: flags.publish === true, labels: labelsFromEnv(process.env.KILN_LABELS), ...dockerfiles },

@@ -1,6 +1,5 @@
 /** `kiln sbom download <image> [--output-dir DIR]`: the launch SBOM files of an app image. */
 import type { Command } from 'commander';
-import { downloadSbom } from '../../app/sbom-download.js';
 import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine } from '../../ports.js';
 import { defaultEngine } from './builder-create.js';
@@ -13,6 +12,7 @@ export function registerSbom(program: Command, getEngine: () => Promise<Containe
     .option('-o, --output-dir <dir>', 'directory to write into', '.')
     .action(async (image: string, opts: { outputDir: string }) => {
       checkImageRef(image, 'kiln sbom download <image>');
+      const { downloadSbom } = await import('../../app/sbom-download.js');
       const r = await downloadSbom(await getEngine(), image, opts.outputDir);
       for (const f of r.files) process.stdout.write(`${join(r.outputDir, f)}\n`);
     });

@@ -8,9 +8,9 @@ function fakeStream(isTTY: boolean, columns: number): NodeJS.WriteStream & { tex
 }
 
 describe('renderer selection', () => {
-  it('pipes and width-less terminals get plain lines (a wait is one line, no spinner)', () => {
+  it('pipes and width-less terminals get plain lines (a wait is one line, no spinner)', async () => {
     for (const stream of [fakeStream(false, 0), fakeStream(true, 0)]) {
-      const r = createCliReporter({}, stream);
+      const r = await createCliReporter({}, stream);
       r.emit({ type: 'wait-start', id: 'w', message: 'Loading' });
       r.emit({ type: 'wait-end', id: 'w' });
       r.emit({ type: 'phase-start', phase: 'building' });
