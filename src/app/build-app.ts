@@ -8,7 +8,7 @@ import { withDefaultTag } from '../image/image-ref.js';
 import { join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
 import type { TarFileEntry } from '../image/tar-files.js';
-import type { ContainerEngine, IdSource, Labels, Mount, Reporter } from '../ports.js';
+import type { ContainerEngine, IdSource, Labels, Mount, Reporter, ResourceLimits } from '../ports.js';
 import { appSourceEntries } from '../lifecycle/app-source.js';
 import type { Env, TargetVars } from '../lifecycle/module-env.js';
 import type { RunVolumes } from '../lifecycle/module-run.js';
@@ -19,6 +19,7 @@ import type { ProjectDescriptor, Target } from '../spec/models.js';
 import { parseProjectDescriptor } from '../spec/project-descriptor.js';
 import { throwOnErrors } from '../spec/spec-error.js';
 import { defaultCacheVolume } from '../lifecycle/cache.js';
+import { effectiveLimits } from '../lifecycle/module-limits.js';
 import { lockCacheVolume } from './build-lock.js';
 import { runPhases, type PhasesResult } from './build-phases.js';
 
@@ -47,6 +48,8 @@ export interface BuildRequest {
   cacheVolume?: string;
   /** Start with an empty cache volume and without this app's cached extended images (--clear-cache). */
   clearCache?: boolean;
+  /** pids / memory limits of module containers and Dockerfile builds; unset: the defaults (module-limits.ts). */
+  limits?: ResourceLimits;
 }
 
 export interface BuildDeps {
@@ -154,7 +157,7 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   const req: BuildRequest = { ...request, image: withDefaultTag(request.image) };
   const sessionId = deps.ids.newId();
   const labels: Labels = { ...(req.labels ?? {}), [SESSION_LABEL]: sessionId };
-  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, ...(deps.signal !== undefined ? { signal: deps.signal } : {}), ...(req.timeoutSeconds !== undefined ? { moduleTimeoutMs: req.timeoutSeconds * 1000 } : {}) };
+  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, ...(deps.signal !== undefined ? { signal: deps.signal } : {}), ...(req.timeoutSeconds !== undefined ? { moduleTimeoutMs: req.timeoutSeconds * 1000 } : {}), moduleLimits: effectiveLimits(req.limits) };
   const volumes: RunVolumes = {
     app: `kiln-${sessionId}-app`,
     layers: `kiln-${sessionId}-layers`,

@@ -39,6 +39,8 @@ export async function buildImageStream(docker: Docker, spec: BuildSpec): Promise
   };
   if (spec.tag !== undefined) query.t = spec.tag;
   if (spec.noCache === true) query.nocache = '1';
+  // Each RUN step's container: no swap beyond the memory limit (module-limits.ts).
+  if (spec.memoryBytes !== undefined) Object.assign(query, { memory: String(spec.memoryBytes), memswap: String(spec.memoryBytes) });
   const stream = await dialStream(docker, {
     path: '/build?',
     method: 'POST',

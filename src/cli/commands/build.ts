@@ -15,8 +15,9 @@ import type { Mount } from '../../ports.js';
 import { createCliReporter } from '../../ui/cli-output.js';
 import { observeEngine } from '../../ui/observed-engine.js';
 import { collectSummary, summaryOf } from '../../ui/summary.js';
+import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
 
-interface BuildFlags {
+interface BuildFlags extends LimitFlags {
   builder: string;
   path: string;
   env: string[];
@@ -111,6 +112,7 @@ export function parseTimeout(value: string): number {
 
 export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
   const env = { ...parseEnvEntries(flags.envFile !== undefined ? readEnvFile(flags.envFile) : []), ...parseEnvEntries(flags.env) };
+  const limits = limitsOf(flags);
   return {
     image,
     builder: flags.builder,
@@ -125,6 +127,7 @@ export function buildRequestOf(image: string, flags: BuildFlags): BuildRequest {
     ...(flags.timeout !== undefined ? { timeoutSeconds: parseTimeout(flags.timeout) } : {}),
     ...(flags.cacheVolume !== undefined ? { cacheVolume: flags.cacheVolume } : {}),
     ...(flags.clearCache === true ? { clearCache: true } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
   };
 }
 
@@ -142,6 +145,8 @@ export function registerBuild(program: Command): void {
     .option('--network <mode>', 'network mode of build containers (default none)')
     .option('--volume <SRC:DST[:ro]>', 'mount into build containers (repeatable)', collect, [])
     .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
+    .option('--pids-limit <n>', PIDS_LIMIT_HELP)
+    .option('--memory <size>', MEMORY_HELP)
     .option('--cache-volume <name>', 'cache volume to use (default kiln-cache-<hash of the image name>)')
     .option('--clear-cache', 'start with an empty cache (also removes this app\'s cached extended images)')
     .option('-v, --verbose', 'show detect output and timings')

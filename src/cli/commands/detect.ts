@@ -12,8 +12,9 @@ import { createCliReporter } from '../../ui/cli-output.js';
 import { formatExplainTree } from '../../ui/explain-tree.js';
 import { makeStyle, wantsColor } from '../../ui/style.js';
 import { labelsFromEnv, parseEnvEntries } from './build.js';
+import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
 
-interface DetectFlags {
+interface DetectFlags extends LimitFlags {
   builder: string;
   path: string;
   env: string[];
@@ -34,6 +35,8 @@ export function registerDetect(program: Command): void {
     .option('-e, --env <K=V>', 'build-time env var (repeatable)', collect, [])
     .option('--explain', 'show every candidate group, each module pass/fail/skip with exit code and plan entries')
     .option('--network <mode>', 'network mode of detect containers (default none)')
+    .option('--pids-limit <n>', PIDS_LIMIT_HELP)
+    .option('--memory <size>', MEMORY_HELP)
     .option('--json', 'print the trace as JSON on stdout')
     .option('-v, --verbose', 'show container specs')
     .action(async (flags: DetectFlags) => {
@@ -44,6 +47,7 @@ export function registerDetect(program: Command): void {
           builder: flags.builder,
           path: flags.path,
           env: parseEnvEntries(flags.env),
+          limits: limitsOf(flags),
           ...(flags.network !== undefined ? { network: flags.network } : {}),
           ...(process.env.KILN_LABELS !== undefined ? { labels: labelsFromEnv(process.env.KILN_LABELS) } : {}),
         },
