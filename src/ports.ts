@@ -164,6 +164,19 @@ export interface ContainerEngine {
   listContainers(filter: ResourceFilter): Promise<string[]>;
   listVolumes(filter: ResourceFilter): Promise<string[]>;
   listImages(filter: ResourceFilter): Promise<string[]>;
+  /**
+   * Like the list calls, with every resource's labels (sessions left behind, `kiln prune`). Optional so
+   * recording fakes need not implement it; the Docker adapter does.
+   */
+  listLabelled?(kind: ResourceKind, filter: ResourceFilter): Promise<LabelledResource[]>;
+}
+
+export type ResourceKind = 'container' | 'volume' | 'image';
+
+export interface LabelledResource {
+  /** Container or image id, volume name. */
+  id: string;
+  labels: Labels;
 }
 
 /** Progress events: the lifecycle emits them, ui/ renders them (plain, TTY, --json). */

@@ -22,8 +22,10 @@ import { defaultCacheVolume } from '../lifecycle/cache.js';
 import { effectiveLimits } from '../lifecycle/module-limits.js';
 import { lockCacheVolume } from './build-lock.js';
 import { runPhases, type PhasesResult } from './build-phases.js';
+import { SESSION_LABEL, sessionLabels } from './session-owner.js';
+import { warnAboutDeadSessions } from './dead-sessions.js';
 
-export const SESSION_LABEL = 'io.kiln.session';
+export { SESSION_LABEL };
 
 export interface BuildRequest {
   /** The app image to write. */
@@ -115,7 +117,8 @@ async function settled(promises: Promise<unknown>[]): Promise<void> {
   if (failed !== undefined) throw failed.reason;
 }
 
-async function cleanup(engine: ContainerEngine, session: string, keepImages: Set<string>, volumes: string[], reporter: Reporter): Promise<void> {
+/** Removes every container, image (but keepImages) and volume of a session (also used by `kiln prune`). */
+export async function cleanup(engine: ContainerEngine, session: string, keepImages: Set<string>, volumes: string[], reporter: Reporter): Promise<void> {
   const filter = { labels: [`${SESSION_LABEL}=${session}`] };
   const errors: unknown[] = [];
   const attempt = async (fn: () => Promise<void>): Promise<void> => {
@@ -156,7 +159,7 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   await checkAppDir(request.path);
   const req: BuildRequest = { ...request, image: withDefaultTag(request.image) };
   const sessionId = deps.ids.newId();
-  const labels: Labels = { ...(req.labels ?? {}), [SESSION_LABEL]: sessionId };
+  const labels: Labels = { ...(req.labels ?? {}), ...sessionLabels(sessionId) };
   const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, ...(deps.signal !== undefined ? { signal: deps.signal } : {}), ...(req.timeoutSeconds !== undefined ? { moduleTimeoutMs: req.timeoutSeconds * 1000 } : {}), moduleLimits: effectiveLimits(req.limits) };
   const volumes: RunVolumes = {
     app: `kiln-${sessionId}-app`,
@@ -168,6 +171,8 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   // Before anything is created: a second build of the same cache volume fails here (build-lock.ts).
   const lock = lockCacheVolume(req.cacheVolume ?? defaultCacheVolume(req.image), req.image);
   const keepImages = new Set<string>();
+  // Alongside the build: what dead kiln runs left behind is pointed out (kiln prune removes it).
+  const leftoverCheck = warnAboutDeadSessions(deps.engine, deps.reporter, req.labels).catch(() => undefined);
   try {
     const project = await readProject(req);
     const builder: BuilderInfo = await readBuilder(ctx, req.builder);
@@ -225,5 +230,6 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   } finally {
     await cleanup(deps.engine, sessionId, keepImages, [volumes.app, volumes.layers, volumes.platform, volumes.scratch], deps.reporter);
     lock.release();
+    await leftoverCheck;
   }
 }

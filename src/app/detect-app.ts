@@ -22,6 +22,7 @@ import type { GroupMember, OrderFile, PlanFile, ProjectDescriptor } from '../spe
 import { parseProjectDescriptor } from '../spec/project-descriptor.js';
 import { throwOnErrors } from '../spec/spec-error.js';
 import { SESSION_LABEL, targetOf } from './build-app.js';
+import { sessionLabels } from './session-owner.js';
 
 export interface DetectRequest {
   builder: string;
@@ -65,7 +66,7 @@ async function readProject(dir: string): Promise<ProjectDescriptor | undefined> 
 
 export async function explainDetect(deps: DetectDeps, req: DetectRequest): Promise<DetectExplanation> {
   const sessionId = deps.ids.newId();
-  const labels: Labels = { ...(req.labels ?? {}), [SESSION_LABEL]: sessionId };
+  const labels: Labels = { ...(req.labels ?? {}), ...sessionLabels(sessionId) };
   const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, moduleLimits: effectiveLimits(req.limits), ...(deps.signal !== undefined ? { signal: deps.signal } : {}) };
   const volumes: RunVolumes = { app: `kiln-${sessionId}-app`, layers: `kiln-${sessionId}-layers`, platform: `kiln-${sessionId}-platform`, scratch: `kiln-${sessionId}-scratch`, extra: [] };
   const all = [volumes.app, volumes.layers, volumes.platform, volumes.scratch];

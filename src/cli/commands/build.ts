@@ -162,6 +162,8 @@ export function registerBuild(program: Command): void {
       const onSignal = (): void => abort.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      // A closed terminal (SIGHUP) would otherwise end kiln at once, before its cleanup.
+      process.once('SIGHUP', onSignal);
       try {
         const outcome = await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal }, req);
         const size = (await engine.inspectImage(outcome.imageId))?.size;
@@ -174,6 +176,7 @@ export function registerBuild(program: Command): void {
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        process.off('SIGHUP', onSignal);
       }
     });
 }
