@@ -16,6 +16,7 @@ import { createCliReporter } from '../../ui/cli-output.js';
 import { observeEngine } from '../../ui/observed-engine.js';
 import { collectSummary, summaryOf } from '../../ui/summary.js';
 import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
+import { abortOnSignals } from '../interrupt.js';
 
 interface BuildFlags extends LimitFlags {
   builder: string;
@@ -159,11 +160,7 @@ export function registerBuild(program: Command): void {
       const { reporter, facts } = collectSummary(createCliReporter(flags));
       const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
       const abort = new AbortController();
-      const onSignal = (): void => abort.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      // A closed terminal (SIGHUP) would otherwise end kiln at once, before its cleanup.
-      process.once('SIGHUP', onSignal);
+      const stopListening = abortOnSignals(abort);
       try {
         const outcome = await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal }, req);
         const size = (await engine.inspectImage(outcome.imageId))?.size;
@@ -174,9 +171,7 @@ export function registerBuild(program: Command): void {
         if (abort.signal.aborted) throw new KilnError({ action: 'build', cause: 'interrupted; everything the build created was removed', exitCode: ExitCode.interrupted, original: e });
         throw e;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        process.off('SIGHUP', onSignal);
+        stopListening();
       }
     });
 }

@@ -13,6 +13,7 @@ import { formatExplainTree } from '../../ui/explain-tree.js';
 import { makeStyle, wantsColor } from '../../ui/style.js';
 import { labelsFromEnv, parseEnvEntries } from './build.js';
 import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
+import { abortOnSignals } from '../interrupt.js';
 
 interface DetectFlags extends LimitFlags {
   builder: string;
@@ -41,8 +42,10 @@ export function registerDetect(program: Command): void {
     .option('-v, --verbose', 'show container specs')
     .action(async (flags: DetectFlags) => {
       const reporter = createCliReporter({ ...(flags.json === true ? { json: true } : {}), verbose: flags.verbose === true, quiet: flags.verbose !== true && flags.json !== true });
+      const abort = new AbortController();
+      const stopListening = abortOnSignals(abort);
       const result = await explainDetect(
-        { engine: createDockerEngine(), reporter, ids: { newId: () => randomBytes(6).toString('hex') } },
+        { engine: createDockerEngine(), reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal },
         {
           builder: flags.builder,
           path: flags.path,
@@ -51,7 +54,7 @@ export function registerDetect(program: Command): void {
           ...(flags.network !== undefined ? { network: flags.network } : {}),
           ...(process.env.KILN_LABELS !== undefined ? { labels: labelsFromEnv(process.env.KILN_LABELS) } : {}),
         },
-      );
+      ).finally(stopListening);
       if (flags.json === true) {
         const detects = Object.fromEntries([...result.detects].map(([k, r]) => [k, { status: r.status, exitCode: r.exitCode, plan: r.plan, output: r.output.map((o) => o.line) }]));
         process.stdout.write(`${JSON.stringify({ ok: result.ok, trace: result.trace, group: result.group, groupExtensions: result.groupExtensions, plan: result.plan, detects }, null, 2)}\n`);
