@@ -49,6 +49,8 @@ export interface ContainerSpec {
 export interface RunSpec extends ContainerSpec {
   /** What runs, for messages (e.g. a module's executable and id); default: the command and the image. */
   name?: string;
+  /** Non-zero exit codes that are a normal answer (detect's 100): not examined for a limit or a kill. */
+  answerCodes?: number[];
   /** Called once per complete line of demultiplexed output, without the trailing newline. */
   onLine?: (stream: OutputStream, line: string) => void;
   /** Aborting kills and removes the container; runContainer then rejects. */

@@ -70,49 +70,55 @@ function epochSeconds(iso: string, ms: number): number {
   return (Date.parse(iso) + ms) / 1000;
 }
 
-/** The signal of a `kill` event in a chunk of the events stream (one JSON object per line), if any. */
-function killSignalIn(text: string): string | undefined {
+/** What the events stream says so far: an `oom` event, and the signal of a `kill` event, if any. */
+function eventsIn(text: string): { oom: boolean; signal?: string } {
+  const out: { oom: boolean; signal?: string } = { oom: false };
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     try {
       const ev = JSON.parse(line) as { Action?: unknown; status?: unknown; Actor?: { Attributes?: Record<string, unknown> } };
-      if (ev.Action !== 'kill' && ev.status !== 'kill') continue;
-      const s = ev.Actor?.Attributes?.signal;
-      return typeof s === 'string' ? s : 'unknown';
+      const action = ev.Action ?? ev.status;
+      if (action === 'oom') out.oom = true;
+      if (action === 'kill') {
+        const s = ev.Actor?.Attributes?.signal;
+        out.signal = typeof s === 'string' ? s : 'unknown';
+      }
     } catch {
       // not a whole event line
     }
   }
-  return undefined;
+  return out;
 }
 
 /**
- * The daemon logs a kill event just AFTER it sent the signal, so the event can be stamped a little later
- * than the container's FinishedAt, or not be logged yet: the window reaches this far past the finish
- * (the stream follows live events until then, and is dropped as soon as a kill shows up).
+ * The daemon logs a kill event just AFTER it sent the signal, and an oom event when it has processed the
+ * kernel's notice (State.OOMKilled is set then too, possibly after the container is already gone), so
+ * either can be stamped a little later than the container's FinishedAt, or not be logged yet: the window
+ * reaches this far past the finish (the stream follows live events until then, and is dropped as soon as
+ * one shows up).
  */
-const KILL_EVENT_SLACK_MS = 1000;
+const EVENT_SLACK_MS = 1000;
 
-/** The signal of a `kill` event the daemon recorded for the container while it ran. */
-async function daemonKillSignal(docker: Docker, id: string, startedAt: string, finishedAt: string): Promise<string | undefined> {
-  if (Number.isNaN(Date.parse(startedAt)) || Number.isNaN(Date.parse(finishedAt))) return undefined;
+/** The `oom` and `kill` events the daemon recorded for the container while it ran (and just after). */
+async function exitEvents(docker: Docker, id: string, startedAt: string, finishedAt: string): Promise<{ oom: boolean; signal?: string }> {
+  if (Number.isNaN(Date.parse(startedAt)) || Number.isNaN(Date.parse(finishedAt))) return { oom: false };
   const stream = (await docker.getEvents({
     since: epochSeconds(startedAt, -1000),
-    until: epochSeconds(finishedAt, KILL_EVENT_SLACK_MS),
-    filters: JSON.stringify({ type: ['container'], container: [id], event: ['kill'] }),
+    until: epochSeconds(finishedAt, EVENT_SLACK_MS),
+    filters: JSON.stringify({ type: ['container'], container: [id], event: ['kill', 'oom'] }),
   })) as NodeJS.ReadableStream & { destroy?: () => void };
   let text = '';
-  return new Promise<string | undefined>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     stream.on('data', (c: Buffer) => {
       text += c.toString('utf8');
-      const signal = killSignalIn(text);
-      if (signal !== undefined) {
-        resolve(signal);
+      const found = eventsIn(text);
+      if (found.oom || found.signal !== undefined) {
+        resolve(found);
         stream.destroy?.();
       }
     });
-    stream.on('end', () => resolve(killSignalIn(text)));
-    stream.on('close', () => resolve(killSignalIn(text)));
+    stream.on('end', () => resolve(eventsIn(text)));
+    stream.on('close', () => resolve(eventsIn(text)));
     stream.on('error', reject);
   });
 }
@@ -127,7 +133,8 @@ export function daemonKilledError(what: string, exitCode: number, signal: string
 }
 
 /**
- * After a non-zero exit that kiln did not cause: 'memory' when the cgroup ran out of memory; throws
+ * After a non-zero exit that kiln did not cause: 'memory' when the cgroup ran out of memory (the flag,
+ * or for a death by signal the daemon's oom event, which may come after the flag was read); throws
  * daemonKilledError when the daemon signalled the container; undefined when the exit was the process's.
  */
 export async function examineExit(docker: Docker, id: string, exitCode: number, what: string): Promise<'memory' | undefined> {
@@ -135,7 +142,8 @@ export async function examineExit(docker: Docker, id: string, exitCode: number, 
   if (info.State.OOMKilled) return 'memory';
   // Only a death by signal (128 + n) can be the daemon's doing.
   if (exitCode <= 128 || exitCode > 128 + 64) return undefined;
-  const signal = await daemonKillSignal(docker, id, info.State.StartedAt, info.State.FinishedAt);
-  if (signal !== undefined) throw daemonKilledError(what, exitCode, signal);
+  const events = await exitEvents(docker, id, info.State.StartedAt, info.State.FinishedAt);
+  if (events.oom) return 'memory';
+  if (events.signal !== undefined) throw daemonKilledError(what, exitCode, events.signal);
   return undefined;
 }

@@ -133,7 +133,7 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
     const exitCode = typeof waited.StatusCode === 'number' ? waited.StatusCode : -1;
     pids?.stop();
     if (pids?.hit === true || (exitCode !== 0 && pids?.reached === true)) return { exitCode, killed: 'pids' };
-    if (exitCode !== 0 && (exitCode > 128 || spec.limits?.memoryBytes !== undefined)) {
+    if (exitCode !== 0 && !(spec.answerCodes ?? []).includes(exitCode) && (exitCode > 128 || spec.limits?.memoryBytes !== undefined)) {
       const killed = await examineExit(deps.docker, id, exitCode, describe(spec));
       if (killed !== undefined) return { exitCode, killed };
     }

@@ -150,7 +150,7 @@ export async function runDetects(ctx: PhaseContext, input: DetectRunsInput, modu
       prelude: { dirs: [planPath.slice(0, planPath.lastIndexOf('/'))], files: [{ path: planPath, content: '', mode: 0o644 }] },
       ...(input.network !== undefined ? { network: input.network } : {}),
       onLine: (stream, line) => output.push({ stream, line }),
-      module: { label: `${m.kind} ${m.descriptor.id}@${m.descriptor.version}`, failExitCode: ExitCode.detectError },
+      module: { label: `${m.kind} ${m.descriptor.id}@${m.descriptor.version}`, failExitCode: ExitCode.detectError, answerCodes: [100] },
     });
     runs.set(key, { exitCode, output });
   });

@@ -44,7 +44,7 @@ export interface ModuleRunSpec {
    * The module this run is of, for messages ("buildpack kiln-test/x@1.0.0"), and the exit code when a
    * limit ends the run (the phase's: detect 21, generate 91, build 51).
    */
-  module?: { label: string; failExitCode: number };
+  module?: { label: string; failExitCode: number; answerCodes?: number[] };
 }
 
 export function moduleMounts(v: RunVolumes, layersReadOnly = false, appReadOnly = false): Mount[] {
@@ -87,6 +87,7 @@ export async function runModule(ctx: PhaseContext, spec: ModuleRunSpec): Promise
   const name = spec.module !== undefined ? `${spec.exe} (${spec.module.label})` : spec.exe;
   const { exitCode, killed } = await ctx.engine.runContainer({
     name,
+    ...(spec.module?.answerCodes !== undefined ? { answerCodes: spec.module.answerCodes } : {}),
     image: spec.image,
     cmd: moduleCommand(spec.imageEnv, spec.env, spec.exe, spec.args, prelude),
     user: `${spec.user.uid}:${spec.user.gid}`,
