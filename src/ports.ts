@@ -18,6 +18,15 @@ export interface Mount {
 
 export type OutputStream = 'stdout' | 'stderr';
 
+/**
+ * Limits of one container's cgroup (issue 14 point 7): at most `pids` processes and threads, at most
+ * `memoryBytes` of memory (no swap beyond it). Unset: no limit.
+ */
+export interface ResourceLimits {
+  pids?: number;
+  memoryBytes?: number;
+}
+
 export interface ContainerSpec {
   image: string;
   /** Executable and its arguments (the container's Entrypoint is cleared and this becomes its Cmd). */
@@ -33,9 +42,15 @@ export interface ContainerSpec {
   labels: Labels;
   /** A CPU weight of 2 instead of the default 1024: the container gets only CPU that others leave idle. */
   lowPriority?: boolean;
+  /** pids and memory limits of the container (module containers: lifecycle/module-limits.ts). */
+  limits?: ResourceLimits;
 }
 
 export interface RunSpec extends ContainerSpec {
+  /** What runs, for messages (e.g. a module's executable and id); default: the command and the image. */
+  name?: string;
+  /** Non-zero exit codes that are a normal answer (detect's 100): not examined for a limit or a kill. */
+  answerCodes?: number[];
   /** Called once per complete line of demultiplexed output, without the trailing newline. */
   onLine?: (stream: OutputStream, line: string) => void;
   /** Aborting kills and removes the container; runContainer then rejects. */
@@ -53,6 +68,11 @@ export interface RunResult {
   exitCode: number;
   /** The committed image (RunSpec.commit, exit code 0 only). */
   imageId?: string;
+  /**
+   * The run ended on a limit of ContainerSpec.limits: the kernel killed it out of memory, or it reached
+   * its pids limit (kiln then kills it, since nothing in it can fork any more).
+   */
+  killed?: 'memory' | 'pids';
 }
 
 export interface BuildSpec {
@@ -71,6 +91,8 @@ export interface BuildSpec {
   signal?: AbortSignal;
   /** Disable the daemon's step cache. */
   noCache?: boolean;
+  /** Memory limit of each RUN step's container (the build API has no pids limit). */
+  memoryBytes?: number;
 }
 
 export interface ImageConfig {
@@ -172,6 +194,19 @@ export interface ContainerEngine {
   listContainers(filter: ResourceFilter): Promise<string[]>;
   listVolumes(filter: ResourceFilter): Promise<string[]>;
   listImages(filter: ResourceFilter): Promise<string[]>;
+  /**
+   * Like the list calls, with every resource's labels (sessions left behind, `kiln prune`). Optional so
+   * recording fakes need not implement it; the Docker adapter does.
+   */
+  listLabelled?(kind: ResourceKind, filter: ResourceFilter): Promise<LabelledResource[]>;
+}
+
+export type ResourceKind = 'container' | 'volume' | 'image';
+
+export interface LabelledResource {
+  /** Container or image id, volume name. */
+  id: string;
+  labels: Labels;
 }
 
 /** Progress events: the lifecycle emits them, ui/ renders them (plain, TTY, --json). */

@@ -9,7 +9,7 @@ import { withDefaultTag } from '../image/image-ref.js';
 import { join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
 import type { TarFileEntry } from '../image/tar-files.js';
-import type { ContainerEngine, IdSource, Labels, Mount, Reporter } from '../ports.js';
+import type { ContainerEngine, IdSource, Labels, Mount, Reporter, ResourceLimits } from '../ports.js';
 import type { ExtensionNetwork } from '../lifecycle/extend.js';
 import { APP_UPLOAD, appPackOptions, appSourcePackEntries } from '../lifecycle/app-source.js';
 import type { Env, TargetVars } from '../lifecycle/module-env.js';
@@ -21,12 +21,15 @@ import type { ProjectDescriptor, Target } from '../spec/models.js';
 import { parseProjectDescriptor } from '../spec/project-descriptor.js';
 import { throwOnErrors } from '../spec/spec-error.js';
 import { defaultCacheVolume } from '../lifecycle/cache.js';
+import { effectiveLimits } from '../lifecycle/module-limits.js';
 import { lockCacheVolume } from './build-lock.js';
 import { runPhases, type PhasesResult } from './build-phases.js';
 import { createImageFetcher, type ImageFetcher } from './image-fetcher.js';
 import { checkReuse } from './input-key.js';
+import { SESSION_LABEL, sessionLabels } from './session-owner.js';
+import { warnAboutDeadSessions } from './dead-sessions.js';
 
-export const SESSION_LABEL = 'io.kiln.session';
+export { SESSION_LABEL };
 
 export interface BuildRequest {
   /** The app image to write. */
@@ -62,6 +65,8 @@ export interface BuildRequest {
   runImageMirrors?: Record<string, string[]>;
   /** Never reuse the previous image, even when every input is unchanged (--no-reuse; app/input-key.ts). */
   noReuse?: boolean;
+  /** pids / memory limits of module containers and Dockerfile builds; unset: the defaults (module-limits.ts). */
+  limits?: ResourceLimits;
 }
 
 export interface BuildDeps {
@@ -138,7 +143,8 @@ async function createMissingVolume(engine: ContainerEngine, name: string, labels
   if (!(await engine.volumeExists(name))) await engine.createVolume(name, labels);
 }
 
-async function cleanup(engine: ContainerEngine, session: string, keepImages: Set<string>, volumes: string[], reporter: Reporter): Promise<void> {
+/** Removes every container, image (but keepImages) and volume of a session (also used by `kiln prune`). */
+export async function cleanup(engine: ContainerEngine, session: string, keepImages: Set<string>, volumes: string[], reporter: Reporter): Promise<void> {
   const filter = { labels: [`${SESSION_LABEL}=${session}`] };
   const errors: unknown[] = [];
   const attempt = async (fn: () => Promise<void>): Promise<void> => {
@@ -179,8 +185,8 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   await checkAppDir(request.path);
   const req: BuildRequest = { ...request, image: withDefaultTag(request.image) };
   const sessionId = deps.ids.newId();
-  const labels: Labels = { ...(req.labels ?? {}), [SESSION_LABEL]: sessionId };
-  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, ...(deps.signal !== undefined ? { signal: deps.signal } : {}), ...(req.timeoutSeconds !== undefined ? { moduleTimeoutMs: req.timeoutSeconds * 1000 } : {}) };
+  const labels: Labels = { ...(req.labels ?? {}), ...sessionLabels(sessionId) };
+  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, ...(deps.signal !== undefined ? { signal: deps.signal } : {}), ...(req.timeoutSeconds !== undefined ? { moduleTimeoutMs: req.timeoutSeconds * 1000 } : {}), moduleLimits: effectiveLimits(req.limits) };
   const volumes: RunVolumes = {
     app: `kiln-${sessionId}-app`,
     layers: `kiln-${sessionId}-layers`,
@@ -192,6 +198,8 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   const lock = lockCacheVolume(req.cacheVolume ?? defaultCacheVolume(req.image), req.image);
   const keepImages = new Set<string>();
   let reused = false;
+  // Alongside the build: what dead kiln runs left behind is pointed out (kiln prune removes it).
+  const leftoverCheck = warnAboutDeadSessions(deps.engine, deps.reporter, req.labels).catch(() => undefined);
   try {
     const project = await readProject(req);
     const fetcher = deps.fetcher ?? createImageFetcher({ engine: deps.engine, reporter: deps.reporter, policy: 'never' });
@@ -264,5 +272,6 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     // A reused image created nothing to clean up.
     if (!reused) await cleanup(deps.engine, sessionId, keepImages, [volumes.app, volumes.layers, volumes.platform, volumes.scratch], deps.reporter);
     lock.release();
+    await leftoverCheck;
   }
 }

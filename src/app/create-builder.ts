@@ -3,10 +3,9 @@
  * the build image -> one image archive loaded into the daemon and tagged (digest 12.1). Nothing is
  * tagged unless the whole image loaded; temp files are removed in every case.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { withDefaultTag } from '../image/image-ref.js';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { planBuilder, type BuilderPlan } from '../builder/builder-plan.js';
 import { writeBuilderImage } from '../builder/builder-image.js';
 import { readModuleSource, type ModuleSource } from '../builder/module-source.js';
@@ -16,6 +15,7 @@ import { parseBuilderConfig } from '../spec/builder-config.js';
 import type { BuilderConfig, SpecIssue } from '../spec/models.js';
 import { formatIssue, SpecError, throwOnErrors } from '../spec/spec-error.js';
 import type { ImageFetcher } from './image-fetcher.js';
+import { makeKilnTempDir } from '../kiln-temp-dir.js';
 
 export interface CreateBuilderRequest {
   /** Tag of the builder image. */
@@ -105,7 +105,7 @@ export async function createBuilder(engine: ContainerEngine, req: CreateBuilderR
   }
   const base = await inspectBase(engine, config.buildImage, configPath, req.fetcher);
   const user = cnbUserFromEnv(config.buildImage, base.config.env);
-  const tmp = await mkdtemp(join(process.env.KILN_TMPDIR ?? tmpdir(), 'kiln-builder-'));
+  const tmp = await makeKilnTempDir('builder');
   try {
     const opts = { configDir: dirname(configPath), configFile: configPath, tmpRoot: tmp, engine, ...(req.fetcher !== undefined ? { fetchImage: (ref: string) => (req.fetcher as ImageFetcher).ensure(ref, 'package') } : {}) };
     const sources: ModuleSource[] = [];

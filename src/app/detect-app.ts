@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
 import { makeTar, type TarFileEntry } from '../image/tar-files.js';
-import type { ContainerEngine, IdSource, Labels, Reporter } from '../ports.js';
+import type { ContainerEngine, IdSource, Labels, Reporter, ResourceLimits } from '../ports.js';
+import { effectiveLimits } from '../lifecycle/module-limits.js';
 import { copyAppSource } from '../lifecycle/app-source.js';
 import { candidateModules, detectKey, runDetects, type DetectRunResult } from '../lifecycle/detect.js';
 import type { Env } from '../lifecycle/module-env.js';
@@ -22,6 +23,7 @@ import type { GroupMember, OrderFile, PlanFile, ProjectDescriptor } from '../spe
 import { parseProjectDescriptor } from '../spec/project-descriptor.js';
 import { throwOnErrors } from '../spec/spec-error.js';
 import { SESSION_LABEL, targetOf } from './build-app.js';
+import { sessionLabels } from './session-owner.js';
 
 export interface DetectRequest {
   builder: string;
@@ -29,6 +31,8 @@ export interface DetectRequest {
   env: Env;
   network?: string;
   labels?: Labels;
+  /** pids / memory limits of the detect containers; unset: the defaults (module-limits.ts). */
+  limits?: ResourceLimits;
 }
 
 export interface DetectDeps {
@@ -63,8 +67,8 @@ async function readProject(dir: string): Promise<ProjectDescriptor | undefined> 
 
 export async function explainDetect(deps: DetectDeps, req: DetectRequest): Promise<DetectExplanation> {
   const sessionId = deps.ids.newId();
-  const labels: Labels = { ...(req.labels ?? {}), [SESSION_LABEL]: sessionId };
-  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, ...(deps.signal !== undefined ? { signal: deps.signal } : {}) };
+  const labels: Labels = { ...(req.labels ?? {}), ...sessionLabels(sessionId) };
+  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels, ids: deps.ids, moduleLimits: effectiveLimits(req.limits), ...(deps.signal !== undefined ? { signal: deps.signal } : {}) };
   const volumes: RunVolumes = { app: `kiln-${sessionId}-app`, layers: `kiln-${sessionId}-layers`, platform: `kiln-${sessionId}-platform`, scratch: `kiln-${sessionId}-scratch`, extra: [] };
   const all = [volumes.app, volumes.layers, volumes.platform, volumes.scratch];
   try {

@@ -6,8 +6,7 @@
  * The file is an OCI image layout tar (oci-layout, index.json, blobs/sha256/…, uncompressed layer), the
  * `.cnb` format of digest 12.2; module-source.ts reads both kinds of package back for builder.toml uris.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUILDPACK_LAYERS_LABEL, EXTENSION_LAYERS_LABEL, type ModuleLayerJson } from '../builder/builder-labels.js';
 import { escapeModuleId } from '../builder/builder-plan.js';
@@ -20,6 +19,7 @@ import { makeTar } from '../image/tar-files.js';
 import type { ContainerEngine, Labels } from '../ports.js';
 import type { ModuleKind } from '../spec/models.js';
 import { parseToml } from '../spec/toml.js';
+import { makeKilnTempDir } from '../kiln-temp-dir.js';
 
 export const PACKAGE_METADATA_LABEL = 'io.buildpacks.buildpackage.metadata';
 
@@ -109,7 +109,7 @@ export async function packageModule(engine: ContainerEngine, req: PackageRequest
     throw new KilnError({ action: `package ${req.dir}`, cause: `cannot read ${file}: ${(e as Error).message}`, exitCode: ExitCode.config, original: e });
   }
   const m = moduleIdentity(req.kind, text, file);
-  const tmp = await mkdtemp(join(tmpdir(), 'kiln-package-'));
+  const tmp = await makeKilnTempDir('package');
   try {
     const tarPath = join(tmp, 'module.tar');
     const { diffId } = await writeLayerTar(moduleEntries(req.kind, m, req.dir), tarPath);

@@ -4,9 +4,7 @@
  * is loaded as an image archive (image-archive.ts): the new base's layers come from the daemon; the app
  * layers now sit on another chain, so their tars are taken out of `docker save` of the app image.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { ExitCode, KilnError } from '../errors.js';
 import { imageArchiveStream, reusablePrefixLength, type ArchiveLayer } from '../image/image-archive.js';
 import { withDefaultTag } from '../image/image-ref.js';
@@ -19,6 +17,7 @@ import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
 import type { ExtensionNetwork } from '../lifecycle/extend.js';
 import { publishImage, registryAuthFor } from './publish.js';
 import type { ImageFetcher } from './image-fetcher.js';
+import { makeKilnTempDir } from '../kiln-temp-dir.js';
 
 export interface RebaseRequest {
   /** The app image (rewritten in place: the same tag then names the rebased image). */
@@ -124,7 +123,7 @@ async function writeRebased(
   const reusable = reusablePrefixLength(plan.diffIds, [baseLayers, app.layers]);
   const baseCount = baseLayers.length;
   const wanted = new Set(plan.appLayers.filter((_, i) => baseCount + i >= reusable));
-  const dir = await mkdtemp(join(tmpdir(), 'kiln-rebase-'));
+  const dir = await makeKilnTempDir('rebase');
   try {
     const files = wanted.size > 0 ? await layersFromSavedImage({ engine }, app.id, wanted, dir) : new Map();
     const layers: ArchiveLayer[] = plan.appLayers.map((diffId, i) => {

@@ -13,7 +13,7 @@ import { extendImage, type ExtensionNetwork } from '../lifecycle/extend.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
 import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
 
-const SESSION_LABEL = 'io.kiln.session';
+import { SESSION_LABEL, sessionLabels } from './session-owner.js';
 
 export async function reextendRunImage(
   deps: { engine: ContainerEngine; reporter: Reporter },
@@ -34,7 +34,7 @@ export async function reextendRunImage(
     throw new KilnError({ action, cause: (e as Error).message, exitCode: ExitCode.rebase, original: e });
   }
   const session = randomBytes(6).toString('hex');
-  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels: { ...labels, [SESSION_LABEL]: session }, ids: { newId: () => randomBytes(6).toString('hex') } };
+  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels: { ...labels, ...sessionLabels(session) }, ids: { newId: () => randomBytes(6).toString('hex') } };
   const cleanup = async (): Promise<void> => {
     for (const id of await deps.engine.listImages({ labels: [`${SESSION_LABEL}=${session}`] })) await deps.engine.removeImage(id, { force: true });
   };

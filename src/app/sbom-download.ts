@@ -5,14 +5,14 @@
  * `layers/sbom/launch/<buildpack>/…` paths pack's `sbom download` writes.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
 import { readTar, safeEntryPath } from '../image/tar-files.js';
 import { layersFromSavedImage } from '../lifecycle/export-load.js';
 import type { ContainerEngine } from '../ports.js';
 import { readAppImage } from './rebase-app.js';
+import { makeKilnTempDir } from '../kiln-temp-dir.js';
 
 export interface SbomDownloadResult {
   outputDir: string;
@@ -25,7 +25,7 @@ export async function downloadSbom(engine: ContainerEngine, image: string, outpu
   const { app, md } = await readAppImage(engine, image, action);
   const sha = md.sbom?.sha ?? '';
   if (sha === '') throw new KilnError({ action, cause: `${image} has no SBOM layer (no buildpack wrote a launch SBOM)`, exitCode: ExitCode.generic });
-  const tmp = await mkdtemp(join(tmpdir(), 'kiln-sbom-'));
+  const tmp = await makeKilnTempDir('sbom');
   try {
     const found = await layersFromSavedImage({ engine }, app.id, new Set([sha]), tmp);
     const layer = found.get(sha);

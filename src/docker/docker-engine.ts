@@ -238,6 +238,13 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
     listImages: (filter) => guard('list images', async () => (await docker.listImages({ filters: labelFilters(filter) })).map((i) => i.Id)),
     listVolumes: (filter) =>
       guard('list volumes', async () => ((await docker.listVolumes({ filters: labelFilters(filter) })).Volumes ?? []).map((v) => v.Name)),
+    listLabelled: (kind, filter) =>
+      guard(`list ${kind}s`, async () => {
+        const filters = labelFilters(filter);
+        if (kind === 'container') return (await docker.listContainers({ all: true, filters })).map((c) => ({ id: c.Id, labels: c.Labels ?? {} }));
+        if (kind === 'image') return (await docker.listImages({ all: true, filters })).map((i) => ({ id: i.Id, labels: i.Labels ?? {} }));
+        return ((await docker.listVolumes({ filters })).Volumes ?? []).map((v) => ({ id: v.Name, labels: (v.Labels as Labels | null) ?? {} }));
+      }),
   };
   return engine;
 }

@@ -39,6 +39,8 @@ export async function buildImageStream(docker: Docker, spec: BuildSpec): Promise
   };
   if (spec.tag !== undefined) query.t = spec.tag;
   if (spec.noCache === true) query.nocache = '1';
+  // Each RUN step's container: no swap beyond the memory limit (module-limits.ts).
+  if (spec.memoryBytes !== undefined) Object.assign(query, { memory: String(spec.memoryBytes), memswap: String(spec.memoryBytes) });
   const stream = await dialStream(docker, {
     path: '/build?',
     method: 'POST',
@@ -48,12 +50,23 @@ export async function buildImageStream(docker: Docker, spec: BuildSpec): Promise
     ...(spec.signal !== undefined ? { abortSignal: spec.signal } : {}),
   });
   let imageId: string | undefined;
+  // Images this build commits (" ---> Running in <container>" ... " ---> <image>"; a step taken from the
+  // daemon's cache says "Using cache" instead and made nothing): unlabelled, so a failed build removes them.
+  const created: string[] = [];
+  let stepRuns = false;
   // `stream` messages are fragments ("Step 1/3 : FROM x" then "\n"): join them into whole lines, and
   // drop the colour codes the classic builder wraps around a RUN's stderr.
   const lines = new LineSplitter((raw) => {
     const line = raw.replace(ANSI_SGR, '');
     const built = /^Successfully built ([0-9a-f]+)/.exec(line);
     if (built?.[1] !== undefined && imageId === undefined) imageId = built[1];
+    if (/^ ---> Running in /.test(line)) stepRuns = true;
+    else if (/^ ---> Using cache/.test(line)) stepRuns = false;
+    const step = /^ ---> ([0-9a-f]{12,64})$/.exec(line.trimEnd());
+    if (step?.[1] !== undefined) {
+      if (stepRuns) created.push(step[1]);
+      stepRuns = false;
+    }
     spec.onLine?.(line);
   });
   const onMessage = (m: JsonMessage): void => {
@@ -62,10 +75,24 @@ export async function buildImageStream(docker: Docker, spec: BuildSpec): Promise
   };
   try {
     await followJsonStream(stream, onMessage, { keep: false });
+  } catch (e) {
+    lines.flush();
+    await removeIntermediates(docker, created);
+    throw e;
   } finally {
     lines.flush();
   }
   return imageId;
+}
+
+/**
+ * Removes a failed build's step images, newest first, without pruning parents (the base and anything
+ * not made by this build stay); one that another build already builds on (a child) is kept.
+ */
+async function removeIntermediates(docker: Docker, ids: string[]): Promise<void> {
+  for (const id of [...ids].reverse()) {
+    await docker.getImage(id).remove({ noprune: true }).catch(() => undefined);
+  }
 }
 
 /** Refs and ids from "Loaded image: …" / "Loaded image ID: …" lines. */

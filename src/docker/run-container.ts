@@ -5,6 +5,7 @@
 import type Docker from 'dockerode';
 import { ExitCode, KilnError, isKilnError } from '../errors.js';
 import type { ContainerSpec, RunResult, RunSpec } from '../ports.js';
+import { examineExit, watchPids } from './container-exit.js';
 import { lineDemuxer } from './demux.js';
 
 /** The create body for a spec: Entrypoint cleared, Cmd = spec.cmd, network 'none' unless asked. */
@@ -26,6 +27,9 @@ export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCre
     HostConfig: {
       NetworkMode: spec.network ?? 'none',
       ...(spec.lowPriority === true ? { CpuShares: 2 } : {}),
+      ...(spec.limits?.pids !== undefined ? { PidsLimit: spec.limits.pids } : {}),
+      // Swap equal to memory: no swap beyond the limit, so the limit is what the module gets.
+      ...(spec.limits?.memoryBytes !== undefined ? { Memory: spec.limits.memoryBytes, MemorySwap: spec.limits.memoryBytes } : {}),
       Mounts: (spec.mounts ?? []).map((m) => ({
         Type: m.type,
         Source: m.source,
@@ -37,7 +41,7 @@ export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCre
 }
 
 function describe(spec: RunSpec): string {
-  return `${spec.cmd.join(' ')} in ${spec.image}`;
+  return spec.name ?? `${spec.cmd.join(' ')} in ${spec.image}`;
 }
 
 export function interruptedError(spec: RunSpec): KilnError {
@@ -51,7 +55,7 @@ export function interruptedError(spec: RunSpec): KilnError {
 function timeoutError(spec: RunSpec, ms: number): KilnError {
   return new KilnError({
     action: `run ${describe(spec)}`,
-    cause: `it did not finish within the limit of ${ms} ms; its container was killed and removed`,
+    cause: `it did not finish within the limit of ${ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`}; its container was killed and removed`,
     hint: 'look for a module that waits for input or loops, or raise the time limit',
     exitCode: ExitCode.generic,
   });
@@ -94,6 +98,7 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
   const onAbort = (): void => stop(interruptedError(spec));
   const timer = spec.timeoutMs !== undefined ? setTimeout(() => stop(timeoutError(spec, spec.timeoutMs ?? 0)), spec.timeoutMs) : undefined;
   spec.signal?.addEventListener('abort', onAbort);
+  let pids: ReturnType<typeof watchPids> | undefined;
   let output: NodeJS.ReadableStream | undefined;
   let lineError: unknown;
   let failed = false;
@@ -118,6 +123,7 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
       attached.on('error', () => resolve());
     });
     await Promise.race([container.start(), stopped]);
+    if (spec.limits?.pids !== undefined) pids = watchPids(container, spec.limits.pids, () => container.kill().catch(() => undefined));
     const waited = (await Promise.race([container.wait(), stopped])) as { StatusCode?: unknown };
     // The attach stream ends right after the process; wait for it so no trailing output is lost.
     await Promise.race([within(ended, 10_000), stopped]);
@@ -125,6 +131,12 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
     if (stopError !== undefined) throw stopError;
     if (lineError !== undefined) throw lineError;
     const exitCode = typeof waited.StatusCode === 'number' ? waited.StatusCode : -1;
+    pids?.stop();
+    if (pids?.hit === true || (exitCode !== 0 && pids?.reached === true)) return { exitCode, killed: 'pids' };
+    if (exitCode !== 0 && !(spec.answerCodes ?? []).includes(exitCode) && (exitCode > 128 || spec.limits?.memoryBytes !== undefined)) {
+      const killed = await examineExit(deps.docker, id, exitCode, describe(spec));
+      if (killed !== undefined) return { exitCode, killed };
+    }
     if (spec.commit !== true || exitCode !== 0) return { exitCode };
     const commitCall = container.commit({ pause: false }) as Promise<{ Id?: unknown }>;
     // Interrupted while the daemon commits: the image it still makes is removed once it exists.
@@ -144,6 +156,7 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
     throw deps.wrap(e, `run ${describe(spec)}`);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
+    pids?.stop();
     spec.signal?.removeEventListener('abort', onAbort);
     const s = output as { destroy?: () => void } | undefined;
     s?.destroy?.();

@@ -131,6 +131,7 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
       prelude: { ...planAndDir(layersDir, planPath, bpPlan), ...(last && input.doneFile !== undefined ? { doneFile: input.doneFile } : {}) },
       ...(input.network !== undefined ? { network: input.network } : {}),
       onLine: (stream, line) => ctx.reporter.emit({ type: 'module-line', module: d.id, stream, line }),
+      module: { label: `buildpack ${d.id}@${d.version}`, failExitCode: ExitCode.buildFailed },
     });
     if (code !== 0) {
       throw new KilnError({

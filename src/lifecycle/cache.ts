@@ -13,6 +13,7 @@
  */
 import { shArgv, type ShScript } from './sh-script.js';
 import { createHash } from 'node:crypto';
+import { ExitCode, KilnError } from '../errors.js';
 import { makeTar } from '../image/tar-files.js';
 import type { Labels } from '../ports.js';
 import { escapeId, LAYERS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
@@ -93,13 +94,28 @@ export interface CacheVolumeOptions {
   labels: Labels;
 }
 
-/** Creates the cache volume when missing (or recreates it when clearing); returns whether it is new. */
+/**
+ * Creates the cache volume when missing (or recreates it when clearing); returns whether it is new. A
+ * volume of that name that kiln did not create (no io.kiln.cache label) is the user's: it is neither
+ * emptied nor written to (issue 14: `--cache-volume mydata --clear-cache` must not delete mydata).
+ */
 export async function ensureCacheVolume(ctx: PhaseContext, opts: CacheVolumeOptions): Promise<boolean> {
   const exists = await ctx.engine.volumeExists(opts.name);
+  if (exists && !(await ctx.engine.listVolumes({ labels: [CACHE_LABEL] })).includes(opts.name)) throw notACacheVolume(opts.name, opts.image);
   if (exists && !opts.clear) return false;
   if (exists) await ctx.engine.removeVolume(opts.name);
   await ctx.engine.createVolume(opts.name, { ...opts.labels, [CACHE_LABEL]: opts.image });
   return true;
+}
+
+export function notACacheVolume(name: string, image: string): KilnError {
+  return new KilnError({
+    action: `use cache volume ${name} for ${image}`,
+    cause: `volume ${name} exists but is not a kiln cache volume (it has no ${CACHE_LABEL} label), so kiln will neither clear nor write it`,
+    hint: 'pass another name with --cache-volume (kiln creates it), or remove or rename that volume yourself if its data may go',
+    exitCode: ExitCode.usage,
+    subject: name,
+  });
 }
 
 export async function readCacheMetadata(ctx: PhaseContext, volume: string, helperImage: string): Promise<CacheMetadata> {

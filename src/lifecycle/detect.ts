@@ -4,6 +4,7 @@
  * with the digest 2.4 env and a fresh empty plan file; plans are copied back out in one go and parsed.
  * Group and plan are then resolved by the pure resolver (resolve-order.ts).
  */
+import { ExitCode } from '../errors.js';
 import type { OutputStream } from '../ports.js';
 import { parseDetectPlan, planHasRequires } from '../spec/detect-plan.js';
 import { formatIssue } from '../spec/spec-error.js';
@@ -149,6 +150,7 @@ export async function runDetects(ctx: PhaseContext, input: DetectRunsInput, modu
       prelude: { dirs: [planPath.slice(0, planPath.lastIndexOf('/'))], files: [{ path: planPath, content: '', mode: 0o644 }] },
       ...(input.network !== undefined ? { network: input.network } : {}),
       onLine: (stream, line) => output.push({ stream, line }),
+      module: { label: `${m.kind} ${m.descriptor.id}@${m.descriptor.version}`, failExitCode: ExitCode.detectError, answerCodes: [100] },
     });
     runs.set(key, { exitCode, output });
   });

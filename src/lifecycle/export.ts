@@ -7,8 +7,7 @@
  * streamed into the load (export-stream.ts), and when that fails too, written to temp files after all.
  * The decisions are in export-plan.ts (pure); this file only moves bytes.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ExitCode, KilnError, toKilnError } from '../errors.js';
@@ -38,6 +37,7 @@ import { listLayerDirs } from './dir-listing.js';
 import { CommitFailed, commitLayers, type Committed } from './export-commit.js';
 import { APP_DIR, escapeId, LAYERS_DIR, type PhaseContext } from './phase-context.js';
 import { isMissingPath, readFromVolume } from './volume-io.js';
+import { makeKilnTempDir } from '../kiln-temp-dir.js';
 
 export type { ExportInput, ExportResult } from './export-types.js';
 
@@ -247,7 +247,7 @@ export async function exportImage(ctx: PhaseContext, input: ExportInput): Promis
   checkProcessTypes(input);
   const entry = selectEntrypoint(input);
   if (entry.warning !== undefined) ctx.reporter.emit({ type: 'warning', message: entry.warning });
-  const dir = await mkdtemp(join(tmpdir(), 'kiln-export-'));
+  const dir = await makeKilnTempDir('export');
   try {
     const files: Files = new Map();
     const bp = await buildpackLayers(ctx, input, dir, files);

@@ -48,12 +48,17 @@ export function extendCacheKey(input: ExtendKeyInput): string {
   return h.digest('hex');
 }
 
+/** The session label and its owner labels (`<session label>.pid`, …: app/session-owner.ts). */
+function isSession(key: string, sessionLabel: string | undefined): boolean {
+  return sessionLabel !== undefined && (key === sessionLabel || key.startsWith(`${sessionLabel}.`));
+}
+
 /**
  * The id of a cached image for `key` that carries the caller's own labels too (KILN_LABELS, test
  * labels: so separate runs or CI jobs do not take each other's images), if the daemon still has it.
  */
 export async function findCachedImage(ctx: PhaseContext, key: string, sessionLabel?: string): Promise<string | undefined> {
-  const own = Object.entries(ctx.labels).filter(([k]) => k !== sessionLabel).map(([k, v]) => `${k}=${v}`);
+  const own = Object.entries(ctx.labels).filter(([k]) => !isSession(k, sessionLabel)).map(([k, v]) => `${k}=${v}`);
   const ids = await ctx.engine.listImages({ labels: [`${EXTEND_CACHE_LABEL}=${key}`, ...own] });
   for (const id of ids.sort()) {
     // It may be removed between listing and use (a prune, another run's cleanup): then it is rebuilt.
@@ -64,7 +69,7 @@ export async function findCachedImage(ctx: PhaseContext, key: string, sessionLab
 
 /** Labels for a cached extended image: the caller's labels without the session one, plus the key. */
 export function cacheImageLabels(labels: Readonly<Record<string, string>>, key: string, sessionLabel: string): Record<string, string> {
-  const out = Object.fromEntries(Object.entries(labels).filter(([k]) => k !== sessionLabel));
+  const out = Object.fromEntries(Object.entries(labels).filter(([k]) => !isSession(k, sessionLabel)));
   out[EXTEND_CACHE_LABEL] = key;
   return out;
 }

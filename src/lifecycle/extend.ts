@@ -12,6 +12,7 @@ import type { ExtendArg } from '../spec/models.js';
 import { formatDockerfileIssue, onPlatformBase, parseDockerfile } from '../image/dockerfile.js';
 import { ALLOW_REMOTE_FLAG, remoteSourceIssues } from '../image/dockerfile-remote.js';
 import { cacheImageLabels, extendCacheKey, findCachedImage, usesBuildId } from './extend-cache.js';
+import { dockerfileOomNote } from './module-limits.js';
 import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, extendedRebasable, extensionLayerCreatedBy, labelIsTrue, nextRebasable, platformBaseImageOnly, REBASABLE_LABEL, type ExtendKind } from './extend-plan.js';
 import { extensionOutputFilter } from './extend-output.js';
 import { persistedRunImage, preparedRunBase } from './extend-persist.js';
@@ -213,11 +214,13 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
           network: input.network ?? 'none',
           onLine: extensionOutputFilter(labels, (line) => ctx.reporter.emit({ type: 'module-line', module: step.extensionId, stream: 'stdout', line })),
           ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+          ...(ctx.moduleLimits?.memoryBytes !== undefined ? { memoryBytes: ctx.moduleLimits.memoryBytes } : {}),
         }));
       } catch (e) {
         if (isKilnError(e) && e.exitCode === ExitCode.interrupted) throw e;
         const cause = isKilnError(e) ? e.causeText : e instanceof Error ? e.message : String(e);
-        throw new KilnError({ action, cause, hint: `check ${step.extensionId}'s ${kind}.Dockerfile (output above)`, exitCode: ExitCode.extendFailed, subject: step.extensionId, original: e });
+        const oom = dockerfileOomNote(cause, ctx.moduleLimits?.memoryBytes);
+        throw new KilnError({ action, cause: `${cause}${oom}`, hint: `check ${step.extensionId}'s ${kind}.Dockerfile (output above)${oom !== '' ? '; raise the limit with --memory SIZE if the step needs more' : ''}`, exitCode: ExitCode.extendFailed, subject: step.extensionId, original: e });
       }
     }
     builtImages.push(imageId);

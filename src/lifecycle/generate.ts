@@ -115,6 +115,7 @@ async function runGenerateExe(ctx: PhaseContext, input: GenerateInput, ext: Buil
     prelude: prepared.prelude,
     ...(input.network !== undefined ? { network: input.network } : {}),
     onLine: (stream, line) => ctx.reporter.emit({ type: 'module-line', module: ext.descriptor.id, stream, line }),
+    module: { label: `extension ${ext.descriptor.id}@${ext.descriptor.version}`, failExitCode: ExitCode.generateFailed },
   });
 }
 

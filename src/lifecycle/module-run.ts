@@ -6,7 +6,9 @@
  */
 import type { Mount, OutputStream } from '../ports.js';
 import { makeTar, withParentDirs, type TarFileEntry } from '../image/tar-files.js';
+import { ExitCode } from '../errors.js';
 import { moduleCommand, type Env, type Prelude } from './module-env.js';
+import { moduleKilledError } from './module-limits.js';
 import { APP_DIR, LAYERS_DIR, PLATFORM_DIR, type BuildVolumes, type CnbUser, type PhaseContext } from './phase-context.js';
 import { writeToVolume } from './volume-io.js';
 
@@ -38,6 +40,11 @@ export interface ModuleRunSpec {
   /** Dirs and files (plan files) the container creates before the module starts (module-env.ts). */
   prelude?: Prelude;
   onLine?: (stream: OutputStream, line: string) => void;
+  /**
+   * The module this run is of, for messages ("buildpack kiln-test/x@1.0.0"), and the exit code when a
+   * limit ends the run (the phase's: detect 21, generate 91, build 51).
+   */
+  module?: { label: string; failExitCode: number; answerCodes?: number[] };
 }
 
 export function moduleMounts(v: RunVolumes, layersReadOnly = false, appReadOnly = false): Mount[] {
@@ -71,10 +78,16 @@ export async function inlinePrelude(ctx: PhaseContext, spec: Pick<ModuleRunSpec,
   return { dirs: p.dirs, files: p.files.filter((f) => !large.includes(f)) };
 }
 
-/** Runs the module; resolves with its exit code. */
+/**
+ * Runs the module; resolves with its exit code. Errors name the module's executable (and id), never the
+ * shell prelude kiln wraps it in; a run that ended on a pids or memory limit is reported as such.
+ */
 export async function runModule(ctx: PhaseContext, spec: ModuleRunSpec): Promise<number> {
   const prelude = await inlinePrelude(ctx, spec);
-  const { exitCode } = await ctx.engine.runContainer({
+  const name = spec.module !== undefined ? `${spec.exe} (${spec.module.label})` : spec.exe;
+  const { exitCode, killed } = await ctx.engine.runContainer({
+    name,
+    ...(spec.module?.answerCodes !== undefined ? { answerCodes: spec.module.answerCodes } : {}),
     image: spec.image,
     cmd: moduleCommand(spec.imageEnv, spec.env, spec.exe, spec.args, prelude),
     user: `${spec.user.uid}:${spec.user.gid}`,
@@ -86,6 +99,8 @@ export async function runModule(ctx: PhaseContext, spec: ModuleRunSpec): Promise
     ...(spec.onLine !== undefined ? { onLine: spec.onLine } : {}),
     ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
     ...(ctx.moduleTimeoutMs !== undefined ? { timeoutMs: ctx.moduleTimeoutMs } : {}),
+    ...(ctx.moduleLimits !== undefined ? { limits: ctx.moduleLimits } : {}),
   });
+  if (killed !== undefined) throw moduleKilledError(name, killed, ctx.moduleLimits ?? {}, spec.module?.failExitCode ?? ExitCode.generic);
   return exitCode;
 }

@@ -1,4 +1,4 @@
-import type { ContainerEngine, IdSource, Labels, Reporter } from '../ports.js';
+import type { ContainerEngine, IdSource, Labels, Reporter, ResourceLimits } from '../ports.js';
 import type { VolumeHost } from './volume-io.js';
 
 /** What every lifecycle phase is given: the engine, where to report, what to label, when to stop. */
@@ -11,6 +11,8 @@ export interface PhaseContext {
   signal?: AbortSignal;
   /** Kill a module container (detect, generate, build) that runs longer than this (`kiln build --timeout`). */
   moduleTimeoutMs?: number;
+  /** pids and memory limits of module containers and Dockerfile builds (module-limits.ts effectiveLimits). */
+  moduleLimits?: ResourceLimits;
   /** The build's volume host (volume-io.ts): archive copies of its volumes go through it. */
   volumeHost?: VolumeHost;
 }

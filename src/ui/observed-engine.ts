@@ -71,5 +71,6 @@ export function observeEngine(engine: ContainerEngine, reporter: Reporter, opts:
     listContainers: (f) => engine.listContainers(f),
     listVolumes: (f) => engine.listVolumes(f),
     listImages: (f) => engine.listImages(f),
+    ...(engine.listLabelled !== undefined ? { listLabelled: engine.listLabelled.bind(engine) } : {}),
   };
 }

@@ -14,8 +14,10 @@ import type { Mount } from '../../ports.js';
 import { ALLOW_REMOTE_FLAG } from '../../image/dockerfile-remote.js';
 import { EXTENSION_NETWORK_FLAG, parseExtensionNetwork, refuseExposedHostNetwork } from '../network-flags.js';
 import { PULL_POLICY_OPTION } from '../pull-options.js';
+import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
+import { abortOnSignals } from '../interrupt.js';
 
-interface BuildFlags {
+interface BuildFlags extends LimitFlags {
   builder?: string;
   pullPolicy?: string;
   path: string;
@@ -166,6 +168,7 @@ export function parseTimeout(value: string): number {
 
 export function buildRequestOf(image: string, flags: BuildFlags & { builder: string }): BuildRequest {
   const env = { ...parseEnvEntries(flags.envFile !== undefined ? readEnvFile(flags.envFile) : []), ...parseEnvEntries(flags.env) };
+  const limits = limitsOf(flags);
   return {
     image,
     builder: flags.builder,
@@ -183,6 +186,7 @@ export function buildRequestOf(image: string, flags: BuildFlags & { builder: str
     ...(flags.cacheVolume !== undefined ? { cacheVolume: flags.cacheVolume } : {}),
     ...(flags.clearCache === true ? { clearCache: true } : {}),
     ...(flags.reuse === false ? { noReuse: true } : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
   };
 }
 
@@ -202,6 +206,8 @@ export function registerBuild(program: Command): void {
     .option(ALLOW_REMOTE_FLAG, 'allow ADD <url> and COPY --from= in extension Dockerfiles (the daemon fetches or copies from other images)')
     .option('--volume <SRC:DST[:ro]>', 'mount into build containers (repeatable)', collect, [])
     .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
+    .option('--pids-limit <n>', PIDS_LIMIT_HELP)
+    .option('--memory <size>', MEMORY_HELP)
     .option('--cache-volume <name>', 'cache volume to use (default kiln-cache-<hash of the image name>)')
     .option('--clear-cache', 'start with an empty cache (also removes this app\'s cached extended images)')
     .option('--no-reuse', 'run every phase even when all inputs equal those of the last build of this image')
@@ -225,9 +231,7 @@ export function registerBuild(program: Command): void {
       if (remote !== undefined) reporter.emit({ type: 'warning', message: remote });
       const abort = new AbortController();
       const fetcher = await fetcherFor(flags, engine, reporter, abort.signal, config);
-      const onSignal = (): void => abort.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      const stopListening = abortOnSignals(abort);
       try {
         if (flags.publish === true) await pullPreviousImage({ engine, reporter, fetcher }, withDefaultTag(req.image));
         const outcome = await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal, fetcher }, req);
@@ -239,8 +243,7 @@ export function registerBuild(program: Command): void {
         if (abort.signal.aborted) throw new KilnError({ action: 'build', cause: 'interrupted; everything the build created was removed', exitCode: ExitCode.interrupted, original: e });
         throw e;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        stopListening();
       }
     });
 }

@@ -9,8 +9,10 @@ import { redactDeep, redactUrlCredentials } from '../../ui/redact.js';
 import { makeStyle, wantsColor } from '../../ui/style.js';
 import { labelsFromEnv, parseEnvEntries } from './build.js';
 import { refuseExposedHostNetwork } from '../network-flags.js';
+import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
+import { abortOnSignals } from '../interrupt.js';
 
-interface DetectFlags {
+interface DetectFlags extends LimitFlags {
   builder: string;
   path: string;
   env: string[];
@@ -31,6 +33,8 @@ export function registerDetect(program: Command): void {
     .option('-e, --env <K=V>', 'build-time env var (repeatable)', collect, [])
     .option('--explain', 'show every candidate group, each module pass/fail/skip with exit code and plan entries')
     .option('--network <mode>', 'network mode of detect containers (default none)')
+    .option('--pids-limit <n>', PIDS_LIMIT_HELP)
+    .option('--memory <size>', MEMORY_HELP)
     .option('--json', 'print the trace as JSON on stdout')
     .option('-v, --verbose', 'show container specs')
     .action(async (flags: DetectFlags) => {
@@ -45,16 +49,19 @@ export function registerDetect(program: Command): void {
         import('../../ui/explain-tree.js'),
       ]);
       const reporter = await createCliReporter({ ...(flags.json === true ? { json: true } : {}), verbose: flags.verbose === true, quiet: flags.verbose !== true && flags.json !== true });
+      const abort = new AbortController();
+      const stopListening = abortOnSignals(abort);
       const result = await explainDetect(
-        { engine: createDockerEngine(), reporter, ids: { newId: () => randomBytes(6).toString('hex') } },
+        { engine: createDockerEngine(), reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal },
         {
           builder: flags.builder,
           path: flags.path,
           env: parseEnvEntries(flags.env),
+          limits: limitsOf(flags),
           ...(flags.network !== undefined ? { network: flags.network } : {}),
           ...(process.env.KILN_LABELS !== undefined ? { labels: labelsFromEnv(process.env.KILN_LABELS) } : {}),
         },
-      );
+      ).finally(stopListening);
       if (flags.json === true) {
         const detects = Object.fromEntries([...result.detects].map(([k, r]) => [k, { status: r.status, exitCode: r.exitCode, plan: r.plan, output: r.output.map((o) => o.line) }]));
         process.stdout.write(`${JSON.stringify(redactDeep({ ok: result.ok, trace: result.trace, group: result.group, groupExtensions: result.groupExtensions, plan: result.plan, detects }), null, 2)}\n`);

@@ -5,6 +5,7 @@ import { registerBuilderCommands } from './builder-inspect.js';
 import { registerDetect } from './detect.js';
 import { registerInspect } from './inspect.js';
 import { registerPackageCommands } from './package.js';
+import { registerPrune } from './prune.js';
 import { registerRebase } from './rebase.js';
 import { registerSbom } from './sbom.js';
 import { registerStackCommands } from './stack-create.js';
@@ -20,5 +21,6 @@ export function registerCommands(program: Command): void {
   registerSbom(program);
   registerPackageCommands(program);
   registerConfig(program);
+  registerPrune(program);
   // Commands are added here as they land (builder create/inspect, build, rebase, inspect, ...).
 }

@@ -1,0 +1,149 @@
+/**
+ * Why a container run ended when it was not the process's own doing (issue 14 points 7 and 11):
+ * - its cgroup ran out of memory (the daemon's State.OOMKilled), or it sat at its pids limit, where
+ *   nothing in it can fork any more (kiln kills it then: a fork bomb would otherwise spin forever);
+ * - the daemon killed it from outside (`docker kill`/`docker stop`, or the daemon stopping or restarting):
+ *   then its exit code (137, 143) is not the module's answer, and the run is a daemon problem (exit 4).
+ * The daemon records a `kill` event for every signal it sends (the process inside cannot signal itself
+ * that way: pid 1 of a container ignores SIGKILL/SIGTERM from inside), so the events between the
+ * container's start and finish tell which case it was. Timestamps are the daemon's own (no clock skew).
+ */
+import type Docker from 'dockerode';
+import { ExitCode, KilnError } from '../errors.js';
+
+export interface PidsWatch {
+  stop(): void;
+  /** The container sat at its pids limit and onLimit was called. */
+  readonly hit: boolean;
+  /** A sample found the container at its pids limit (forks were failing then). */
+  readonly reached: boolean;
+}
+
+/** How often the pids count is sampled; the first sample is one interval after the start. */
+const PIDS_SAMPLE_MS = 1000;
+
+/**
+ * Samples the container's pids count once a second (a run shorter than that costs nothing); two samples
+ * in a row at the limit call onLimit once. A fork bomb whose processes die on a failed fork can collapse
+ * between samples: then only the run's own failure (and `reached`, if a sample saw it) tells.
+ */
+export function watchPids(container: Docker.Container, limit: number, onLimit: () => void): PidsWatch {
+  let atLimit = 0;
+  let hit = false;
+  let reached = false;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy || hit) return;
+    busy = true;
+    container
+      .stats({ stream: false, 'one-shot': true })
+      .then(
+        (s) => {
+          const current = (s as { pids_stats?: { current?: unknown } }).pids_stats?.current;
+          atLimit = typeof current === 'number' && current >= limit ? atLimit + 1 : 0;
+          if (atLimit > 0) reached = true;
+          if (atLimit >= 2 && !hit) {
+            hit = true;
+            onLimit();
+          }
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        busy = false;
+      });
+  }, PIDS_SAMPLE_MS);
+  timer.unref();
+  return {
+    stop: () => clearInterval(timer),
+    get hit() {
+      return hit;
+    },
+    get reached() {
+      return reached;
+    },
+  };
+}
+
+/** Seconds (with a fraction) since the epoch of an RFC 3339 time, shifted by `ms`. */
+function epochSeconds(iso: string, ms: number): number {
+  return (Date.parse(iso) + ms) / 1000;
+}
+
+/** What the events stream says so far: an `oom` event, and the signal of a `kill` event, if any. */
+function eventsIn(text: string): { oom: boolean; signal?: string } {
+  const out: { oom: boolean; signal?: string } = { oom: false };
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const ev = JSON.parse(line) as { Action?: unknown; status?: unknown; Actor?: { Attributes?: Record<string, unknown> } };
+      const action = ev.Action ?? ev.status;
+      if (action === 'oom') out.oom = true;
+      if (action === 'kill') {
+        const s = ev.Actor?.Attributes?.signal;
+        out.signal = typeof s === 'string' ? s : 'unknown';
+      }
+    } catch {
+      // not a whole event line
+    }
+  }
+  return out;
+}
+
+/**
+ * The daemon logs a kill event just AFTER it sent the signal, and an oom event when it has processed the
+ * kernel's notice (State.OOMKilled is set then too, possibly after the container is already gone), so
+ * either can be stamped a little later than the container's FinishedAt, or not be logged yet: the window
+ * reaches this far past the finish (the stream follows live events until then, and is dropped as soon as
+ * one shows up).
+ */
+const EVENT_SLACK_MS = 1000;
+
+/** The `oom` and `kill` events the daemon recorded for the container while it ran (and just after). */
+async function exitEvents(docker: Docker, id: string, startedAt: string, finishedAt: string): Promise<{ oom: boolean; signal?: string }> {
+  if (Number.isNaN(Date.parse(startedAt)) || Number.isNaN(Date.parse(finishedAt))) return { oom: false };
+  const stream = (await docker.getEvents({
+    since: epochSeconds(startedAt, -1000),
+    until: epochSeconds(finishedAt, EVENT_SLACK_MS),
+    filters: JSON.stringify({ type: ['container'], container: [id], event: ['kill', 'oom'] }),
+  })) as NodeJS.ReadableStream & { destroy?: () => void };
+  let text = '';
+  return new Promise((resolve, reject) => {
+    stream.on('data', (c: Buffer) => {
+      text += c.toString('utf8');
+      const found = eventsIn(text);
+      if (found.oom || found.signal !== undefined) {
+        resolve(found);
+        stream.destroy?.();
+      }
+    });
+    stream.on('end', () => resolve(eventsIn(text)));
+    stream.on('close', () => resolve(eventsIn(text)));
+    stream.on('error', reject);
+  });
+}
+
+export function daemonKilledError(what: string, exitCode: number, signal: string): KilnError {
+  return new KilnError({
+    action: `run ${what}`,
+    cause: `its container was killed from outside by the Docker daemon (signal ${signal}, exit code ${exitCode}): the daemon was stopped or restarted, or someone ran docker kill or docker stop on it. This is not the module's failure`,
+    hint: 'check the Docker daemon (its log; was it restarted?) and run the build again',
+    exitCode: ExitCode.daemon,
+  });
+}
+
+/**
+ * After a non-zero exit that kiln did not cause: 'memory' when the cgroup ran out of memory (the flag,
+ * or for a death by signal the daemon's oom event, which may come after the flag was read); throws
+ * daemonKilledError when the daemon signalled the container; undefined when the exit was the process's.
+ */
+export async function examineExit(docker: Docker, id: string, exitCode: number, what: string): Promise<'memory' | undefined> {
+  const info = await docker.getContainer(id).inspect();
+  if (info.State.OOMKilled) return 'memory';
+  // Only a death by signal (128 + n) can be the daemon's doing.
+  if (exitCode <= 128 || exitCode > 128 + 64) return undefined;
+  const events = await exitEvents(docker, id, info.State.StartedAt, info.State.FinishedAt);
+  if (events.oom) return 'memory';
+  if (events.signal !== undefined) throw daemonKilledError(what, exitCode, events.signal);
+  return undefined;
+}
