@@ -4,37 +4,10 @@
  * boot (field 22 of /proc/<pid>/stat), so a kiln that died before its `finally` removed the dir (SIGKILL)
  * can be told from one still running, even when its pid was reused. Root: $KILN_TMPDIR, else the OS's.
  */
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** The start time of a process in clock ticks since boot ('' when /proc cannot tell). */
-export function processStart(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-  } catch {
-    return '';
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Whether the process that had this pid and start time ('' = unknown) still runs. */
-export function processAlive(pid: number, start: string): boolean {
-  if (!running(pid)) return false;
-  const now = processStart(pid);
-  return start === '' || now === '' || start === now;
-}
+import { processAlive, processStart } from './process-identity.js';
 
 export function kilnTempRoot(): string {
   return process.env.KILN_TMPDIR ?? tmpdir();

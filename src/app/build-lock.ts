@@ -14,6 +14,7 @@ import { lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
+import { processAlive, processStart } from '../process-identity.js';
 
 export interface BuildLock {
   release(): void;
@@ -31,26 +32,9 @@ interface LockOwner {
 /** Lock files this process holds now (two builds in one process, e.g. through the API, see each other). */
 const held = new Set<string>();
 
-/** The start time of a process, or undefined where /proc does not tell (not Linux, process gone). */
-export function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 function alive(owner: LockOwner): boolean {
-  try {
-    process.kill(owner.pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  // Alive, but is it the process that took the lock? A different start time means the pid was reused.
-  const start = owner.start !== undefined ? processStart(owner.pid) : undefined;
-  return start === undefined || start === owner.start;
+  // A live pid with a different start time than the lock's is a reused pid, not the lock's owner.
+  return processAlive(owner.pid, owner.start ?? '');
 }
 
 function readOwner(file: string): LockOwner | undefined {
@@ -84,7 +68,8 @@ function ensureOwnDir(dir: string, image: string): void {
 export function lockCacheVolume(volume: string, image: string, dir: string = defaultLockDir()): BuildLock {
   ensureOwnDir(dir, image);
   const file = join(dir, `${volume.replace(/[^A-Za-z0-9_.-]/g, '_')}.lock`);
-  const me: LockOwner = { pid: process.pid, ...(processStart(process.pid) !== undefined ? { start: processStart(process.pid) } : {}), image, since: new Date().toISOString() };
+  const start = processStart(process.pid);
+  const me: LockOwner = { pid: process.pid, ...(start !== '' ? { start } : {}), image, since: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(file, `${JSON.stringify(me)}\n`, { flag: 'wx', mode: 0o600 });

@@ -7,7 +7,7 @@
  * labels, cannot be judged here and is never treated as dead.
  */
 import { hostname } from 'node:os';
-import { processAlive, processStart } from '../kiln-temp-dir.js';
+import { processAlive, processStart } from '../process-identity.js';
 import type { Labels } from '../ports.js';
 
 export const SESSION_LABEL = 'io.kiln.session';

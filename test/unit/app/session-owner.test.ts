@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { processStart } from '../../../src/kiln-temp-dir.js';
+import { processStart } from '../../../src/process-identity.js';
 import { ownerState, sessionLabels, SESSION_HOST_LABEL, SESSION_LABEL, SESSION_PID_LABEL, SESSION_START_LABEL } from '../../../src/app/session-owner.js';
 import { cacheImageLabels } from '../../../src/lifecycle/extend-cache.js';
 

@@ -4,7 +4,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultLockDir, lockCacheVolume, processStart } from '../../../src/app/build-lock.js';
+import { defaultLockDir, lockCacheVolume } from '../../../src/app/build-lock.js';
+import { processStart } from '../../../src/process-identity.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-lock-'));
 chmodSync(dir, 0o755);
@@ -40,11 +41,11 @@ describe('lockCacheVolume: owner identity, error text and users (issue 14)', () 
     const rec = JSON.parse(readFileSync(join(dir, 'kiln-cache-rec.lock'), 'utf8')) as { pid: number; start?: string; image?: string };
     expect(rec.pid).toBe(process.pid);
     expect(rec.image).toBe('app:1');
-    if (processStart(process.pid) !== undefined) expect(rec.start).toBe(processStart(process.pid));
+    if (processStart(process.pid) !== '') expect(rec.start).toBe(processStart(process.pid));
     held.release();
     // The parent process is alive; with its real start time the lock is busy, with another it is stale.
     const start = processStart(process.ppid);
-    if (start === undefined) return; // no /proc: only the pid can be checked
+    if (start === '') return; // no /proc: only the pid can be checked
     writeFileSync(join(dir, 'kiln-cache-reused.lock'), `${JSON.stringify({ pid: process.ppid, start })}\n`);
     expect(() => lockCacheVolume('kiln-cache-reused', 'app:1', dir)).toThrow(/pid/);
     writeFileSync(join(dir, 'kiln-cache-reused.lock'), `${JSON.stringify({ pid: process.ppid, start: String(Number(start) + 1) })}\n`);
