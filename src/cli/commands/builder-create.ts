@@ -6,6 +6,7 @@ import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine, KilnEvent, Reporter } from '../../ports.js';
 import { KILN_VERSION } from '../main.js';
 import { redacting } from '../../ui/redact.js';
+import { createJsonReporter } from '../../ui/json-reporter.js';
 import { formatPullLines } from '../../ui/pull-lines.js';
 import { makeStyle } from '../../ui/style.js';
 import { fetcherFor, PULL_POLICY_OPTION } from '../pull-options.js';
@@ -16,8 +17,13 @@ export async function defaultEngine(): Promise<ContainerEngine> {
   return createDockerEngine();
 }
 
-/** A plain stderr reporter for info and warnings until ui/ provides the shared renderers. */
-export function stderrReporter(opts: { quiet: boolean }): Reporter {
+/**
+ * The reporter of the commands other than build and detect: plain lines on stderr for info, warnings and
+ * pulls; with `json`, every event as one JSON line on stderr (ui/json-reporter.ts; the command prints its
+ * own result on stdout), so `--json` carries pull-start / pull-progress / pull-end here too.
+ */
+export function stderrReporter(opts: { quiet: boolean; json?: boolean }): Reporter {
+  if (opts.json === true) return redacting(createJsonReporter());
   return redacting({
     emit(e: KilnEvent): void {
       if (e.type === 'warning') process.stderr.write(`warning: ${e.message}\n`);
@@ -47,7 +53,7 @@ export function registerBuilderCreate(builder: Command, getEngine: () => Promise
     .option(...PULL_POLICY_OPTION)
     .action(async (imageName: string, opts: BuilderCreateOptions) => {
       const engine = await getEngine();
-      const reporter = stderrReporter({ quiet: opts.quiet === true || opts.json === true });
+      const reporter = stderrReporter({ quiet: opts.quiet === true, json: opts.json === true });
       const fetcher = await fetcherFor(opts, engine, reporter);
       const { createBuilder } = await import('../../app/create-builder.js');
       const result = await createBuilder(engine, { imageName, configPath: opts.config, kilnVersion: KILN_VERSION, fetcher }, reporter);

@@ -43,7 +43,7 @@ export function registerRebase(program: Command, getEngine: () => Promise<Contai
       await refuseExposedHostNetwork({ [EXTENSION_NETWORK_FLAG]: extensionNetwork });
       const dockerfiles = { ...(extensionNetwork !== undefined ? { extensionNetwork } : {}), ...(flags.allowDockerfileRemote === true ? { allowDockerfileRemote: true } : {}) };
       const engine = await getEngine();
-      const reporter = stderrReporter({ quiet: flags.quiet === true || flags.json === true });
+      const reporter = stderrReporter({ quiet: flags.quiet === true, json: flags.json === true });
       const fetcher = await fetcherFor(flags, engine, reporter);
       const { rebaseApp } = await import('../../app/rebase-app.js');
       const out = await rebaseApp(
