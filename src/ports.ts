@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 
-/** Labels every kiln-created resource carries, so cleanup works after a crash (architecture.md). */
+/** Labels every kiln-created resource carries, so cleanup works after a crash (docs/architecture.md, "Conventions"). */
 export type Labels = Record<string, string>;
 
 export interface Mount {

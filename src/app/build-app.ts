@@ -1,5 +1,5 @@
 /**
- * The build use case (architecture.md "Data flow of one build"): labelled volumes, builder read once,
+ * The build use case (docs/architecture.md, "The data flow of one build"): labelled volumes, builder read once,
  * detect, generate, extend, build, export — and cleanup of every container, volume and intermediate
  * image of the session in a `finally`, which also runs when the signal aborts (Ctrl-C, SIGTERM).
  */
@@ -103,14 +103,14 @@ export async function readProject(req: Pick<BuildRequest, 'descriptor' | 'path'>
   return throwOnErrors(parseProjectDescriptor(text, file), `read ${file}`);
 }
 
-/** /platform/env/<NAME> files (digest 7.3), root-owned and read-only for modules. */
+/** /platform/env/<NAME> files (buildpack.md, "Environment Variable Modification Rules"), root-owned and read-only for modules. */
 function platformEnvEntries(env: Env): TarFileEntry[] {
   const entries: TarFileEntry[] = [{ path: 'env', type: 'directory', mode: 0o755 }];
   for (const [k, v] of Object.entries(env).sort(([a], [b]) => (a < b ? -1 : 1))) entries.push({ path: `env/${k}`, content: v, mode: 0o644 });
   return entries;
 }
 
-/** The run image's target from its config and distro labels (digest 2.4 CNB_TARGET_*, 14.7). */
+/** The run image's target from its config and distro labels (buildpack.md, "Targets" CNB_TARGET_*; platform.md, "Target Data"). */
 export function targetOf(info: { os: string; architecture: string; variant?: string; config: { labels: Labels } }): { vars: TargetVars; target: Target } {
   const name = info.config.labels['io.buildpacks.base.distro.name'] ?? '';
   const version = info.config.labels['io.buildpacks.base.distro.version'] ?? '';

@@ -1,5 +1,5 @@
 /**
- * Generate + extend for one build (architecture.md data flow 5-6): passing extensions' bin/generate,
+ * Generate + extend for one build (docs/architecture.md, "The data flow of one build", steps 5-6): passing extensions' bin/generate,
  * run-image choice, build.Dockerfiles applied to the builder image, run.Dockerfiles to the run image.
  * Without extensions in the group, the builder and run image are used as they are.
  */
@@ -24,7 +24,7 @@ export interface ExtensionsResult {
   runImage: ExportRunImage;
   /** CNB_TARGET_* of the (possibly switched) run image. */
   targetVars: TargetVars;
-  /** The working plan after extensions consumed their entries (digest 4.6, edge 30). */
+  /** The working plan after extensions consumed their entries (buildpack.md, "Buildpack Plan (TOML)"; image_extension.md, "Detection"). */
   plan: PlanFile;
   warnings: string[];
   /** Dockerfile builds the daemon ran (0 when every extended image was reused, extend-cache.ts). */
@@ -80,9 +80,9 @@ function withoutSessionLabels(info: ImageInfo, session: Readonly<Record<string, 
 }
 
 /**
- * Generate (digest 5), then the build extension on the builder image and the run extension on the
- * (possibly switched) run image (digest 6). A switched run image not in run.toml is recorded without
- * mirrors (digest 14.32); its target replaces the original's for CNB_TARGET_*.
+ * Generate (image_extension.md, "Phase: Generation"), then the build extension on the builder image and the run extension on the
+ * (possibly switched) run image (image_extension.md, "Phase: Extension"). A switched run image not in run.toml is recorded without
+ * mirrors (platform.md, "Run Image Resolution"); its target replaces the original's for CNB_TARGET_*.
  */
 async function runWithExtensions(ctx: PhaseContext, input: PhasesInput, groupExtensions: GroupMember[], plan: PlanFile, plain: ExtensionsResult): Promise<ExtensionsResult> {
   const net = input.req.network !== undefined ? { network: input.req.network } : {};

@@ -1,5 +1,5 @@
 /**
- * The phases of one build after the volumes are ready (architecture.md data flow 4-8): detect (runs +
+ * The phases of one build after the volumes are ready (docs/architecture.md, "The data flow of one build", steps 4-8): detect (runs +
  * pure resolution), generate and extend (extensions), build, export. build-app.ts owns the session and
  * cleanup; this file only sequences phases and maps one phase's result onto the next one's input.
  */
@@ -84,7 +84,7 @@ function showOutput(reporter: Reporter, r: DetectRunResult, asDebug: boolean): v
 }
 
 /**
- * Detect runs fed to the pure resolver (digest 4.3-4.5). Deviation, on purpose: every module the order
+ * Detect runs fed to the pure resolver (buildpack.md, "Order Resolution", "Buildpack Interface: Detection"). Deviation, on purpose: every module the order
  * can reach runs its bin/detect up front, in parallel (4 at a time), instead of lazily as the lifecycle
  * does; the resolver's runDetect then answers from those results. Detect must not have side effects, so
  * the outcome is the same, and one container per module in parallel is much faster than one at a time.
@@ -125,7 +125,7 @@ async function detect(ctx: PhaseContext, input: PhasesInput): Promise<Extract<Re
     runImageTarget: input.runImage.target,
   });
   if (!resolved.ok) {
-    // All output is shown when the whole detection fails (digest 4.5).
+    // All output is shown when the whole detection fails (buildpack.md, "Buildpack Interface: Detection").
     for (const r of results.values()) if (r.status !== 'error') showOutput(ctx.reporter, r, false);
     for (const line of formatTrace(resolved.trace)) ctx.reporter.emit({ type: 'info', message: line });
     throw new KilnError({
@@ -144,7 +144,7 @@ async function detect(ctx: PhaseContext, input: PhasesInput): Promise<Extract<Re
 
 /**
  * project-metadata.toml as pack derives it from project.toml: a `source` of type "project" with the
- * declared version, when the project declares one (io.buildpacks.project.metadata, digest 8.5).
+ * declared version, when the project declares one (io.buildpacks.project.metadata, platform.md, "Labels").
  * project.toml's source-url is not kept by the parser, so metadata.url is not written.
  */
 export function projectMetadataOf(project: ProjectDescriptor | undefined): Record<string, unknown> {
@@ -160,7 +160,7 @@ interface CacheState {
   created: boolean;
 }
 
-/** Analyze (digest 9.2) and open the cache volume (cache.ts): before detect, as the lifecycle does. */
+/** Analyze (platform.md, "`analyzer`") and open the cache volume (cache.ts): before detect, as the lifecycle does. */
 async function analyze(ctx: PhaseContext, input: PhasesInput): Promise<CacheState> {
   const volume = input.req.cacheVolume ?? defaultCacheVolume(input.req.image);
   const previous = await analyzePrevious(ctx, input.req.image);
@@ -317,7 +317,7 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
     try {
       await saveCache(ctx, { volume: cache.volume, helperImage: input.builder.info.id, layersVolume: input.volumes.layers, old: cache.meta, fps, built: built.buildpacks, exportedLabels: out.labels });
     } catch (e) {
-      // Digest 8.7: cache failures only warn.
+      // Cache failures only warn, as in the lifecycle (platform.md, "Caching").
       ctx.reporter.emit({ type: 'warning', message: `could not save the cache volume ${cache.volume}: ${(e as Error).message}` });
     }
     return out;

@@ -1,6 +1,6 @@
 /**
  * `kiln builder create`: builder.toml -> validated BuilderPlan -> reproducible module layers on top of
- * the build image -> one image archive loaded into the daemon and tagged (digest 12.1). Nothing is
+ * the build image -> one image archive loaded into the daemon and tagged (platform.md, "Build Image"). Nothing is
  * tagged unless the whole image loaded; temp files are removed in every case.
  */
 import { readFile, rm } from 'node:fs/promises';
@@ -57,7 +57,7 @@ async function readConfig(configPath: string): Promise<{ text: string; config: B
   return { text, config, warnings: result.issues.filter((i) => i.severity === 'warning') };
 }
 
-/** CNB_USER_ID / CNB_GROUP_ID from the build image's env (digest 2.1): required, numeric. */
+/** CNB_USER_ID / CNB_GROUP_ID from the build image's env (platform.md, "Build Image"): required, numeric. */
 export function cnbUserFromEnv(image: string, env: readonly string[]): { uid: number; gid: number } {
   const get = (name: string): number => {
     const entry = [...env].reverse().find((e) => e.startsWith(`${name}=`));
@@ -98,7 +98,7 @@ export async function createBuilder(engine: ContainerEngine, req: CreateBuilderR
   const warn = (message: string): void => reporter?.emit({ type: 'warning', message });
   for (const w of warnings) warn(formatIssue(w));
   if (config.lifecycle !== undefined) {
-    // kiln runs its own lifecycle on the host (architecture.md): no /cnb/lifecycle is added.
+    // kiln runs its own lifecycle on the host (docs/architecture.md, "The one big decision: the lifecycle runs on the host"): no /cnb/lifecycle is added.
     const note: SpecIssue = { severity: 'warning', file: configPath, keyPath: 'lifecycle', message: "is ignored: kiln's lifecycle is built in" };
     warnings.push(note);
     warn(formatIssue(note));

@@ -1,6 +1,6 @@
 /**
  * `kiln stack create <busybox|debian>`: makes a build and a run base image offline (no registry),
- * so builders/*\/builder.toml work on a machine that cannot pull (issue 3, digest 2.1).
+ * so builders/*\/builder.toml work on a machine that cannot pull (issue 3, platform.md, "Build Image").
  */
 import { ExitCode, KilnError } from '../errors.js';
 import type { ContainerEngine, Labels, Reporter } from '../ports.js';
@@ -60,7 +60,7 @@ export async function createStack(engine: ContainerEngine, req: CreateStackReque
     // Loaded here, not at start-up (issue 21: a command loads only what it uses).
     const { createBusyboxImage } = await import('../stacks/busybox.js');
     buildId = await createBusyboxImage(engine, { ref: buildImage, uid, gid, kind: 'build', ...(req.labels ? { labels: req.labels } : {}) });
-    // The run image gets a different non-root user, as the platform spec recommends (digest 2.1).
+    // The run image gets a different non-root user, as the platform spec recommends (platform.md, "Build Image").
     runId = await createBusyboxImage(engine, {
       ref: runImage,
       uid: uid + 1,

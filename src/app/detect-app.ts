@@ -1,5 +1,5 @@
 /**
- * `kiln detect --explain`: the detect half of a build (digest 4.1-4.5) without building anything. The
+ * `kiln detect --explain`: the detect half of a build (buildpack.md, "Phase #1: Detection", "Order Resolution", "Buildpack Interface: Detection") without building anything. The
  * app is copied into a labelled session volume, every module the order can reach runs bin/detect
  * (lifecycle/detect.ts), and the pure resolver (lifecycle/resolve-order.ts) returns the trace of every
  * candidate group tried, which ui/explain-tree.ts renders. Volumes and containers are removed in finally.

@@ -1,6 +1,6 @@
 /**
- * `kiln inspect <image>`: what an app image's labels (digest 8.5) and layers say about it — run image
- * (and whether extensions extended it: layers above runImage.topLayer that no label records, digest 6.4),
+ * `kiln inspect <image>`: what an app image's labels (platform.md, "Labels") and layers say about it — run image
+ * (and whether extensions extended it: layers above runImage.topLayer that no label records, platform.md, "`exporter`"),
  * buildpacks, processes, rebasable, each layer's role, SBOM presence. Pure summary + a text renderer.
  */
 import { BUILD_METADATA_LABEL, decodeBuildMetadata, REBASABLE_LABEL, type BuildMetadata, type LifecycleMetadata } from '../image/lifecycle-labels.js';

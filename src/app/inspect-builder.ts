@@ -1,5 +1,5 @@
 /**
- * `kiln builder inspect`: the builder image's labels and env as a BuilderSummary (digest 12.1).
+ * `kiln builder inspect`: the builder image's labels and env as a BuilderSummary (platform.md, "Build Image").
  */
 import { summariseBuilder, type BuilderSummary } from '../builder/builder-summary.js';
 import { ExitCode, KilnError } from '../errors.js';

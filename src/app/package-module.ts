@@ -1,10 +1,10 @@
 /**
- * `kiln buildpack package` / `kiln extension package` (digest 12.2): one module directory becomes a
+ * `kiln buildpack package` / `kiln extension package` (distribution.md, "Buildpackage"): one module directory becomes a
  * package — an image (loaded into the daemon) or a file — holding one layer
  * `/cnb/{buildpacks,extensions}/<escaped-id>/<version>/…` with the Distribution API labels
  * io.buildpacks.{buildpack,extension}.layers and io.buildpacks.buildpackage.metadata (pack's name).
  * The file is an OCI image layout tar (oci-layout, index.json, blobs/sha256/…, uncompressed layer), the
- * `.cnb` format of digest 12.2; module-source.ts reads both kinds of package back for builder.toml uris.
+ * `.cnb` format of distribution.md, "Buildpackage"; module-source.ts reads both kinds of package back for builder.toml uris.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /**
  * `kiln rebase`: put the app image's layers above runImage.topLayer (buildpack, app, launcher and
- * extension layers, digest 6.4/11) onto a new run image, without running any buildpack. The new image
+ * extension layers, platform.md, "`exporter`", "`rebaser`") onto a new run image, without running any buildpack. The new image
  * is loaded as an image archive (image-archive.ts): the new base's layers come from the daemon; the app
  * layers now sit on another chain, so their tars are taken out of `docker save` of the app image.
  */

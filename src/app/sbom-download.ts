@@ -1,5 +1,5 @@
 /**
- * `kiln sbom download <image> [--output-dir DIR]`: the image's launch SBOM files (digest 7.5, 8.5 `sbom`).
+ * `kiln sbom download <image> [--output-dir DIR]`: the image's launch SBOM files (buildpack.md, "Software-Bill-of-Materials"; platform.md, "Labels" `sbom`).
  * The SBOM layer's diffID is in io.buildpacks.lifecycle.metadata; that layer is taken out of `docker save`
  * (no container is run) and its files under layers/sbom/launch are written below DIR, keeping the
  * `layers/sbom/launch/<buildpack>/…` paths pack's `sbom download` writes.

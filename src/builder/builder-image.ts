@@ -1,5 +1,5 @@
 /**
- * Writing the builder image through the port (digest 12.1): the planned layers become reproducible
+ * Writing the builder image through the port (platform.md, "Build Image"): the planned layers become reproducible
  * tars in a work dir, the config is the build image's plus the builder labels and WorkingDir=/layers
  * (as pack does), and one docker-load archive carrying only the new layers is loaded with the tag in
  * its manifest — so the tag moves only when the whole image is in, and identical inputs give an
@@ -27,7 +27,7 @@ export interface BuilderImageInput {
   labels: Labels;
 }
 
-/** digest 8.3: SOURCE_DATE_EPOCH when set, else 1980-01-01T00:00:01Z. */
+/** platform.md, "Build Reproducibility": SOURCE_DATE_EPOCH when set, else 1980-01-01T00:00:01Z. */
 export function reproducibleCreated(env: NodeJS.ProcessEnv = process.env): string {
   const epoch = env.SOURCE_DATE_EPOCH;
   if (epoch !== undefined && /^\d+$/.test(epoch)) return new Date(Number(epoch) * 1000).toISOString().replace('.000Z', 'Z');

@@ -1,5 +1,5 @@
 /**
- * The builder image labels (digest 12.1), in the JSON shapes pack writes, and their decoding for
+ * The builder image labels (platform.md, "Build Image"), in the JSON shapes pack writes, and their decoding for
  * `kiln builder inspect`. Keys inside objects are written in a fixed order and module maps sorted by
  * id and version, so the same builder.toml always gives the same label bytes (and image id).
  */
@@ -15,7 +15,7 @@ export const BUILDPACK_ORDER_LABEL = 'io.buildpacks.buildpack.order';
 export const ORDER_EXTENSIONS_LABEL = 'io.buildpacks.buildpack.order-extensions';
 /** kiln's own label: the build base image the builder was made from (pack's labels do not name it). */
 export const BUILD_IMAGE_LABEL = 'io.kiln.builder.build-image';
-/** A builder must not carry these package labels (digest 12.1). */
+/** A builder must not carry these package labels (pack's builder format; distribution.md, "Buildpackage"). */
 export const PACKAGE_METADATA_LABELS = ['io.buildpacks.buildpack.metadata', 'io.buildpacks.extension.metadata', 'io.buildpacks.buildpackage.metadata'];
 
 /** An element of builder metadata's buildpacks/extensions lists (pack's ModuleInfo). */

@@ -1,5 +1,5 @@
 /**
- * The layers a builder image adds on top of its build image (digest 12.1, 2.1):
+ * The layers a builder image adds on top of its build image (platform.md, "Build Image"):
  *   one per module:  cnb/, cnb/{buildpacks,extensions}/, …/<escaped-id>/, …/<version>/…  (root, 0755/0644)
  *   one config layer: /cnb/order.toml, /cnb/run.toml, /cnb/stack.toml, /cnb/build-config/env/*
  *   one dirs layer:   /layers and /workspace owned by the CNB user, /platform and /platform/env root 0755
@@ -47,7 +47,7 @@ export function configLayerFiles(plan: BuilderPlan): TarFileEntry[] {
   return files;
 }
 
-/** /layers and /workspace belong to the CNB user (pack's default-dirs layer, digest 2.1). */
+/** /layers and /workspace belong to the CNB user (pack's default-dirs layer, platform.md, "Build Image"). */
 export function dirsLayerFiles(user: { uid: number; gid: number }): TarFileEntry[] {
   return [
     { path: 'layers', type: 'directory', mode: 0o755, uid: user.uid, gid: user.gid },

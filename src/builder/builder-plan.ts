@@ -1,5 +1,5 @@
 /**
- * builder.toml + the modules read from disk -> a BuilderPlan (pure). Validation follows digest 12.1
+ * builder.toml + the modules read from disk -> a BuilderPlan (pure). Validation follows platform.md, "Build Image"
  * and 3.1/3.2: every module's descriptor must parse (supported API included), ids/versions must agree
  * with builder.toml, one id@version may only be given once with one content, buildpacks need
  * bin/detect and bin/build (composites only an order), extensions need bin/generate or generate/,
@@ -23,7 +23,7 @@ import { stringifyOrderFile } from '../spec/order.js';
 import { stringifyRunFile, stringifyStackFile } from '../spec/run-file.js';
 import type { ModuleSource } from './module-source.js';
 
-/** `/` in ids becomes `_` in paths (digest 2.1; same rule as lifecycle/phase-context escapeId). */
+/** `/` in ids becomes `_` in paths (platform.md, "Build Image"; same rule as lifecycle/phase-context escapeId). */
 export function escapeModuleId(id: string): string {
   return id.replace(/\//g, '_');
 }
@@ -38,7 +38,7 @@ export interface PlannedModule {
   contentDigest: string;
 }
 
-/** A file of /cnb/build-config/env (operator env, digest 2.1 / 7.3), from [[build.env]]. */
+/** A file of /cnb/build-config/env (operator env, platform.md, "Build Image"; buildpack.md, "Environment Variable Modification Rules"), from [[build.env]]. */
 export interface EnvFileSpec {
   /** File name: NAME, NAME.default, NAME.override, NAME.append, NAME.prepend, NAME.delim. */
   name: string;
@@ -157,7 +157,7 @@ export function planBuilder(input: PlanInput): PlanResult {
   const order = resolveOrder(config.order, 'order', 'buildpack');
   const orderExtensions = resolveOrder(config.orderExtensions, 'order-extensions', 'extension');
   if (order.length === 0 && buildpacks.length > 0) configIssue('order', 'is empty: name at least one group of buildpacks');
-  // Composite buildpacks: every member of their order must be in the builder too (digest 12.2).
+  // Composite buildpacks: every member of their order must be in the builder too (distribution.md, "Buildpackage").
   for (const bp of buildpacks) {
     const d = bp.descriptor as BuildpackDescriptor;
     d.order.forEach((g, gi) =>
@@ -245,7 +245,7 @@ function checkBuildpackFiles(
   configIssue: (keyPath: string, message: string) => void,
 ): void {
   if (d.order.length > 0) {
-    // A composite is an order only (digest 3.1).
+    // A composite is an order only (buildpack.md, "buildpack.toml (TOML)").
     if (src.hasDetect || src.hasBuild) configIssue(`${entryPath}.uri`, `${where} is composite ([[order]]) but also has bin/detect or bin/build`);
     return;
   }
@@ -254,7 +254,7 @@ function checkBuildpackFiles(
 }
 
 /**
- * [[build.env]] as operator env files (digest 7.3): no suffix means the plain file (override for
+ * [[build.env]] as operator env files (buildpack.md, "Environment Variable Modification Rules"): no suffix means the plain file (override for
  * the platform's env rules), a suffix becomes the file extension, delim goes into NAME.delim.
  */
 export function buildEnvFiles(env: BuilderConfig['buildEnv']): EnvFileSpec[] {

@@ -1,6 +1,6 @@
 /**
  * A builder image's labels and env -> what `kiln builder inspect` shows (pure). Labels are read in
- * pack's shapes (digest 12.1), so builders made by pack can be inspected too; anything malformed is
+ * pack's shapes (platform.md, "Build Image"), so builders made by pack can be inspected too; anything malformed is
  * reported as a warning and left out rather than failing the whole inspect.
  */
 import type { ImageInfo } from '../ports.js';

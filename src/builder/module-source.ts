@@ -1,8 +1,8 @@
 /**
  * Reading one builder.toml module entry from disk: its uri is a local directory or a .tgz/.tar/.cnb-less
  * tarball (unpacked into a temp dir); its descriptor text, which executables it has, and a content
- * digest (so two entries with the same id@version can be told apart, digest 12.1).
- * Packages (digest 12.2, `kiln buildpack package`) are read too: a .cnb file, or `docker://<image>` /
+ * digest (so two entries with the same id@version can be told apart, platform.md, "Build Image").
+ * Packages (distribution.md, "Buildpackage", `kiln buildpack package`) are read too: a .cnb file, or `docker://<image>` /
  * an image name the daemon has (when an engine is given); their module layer is unpacked into a temp
  * dir (package-source.ts). Registry references are not pulled: kiln never pulls.
  */
@@ -34,7 +34,7 @@ export interface ModuleSource {
   hasDetect: boolean;
   hasBuild: boolean;
   hasGenerate: boolean;
-  /** A `generate/` directory (static Dockerfiles, digest 3.2). */
+  /** A `generate/` directory (static Dockerfiles, image_extension.md, "extension.toml (TOML)"). */
   hasGenerateDir: boolean;
   /** sha256 over every path, type, executable bit and content under dir. */
   contentDigest: string;

@@ -1,5 +1,5 @@
 /**
- * Unpacking a buildpack/extension package (digest 12.2) for builder.toml: the archive is `docker save`
+ * Unpacking a buildpack/extension package (distribution.md, "Buildpackage") for builder.toml: the archive is `docker save`
  * of a package image (<hex>/layer.tar entries), or a `.cnb` file, an OCI image layout (blobs/sha256/*,
  * layers plain or gzip-compressed, as `kiln … package --format file` or pack write it). Every layer's
  * `cnb/<kind>s/<escaped-id>/<version>/` tree is written below `into`; the module dir returned is the

@@ -1,6 +1,6 @@
 /**
  * Composition root: builds the commander program, picks the reporter, wires the Docker engine, and
- * turns every failure into one rendered error and an exit code (architecture.md).
+ * turns every failure into one rendered error and an exit code (docs/architecture.md, "Conventions").
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isKilnError, toKilnError } from '../errors.js';

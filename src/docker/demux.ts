@@ -1,5 +1,5 @@
 /**
- * Non-TTY attach/log streams are multiplexed (architecture.md, traps): each frame is an 8-byte header
+ * Non-TTY attach/log streams are multiplexed (docs/architecture.md, "Known traps"): each frame is an 8-byte header
  * [stream, 0, 0, 0, size(uint32 BE)] followed by `size` bytes. Demultiplex first, then split lines per
  * stream, so a line is never cut by a frame boundary or mixed with the other stream.
  */

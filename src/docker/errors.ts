@@ -1,5 +1,5 @@
 /**
- * Maps what dockerode/docker-modem throw onto our error taxonomy (architecture.md: one taxonomy).
+ * Maps what dockerode/docker-modem throw onto our error taxonomy (docs/architecture.md, "Conventions": one error taxonomy).
  * Connection failures become ONE daemon error naming DOCKER_HOST or the socket; 404s for images become
  * missing-image errors; anything else keeps the daemon's own message.
  */

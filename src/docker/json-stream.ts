@@ -1,6 +1,6 @@
 /**
  * Follows the JSON-lines progress stream of /build, /images/load and /images/create ourselves:
- * docker-modem's follower does not fail on `{"error": ...}` lines (architecture.md, traps), so every
+ * docker-modem's follower does not fail on `{"error": ...}` lines (docs/architecture.md, "Known traps"), so every
  * message is checked for `error`/`errorDetail` and the daemon's own text becomes the rejection.
  */
 import type { Readable } from 'node:stream';

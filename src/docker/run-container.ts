@@ -1,6 +1,6 @@
 /**
  * One module run: create, attach BEFORE start (so no early output is lost), demultiplex, wait, and
- * always remove the container — also when the run is aborted or times out (architecture.md, data flow 9).
+ * always remove the container — also when the run is aborted or times out (docs/architecture.md, "The data flow of one build", step 9).
  */
 import type Docker from 'dockerode';
 import { ExitCode, KilnError, isKilnError } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * sha256 helpers for image-format identities: layer diffIDs (sha256 of the uncompressed tar, digest 8.3),
+ * sha256 helpers for image-format identities: layer diffIDs (sha256 of the uncompressed tar, platform.md, "Build Reproducibility"),
  * image ids (sha256 of the config JSON bytes) and chain ids (how the daemon keys a layer on its parents).
  */
 import { createHash, type Hash } from 'node:crypto';

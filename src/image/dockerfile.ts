@@ -1,5 +1,5 @@
 /**
- * PURE: a small Dockerfile parser and the extension Dockerfile rules (digest 5.2, 14.11).
+ * PURE: a small Dockerfile parser and the extension Dockerfile rules (image_extension.md, "Dockerfile Requirements").
  *
  * The lifecycle validates generated Dockerfiles syntactically with BuildKit's parser; kiln has no
  * BuildKit, so this reproduces the parts that matter: parser directives (`# escape=`), comments,
@@ -35,7 +35,7 @@ export interface DockerfileStage {
   /** The base exactly as written (`${base_image}`, `busybox:1`, `$base_image` ...). */
   baseName: string;
   name?: string;
-  /** Instructions after FROM (an ARG inside the stage counts, digest 14.11). */
+  /** Instructions after FROM (an ARG inside the stage counts, image_extension.md, "Dockerfile Requirements"). */
   commands: DockerfileInstruction[];
 }
 
@@ -51,7 +51,7 @@ export const KNOWN_INSTRUCTIONS: readonly string[] = [
   'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
 ];
 
-/** Instructions the extension spec recommends; others only warn (digest 5.2). */
+/** Instructions the extension spec recommends; others only warn (image_extension.md, "Dockerfile Requirements"). */
 export const RECOMMENDED_INSTRUCTIONS: readonly string[] = ['FROM', 'ADD', 'ARG', 'COPY', 'ENV', 'LABEL', 'RUN', 'SHELL', 'USER', 'WORKDIR'];
 
 /** The only accepted base of a build.Dockerfile, and the "no switch" base of a run.Dockerfile. */
@@ -64,7 +64,7 @@ function issue(file: string, severity: SpecIssue['severity'], line: number | und
   return { severity, file, keyPath: '', ...(line !== undefined ? { line } : {}), message };
 }
 
-/** Reads the parser directives at the very top of the file (before any other line, digest 14.11). */
+/** Reads the parser directives at the very top of the file (before any other line, image_extension.md, "Dockerfile Requirements"). */
 function readDirectives(lines: string[]): { directives: Record<string, string>; next: number } {
   const directives: Record<string, string> = {};
   let i = 0;
@@ -253,7 +253,7 @@ function singleStage(s: DockerfileStructure, file: string, kind: string): SpecIs
 }
 
 /**
- * build.Dockerfile rules (digest 5.2, edge 24): one stage; exactly one global ARG and it is
+ * build.Dockerfile rules (image_extension.md, "Dockerfile Requirements"): one stage; exactly one global ARG and it is
  * `base_image`; base literally `${base_image}`; unusual instructions warn.
  */
 export function validateBuildDockerfile(text: string, file: string): ParseResult<DockerfileStructure> {
@@ -284,15 +284,15 @@ export function validateBuildDockerfile(text: string, file: string): ParseResult
 }
 
 export interface RunDockerfileInfo {
-  /** The base the file switches the run image to, when it is not `${base_image}` (digest 5.2). */
+  /** The base the file switches the run image to, when it is not `${base_image}` (image_extension.md, "Dockerfile Requirements"). */
   switchesTo?: string;
-  /** True when the stage has any instruction after FROM (ARG, LABEL and USER count, digest 14.11). */
+  /** True when the stage has any instruction after FROM (ARG, LABEL and USER count, image_extension.md, "Dockerfile Requirements"). */
   extends: boolean;
   /** Line of the FROM, for messages. */
   fromLine: number;
 }
 
-/** run.Dockerfile rules (digest 5.2, edges 25, 26): one stage; global ARGs allowed; switch and/or extend. */
+/** run.Dockerfile rules (image_extension.md, "Dockerfile Requirements"): one stage; global ARGs allowed; switch and/or extend. */
 export function validateRunDockerfile(text: string, file: string): ParseResult<RunDockerfileInfo> {
   const res = structureOf(text, file);
   const s = res.value;

@@ -1,6 +1,6 @@
 /**
  * The run.Dockerfiles a build applied, recorded in the app image so `kiln rebase --reextend` can apply
- * them again on a new run image (beyond pack; digest 6.4 says the lifecycle keeps no such record).
+ * them again on a new run image (beyond pack; the lifecycle keeps no such record, platform.md, "`exporter`").
  * Label `dev.kiln.extend.run` (not io.kiln.*: that prefix is for session/test labels that sweeps remove),
  * JSON: {"version":1,"steps":[{"extension","dockerfile","args":[{name,value}],"context"?:base64 tar,
  * "appContext"?:true}]}. A step whose context was the app records appContext instead of the app's files;

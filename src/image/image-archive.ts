@@ -1,6 +1,6 @@
 /**
  * docker-load archives (the `docker save` layout: manifest.json, <config-hex>.json and one
- * <diffid-hex>/layer.tar per layer) that carry ONLY the new layers (architecture.md, export step).
+ * <diffid-hex>/layer.tar per layer) that carry ONLY the new layers (docs/architecture.md, "The data flow of one build", step 8).
  *
  * Verified by hand on this daemon (Docker 20.10.24, `docker load -i`), base = `docker import` of a
  * one-file tar, archive = base diffID + one new layer:
@@ -49,7 +49,7 @@ export interface ImageArchiveOptions {
   layers: ArchiveLayer[];
   /** The final runtime config (env, user, workingDir, entrypoint, cmd, labels, ports…). */
   config: RuntimeConfig;
-  /** RFC 3339 creation time (digest 8.3: 1980-01-01T00:00:01Z unless SOURCE_DATE_EPOCH). */
+  /** RFC 3339 creation time (platform.md, "Build Reproducibility": 1980-01-01T00:00:01Z unless SOURCE_DATE_EPOCH). */
   created: string;
   /** Repo tags docker load gives the image (may be empty: then it is loaded by id only). */
   tags: string[];

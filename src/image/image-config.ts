@@ -2,13 +2,13 @@
  * The image config JSON (docker/OCI image config: architecture, os, config, rootfs, history) and the
  * image id that follows from it. docker load takes the id as sha256 of the config file's bytes, so the
  * JSON is canonical — keys sorted at every level, no whitespace — and identical inputs give an
- * identical id (digest 8.3: reproducible images; `created` is passed in, 1980-01-01T00:00:01Z or
+ * identical id (platform.md, "Build Reproducibility": reproducible images; `created` is passed in, 1980-01-01T00:00:01Z or
  * SOURCE_DATE_EPOCH).
  */
 import type { ImageConfig } from '../ports.js';
 import { sha256Hex } from './digest.js';
 
-/** One history entry; there is one without `empty_layer` per diffID (digest 8.1 lists the created_by texts). */
+/** One history entry; there is one without `empty_layer` per diffID (buildpack.md, "Phase #6: Export" lists the created_by texts). */
 export interface HistoryEntry {
   created?: string;
   created_by?: string;

@@ -1,5 +1,5 @@
 /**
- * The one place that decides what a source tar entry becomes in a reproducible layer (digest 8.3):
+ * The one place that decides what a source tar entry becomes in a reproducible layer (platform.md, "Build Reproducibility"):
  * normaliseTarStream (tar-stream entries), the fast re-header Transform (layer-reheader.ts) and the
  * size prediction from a directory listing (layer-size.ts) all map entries through EntryMapper, so
  * the three cannot disagree about names, types, hard links or what is skipped.
@@ -8,7 +8,7 @@ import { safeEntryPath, UnsafeTarEntryError } from './tar-files.js';
 
 export type LayerEntryType = 'file' | 'directory' | 'symlink' | 'link' | 'fifo';
 
-/** A parent directory entry written before the layer's own entries (digest 8.3: real owner/mode). */
+/** A parent directory entry written before the layer's own entries (platform.md, "Build Reproducibility": real owner/mode). */
 export interface ParentDir {
   /** Absolute in-image path, e.g. /layers or /layers/example_node. */
   path: string;

@@ -1,5 +1,5 @@
 /**
- * Reproducible layer tars (digest 8.3), written as a stream: entries flow from their source (a
+ * Reproducible layer tars (platform.md, "Build Reproducibility"), written as a stream: entries flow from their source (a
  * container's archive stream, a host directory, a few generated files) through a tar packer and a
  * sha256 tap into a temp file, one entry at a time, so a 1 GiB layer never sits in memory.
  *
@@ -143,7 +143,7 @@ function drained(sink: NodeJS.EventEmitter): Promise<void> {
   });
 }
 
-/** How layerFromDir sets modes (digest 12.1: builder module files must be readable by every user). */
+/** How layerFromDir sets modes (platform.md, "Buildpacks Directory Layout": builder module files must be readable by every user). */
 export type ModePolicy = 'keep' | 'world-readable';
 
 export interface DirLayerOptions extends LayerPlacement {
@@ -169,7 +169,7 @@ function byteOrder(a: string, b: string): number {
 
 /**
  * Entries of a host directory placed at `prefix`: parents, the root, then a depth-first walk with
- * each directory's names in byte order (Go's filepath.Walk order, digest 8.3). Files open lazily.
+ * each directory's names in byte order (Go's filepath.Walk order, platform.md, "Build Reproducibility"). Files open lazily.
  * Sockets, devices and fifos are skipped; symlinks are kept; files with several links on the same
  * device become one file and hard links to it.
  */
@@ -228,7 +228,7 @@ export function layerFromFiles(files: TarFileEntry[]): LayerEntry[] {
 }
 
 /**
- * Re-headers the entries of a tar stream into a reproducible layer placed at `prefix` (digest 8.3):
+ * Re-headers the entries of a tar stream into a reproducible layer placed at `prefix` (platform.md, "Build Reproducibility"):
  * parents first, then the source's entries IN SOURCE ORDER. Sorting would mean buffering the whole
  * layer; the daemon's archives already come in Go filepath.Walk order (depth-first, names sorted per
  * directory), which is the lexical directory-walk order the spec asks for, and the same directory

@@ -1,5 +1,5 @@
 /**
- * JSON codecs for the labels the exporter writes on an app image (digest 8.5) and rebase, inspect and
+ * JSON codecs for the labels the exporter writes on an app image (platform.md, "Labels") and rebase, inspect and
  * analyze read back. Encoding produces the exact key names and omissions the real lifecycle uses, so
  * images built by kiln and by `pack` are interchangeable. Decoding is lenient about optional keys
  * (an image from an older lifecycle may lack `process-types` or `store`) and strict about types.
@@ -34,7 +34,7 @@ export interface BuildpackLayersLabel {
 }
 
 export interface RunImageLabel {
-  /** Top layer diffID of the ORIGINAL (un-extended) run image (digest 6.4, 14.18). */
+  /** Top layer diffID of the ORIGINAL (un-extended) run image (platform.md, "`exporter`", "`io.buildpacks.lifecycle.metadata` (JSON)"). */
   topLayer: string;
   /** Registry digest reference or daemon image id of the original run image. */
   reference: string;
@@ -281,7 +281,7 @@ export function decodeBuildMetadata(text: string): BuildMetadata {
     buildpacks: r.objArray('buildpacks').map(readModule),
     extensions: r.objArray('extensions').map(readModule),
     processes: r.objArray('processes').map((p) => {
-      // Platform < 0.10 images carry `command` as one string (digest 8.5).
+      // Platform < 0.10 images carry `command` as one string (platform.md, "Labels").
       const rawCommand = p.data.command;
       const command = typeof rawCommand === 'string' ? [rawCommand] : p.strArray('command');
       const workingDir = p.str('working-dir', '');

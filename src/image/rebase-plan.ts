@@ -1,7 +1,7 @@
 /**
- * What a rebase does, decided in pure code (digest 11, edges 57/58): which run image to use, whether
+ * What a rebase does, decided in pure code (platform.md, "`rebaser`"): which run image to use, whether
  * the app image may be rebased onto it, the new layer list (new base + every app layer above the
- * recorded runImage.topLayer, which includes extension layers, digest 6.4) and the rewritten labels.
+ * recorded runImage.topLayer, which includes extension layers, platform.md, "`exporter`") and the rewritten labels.
  */
 import type { ImageInfo, Labels } from '../ports.js';
 import { encodeLifecycleMetadata, LIFECYCLE_METADATA_LABEL, REBASABLE_LABEL, type LifecycleMetadata } from './lifecycle-labels.js';
@@ -15,7 +15,7 @@ export interface RebaseRefusal {
   fatal?: boolean;
 }
 
-/** A reference without its digest, for comparing names (digest 8.4: "digest ignored for comparison"). */
+/** A reference without its digest, for comparing names (the digest is ignored when run image names are compared; platform.md, "`rebaser`"). */
 export function nameOf(ref: string): string {
   const at = ref.indexOf('@');
   return at >= 0 ? ref.slice(0, at) : ref;
@@ -72,11 +72,11 @@ const BASE_LABEL = /^io\.buildpacks\.(base|stack)\./;
 
 /**
  * The rebased image's layers and labels. `runImageName` is recorded as runImage.image (mirrors cleared)
- * only when it is not already the image or one of its mirrors (a forced rebase, digest 11).
+ * only when it is not already the image or one of its mirrors (a forced rebase, platform.md, "`rebaser`").
  */
 /**
  * How many layers right above runImage.topLayer no lifecycle label records: the extension layers, which
- * the exporter puts before any buildpack layer (digest 6.4).
+ * the exporter puts before any buildpack layer (platform.md, "`exporter`").
  */
 export function extensionLayerCount(app: ImageInfo, md: LifecycleMetadata): number {
   const recorded = new Set<string>([...md.app.map((a) => a.sha), md.config.sha, md.launcher.sha, md.processTypes.sha, md.sbom?.sha ?? '']);
@@ -105,11 +105,11 @@ export function planRebase(app: ImageInfo, md: LifecycleMetadata, runImageName: 
   runImage.reference = newBase.id;
   const metadata: LifecycleMetadata = { ...md, runImage, stack: { runImage: { image: runImage.image, mirrors: [...runImage.mirrors] } } };
   const labels: Labels = {};
-  // io.buildpacks.base.* / stack.* come from the new base; rebasable stays as it was (digest 11).
+  // io.buildpacks.base.* / stack.* come from the new base; rebasable stays as it was (platform.md, "`rebaser`").
   for (const [k, v] of Object.entries(app.config.labels)) if (!BASE_LABEL.test(k)) labels[k] = v;
   for (const [k, v] of Object.entries(newBase.config.labels)) if (BASE_LABEL.test(k)) labels[k] = v;
   labels[LIFECYCLE_METADATA_LABEL] = encodeLifecycleMetadata(metadata);
-  // Re-extended: the Dockerfiles decided rebasability again, on the new base (digest 6.3).
+  // Re-extended: the Dockerfiles decided rebasability again, on the new base (platform.md, "`extender` (optional)").
   if (re !== undefined) labels[REBASABLE_LABEL] = String(re.rebasable);
   return { diffIds: [...(re?.layers ?? newBase.layers), ...appLayers], appLayers, labels, metadata };
 }

@@ -21,7 +21,7 @@ export interface TarFileEntry {
   gid?: number;
 }
 
-/** The fixed mtime of reproducible tars (digest 8.3): 1980-01-01T00:00:01Z. */
+/** The fixed mtime of reproducible tars (platform.md, "Build Reproducibility"): 1980-01-01T00:00:01Z. */
 export const REPRODUCIBLE_MTIME = new Date('1980-01-01T00:00:01Z');
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The analyze step (digest 9.2), daemon only: the previous app image (default: the output image name)
+ * The analyze step (platform.md, "`analyzer`"), daemon only: the previous app image (default: the output image name)
  * and its io.buildpacks.lifecycle.metadata. A missing image or a missing/corrupt label is tolerated —
  * the build then simply starts without previous metadata (warned for a corrupt label).
  */

@@ -1,5 +1,5 @@
 /**
- * PURE: environment layering of the build phase (digest 7.1 step 3, 7.3, 14.3, 14.4).
+ * PURE: environment layering of the build phase (buildpack.md, "Phase #5: Build", "Environment Variable Modification Rules", "Delimiter"; platform.md, "User-Provided Variables").
  *
  * Every function returns a new Env; nothing reads the filesystem: callers pass the file names and
  * contents they read from the layers volume.
@@ -16,7 +16,7 @@ type Action = 'override' | 'default' | 'append' | 'prepend';
 
 /**
  * How an unsuffixed file is applied: 'override' for buildpack env dirs and user platform env handled
- * as a dir; 'default' for the operator's build-config env (digest 7.3 last bullet).
+ * as a dir; 'default' for the operator's build-config env (buildpack.md, "Default").
  */
 export type UnsuffixedAction = 'override' | 'default';
 
@@ -30,7 +30,7 @@ function actionOf(suffix: string | undefined, unsuffixed: UnsuffixedAction): Act
     case 'delim':
       return suffix;
     default:
-      return undefined; // unknown suffixes are ignored (digest 7.3)
+      return undefined; // unknown suffixes are ignored (buildpack.md, "Environment Variable Modification Rules")
   }
 }
 
@@ -42,7 +42,7 @@ function split(name: string): { varName: string; suffix: string | undefined } {
 /**
  * Applies one env directory. Files are processed in lexical name order; contents are verbatim (a trailing
  * newline is part of the value). `.delim` supplies the separator for append/prepend of the same variable
- * in the same directory; without it the separator is empty (digest 14.4).
+ * in the same directory; without it the separator is empty (buildpack.md, "Delimiter").
  */
 export function applyEnvDir(env: Env, files: readonly EnvFile[], unsuffixed: UnsuffixedAction = 'override'): Env {
   const out: Env = { ...env };
@@ -83,7 +83,7 @@ export function prependPath(env: Env, name: string, value: string): Env {
   return { ...env, [name]: old === '' ? value : `${value}:${old}` };
 }
 
-/** The root subdirectories of a layer that feed path-like variables during build (digest 7.1). */
+/** The root subdirectories of a layer that feed path-like variables during build (buildpack.md, "Layer Paths"). */
 export type RootDir = 'bin' | 'lib' | 'include' | 'pkgconfig';
 
 const ROOT_DIR_VARS: Readonly<Record<RootDir, readonly string[]>> = {
@@ -107,7 +107,7 @@ export interface BuildLayerEnv {
 
 /**
  * One build layer's contribution: root-dir prepends (only for subdirs that exist), then env/, then
- * env.build/ (digest 7.1 step 3, 7.3).
+ * env.build/ (buildpack.md, "Phase #5: Build", "Environment Variable Modification Rules").
  */
 export function applyBuildLayer(env: Env, layer: BuildLayerEnv): Env {
   let out = env;
@@ -121,8 +121,8 @@ export function applyBuildLayer(env: Env, layer: BuildLayerEnv): Env {
 }
 
 /**
- * Applies a buildpack's build layers in alphabetical order of layer name (digest 7.3: within a buildpack,
- * layer dirs alphabetically; successive prepends put later names first, digest 15).
+ * Applies a buildpack's build layers in alphabetical order of layer name (buildpack.md, "Environment Variable Modification Rules": within a buildpack,
+ * layer dirs alphabetically; successive prepends put later names first, as in the lifecycle; buildpack.md, "Layer Paths").
  */
 export function applyBuildLayers(env: Env, layers: readonly (BuildLayerEnv & { name: string })[]): Env {
   const sorted = [...layers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -131,7 +131,7 @@ export function applyBuildLayers(env: Env, layers: readonly (BuildLayerEnv & { n
 
 /**
  * User platform env (`<platform>/env/<NAME>`): path-like names are prepended with ':', every other name
- * overrides, so buildpacks cannot override user-provided values (digest 7.3, 14.3).
+ * overrides, so buildpacks cannot override user-provided values (buildpack.md, "Environment Variable Modification Rules"; platform.md, "User-Provided Variables").
  */
 export function applyPlatformEnv(env: Env, platformEnv: Readonly<Env>): Env {
   let out: Env = { ...env };
@@ -157,7 +157,7 @@ export interface ModuleEnvLayers {
 
 /**
  * The env of one module execution: accumulated env, then user platform env (unless clear-env), then
- * build-config env, then the module's CNB_* vars (digest 7.1 step 2). The accumulated env itself is never
+ * build-config env, then the module's CNB_* vars (buildpack.md, "Phase #5: Build"; platform.md, "Buildpack Environment"). The accumulated env itself is never
  * modified: platform env is re-applied on top for every module.
  */
 export function moduleExecutionEnv(l: ModuleEnvLayers): Env {

@@ -1,7 +1,7 @@
 /**
- * PURE: what happens after one buildpack's bin/build (digest 7.1 step 3, 7.4, 7.5, 7.6), decided from
+ * PURE: what happens after one buildpack's bin/build (buildpack.md, "Phase #5: Build", "launch.toml (TOML)", "Software-Bill-of-Materials", "build.toml (TOML)"), decided from
  * the buildpack directory's entries as copied out of the layers volume. Failures are KilnErrors with the
- * lifecycle's "generic build error" exit code 52 naming the buildpack (digest 14.29).
+ * lifecycle's "generic build error" exit code 52 naming the buildpack (platform.md, "`builder`" Outputs).
  */
 import { ExitCode, KilnError } from '../errors.js';
 import type { ReadTarEntry } from '../image/tar-files.js';
@@ -26,7 +26,7 @@ export interface PostInput {
   layersDir: string;
   /** Entries of the buildpack dir, paths relative to it ("node.toml", "node/bin", "node/env/FOO"). */
   entries: readonly ReadTarEntry[];
-  /** This buildpack's plan entries (digest 4.6). */
+  /** This buildpack's plan entries (buildpack.md, "Buildpack Plan (TOML)"). */
   plan: readonly PlanRequire[];
 }
 
@@ -53,7 +53,7 @@ export interface SbomCopy {
 export interface PostResult {
   /** Every layer with a .toml, alphabetically (ignored ones included, with all types false). */
   layers: PostLayer[];
-  /** Layers to rename to <layer>.ignore (all types false and a directory exists, digest 7.1 / edge 38). */
+  /** Layers to rename to <layer>.ignore (all types false and a directory exists, buildpack.md, "Phase #5: Build", "Ignored Layers"). */
   ignore: string[];
   /** build = true layers, for env layering of later buildpacks. */
   buildLayers: (BuildLayerEnv & { name: string })[];
@@ -67,7 +67,7 @@ export interface PostResult {
   warnings: string[];
 }
 
-/** Files in the per-buildpack dir that are not layer metadata (digest 2.2, 14.19). */
+/** Files in the per-buildpack dir that are not layer metadata (buildpack.md, "Phase #5: Build", "Layer Content Metadata (TOML)"). */
 const BUILDPACK_FILES = new Set(['launch.toml', 'build.toml', 'store.toml']);
 
 function fail(id: string, cause: string): KilnError {
@@ -86,7 +86,7 @@ function issuesText(issues: readonly SpecIssue[]): string {
 
 function envFilesIn(entries: readonly ReadTarEntry[], dir: string): EnvFile[] {
   const prefix = `${dir}/`;
-  // Only regular files directly in the dir; directories and symlinks are skipped (digest 7.3).
+  // Only regular files directly in the dir; directories and symlinks are skipped (buildpack.md, "Environment Variable Modification Rules").
   return entries
     .filter((e) => e.type === 'file' && e.path.startsWith(prefix) && !e.path.slice(prefix.length).includes('/'))
     .map((e) => ({ name: e.path.slice(prefix.length), content: e.content.toString('utf8') }));
@@ -140,7 +140,7 @@ export function postProcess(input: PostInput): PostResult {
       envBuild: envFilesIn(entries, `${l.name}/env.build`),
     }));
 
-  // build.toml: every unmet name must be in this buildpack's plan (edge 41).
+  // build.toml: every unmet name must be in this buildpack's plan (buildpack.md, "Unmet Buildpack Plan Entries").
   let unmet: string[] = [];
   const buildText = textOf('build.toml');
   if (buildText !== undefined) {
@@ -177,7 +177,7 @@ export function postProcess(input: PostInput): PostResult {
   return { layers, ignore, buildLayers, met, unmet, sbom, launch, ...(store !== undefined ? { store } : {}), warnings };
 }
 
-/** SBOM files: validated against sbom-formats and mapped to their <layers>/sbom destinations (digest 7.5); a layer's own go on its PostLayer too. */
+/** SBOM files: validated against sbom-formats and mapped to their <layers>/sbom destinations (buildpack.md, "Software-Bill-of-Materials"); a layer's own go on its PostLayer too. */
 function sbomCopies(input: PostInput, top: readonly ReadTarEntry[], layers: PostLayer[]): SbomCopy[] {
   const out: SbomCopy[] = [];
   const bp = escapeId(input.id);
@@ -207,7 +207,7 @@ function sbomCopies(input: PostInput, top: readonly ReadTarEntry[], layers: Post
 export type AggregatedProcess = LaunchFile['processes'][number] & { buildpackId: string };
 
 export interface LaunchAggregate {
-  /** Keyed by type: later definitions replace earlier ones (digest 7.4). */
+  /** Keyed by type: later definitions replace earlier ones (buildpack.md, "launch.toml (TOML)"). */
   processes: Map<string, AggregatedProcess>;
   defaultType?: string;
   labels: LaunchFile['labels'];
@@ -220,7 +220,7 @@ export function emptyLaunchAggregate(): LaunchAggregate {
 }
 
 /**
- * Adds one buildpack's launch.toml (digest 7.4, edge 42): a `default = true` process becomes the default;
+ * Adds one buildpack's launch.toml (buildpack.md, "launch.toml (TOML)"): a `default = true` process becomes the default;
  * a later non-default process of the default's type clears it, with a warning. Labels and slices append.
  */
 export function addLaunch(agg: LaunchAggregate, buildpackId: string, launch: LaunchFile): LaunchAggregate {
@@ -244,12 +244,12 @@ export function addLaunch(agg: LaunchAggregate, buildpackId: string, launch: Lau
   };
 }
 
-/** The final process list, sorted by type (digest 7.4). */
+/** The final process list, sorted by type (buildpack.md, "launch.toml (TOML)"). */
 export function sortedProcesses(agg: LaunchAggregate): AggregatedProcess[] {
   return [...agg.processes.values()].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
 }
 
-/** Removes the entries whose name the buildpack met, so later providers never see them (digest 7.6). */
+/** Removes the entries whose name the buildpack met, so later providers never see them (buildpack.md, "build.toml (TOML)"). */
 export function removeMet<E extends { requires: readonly PlanRequire[] }>(entries: readonly E[], met: readonly string[]): E[] {
   return entries.filter((e) => !e.requires.some((r) => met.includes(r.name)));
 }

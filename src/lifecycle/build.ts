@@ -1,5 +1,5 @@
 /**
- * The build phase (digest 7.1): each buildpack's `bin/build` runs in a container of the (extended)
+ * The build phase (buildpack.md, "Phase #5: Build"): each buildpack's `bin/build` runs in a container of the (extended)
  * builder image as the CNB user. The environment accumulates here, on the host, from earlier buildpacks'
  * build layers (read back from the layers volume); user platform env is re-applied for every buildpack.
  * Post-processing decisions are pure (build-post.ts); this file only moves files and runs containers.
@@ -27,7 +27,7 @@ export interface BuildInput {
   builder: BuilderInfo;
   /** Image to run in: the extended builder image, or the builder itself. */
   image: string;
-  /** That image's ENV ("K=V"): its allow-listed part starts the build env (digest 14.1, edge 35). */
+  /** That image's ENV ("K=V"): its allow-listed part starts the build env (platform.md, "Buildpack Environment"). */
   imageEnv: readonly string[];
   volumes: RunVolumes;
   /** Buildpacks of the chosen group, in order. */
@@ -53,7 +53,7 @@ export interface BuiltBuildpack {
 
 export interface BuildResult {
   buildpacks: BuiltBuildpack[];
-  /** Sorted by type (digest 7.4). */
+  /** Sorted by type (buildpack.md, "launch.toml (TOML)"). */
   processes: AggregatedProcess[];
   /** buildpack-default-process-type. */
   defaultProcessType?: string;
@@ -63,8 +63,8 @@ export interface BuildResult {
 }
 
 /**
- * <layers>/<bp>/ owned by the CNB user (digest 7.1 step 1; existing contents stay) and the buildpack
- * plan, read-only for the buildpack (digest 2.4): made by the build container itself before bin/build.
+ * <layers>/<bp>/ owned by the CNB user (buildpack.md, "Phase #5: Build"; existing contents stay) and the buildpack
+ * plan, read-only for the buildpack (buildpack.md, "Buildpack Interface"): made by the build container itself before bin/build.
  */
 function planAndDir(layersDir: string, planPath: string, plan: PlanRequire[]): Prelude {
   const text = buildpackPlanToml(plan);
@@ -74,7 +74,7 @@ function planAndDir(layersDir: string, planPath: string, plan: PlanRequire[]): P
 /** Renames each parameter (a layer dir) to <dir>.ignore; the names are never script text (sh-script.ts). */
 export const RENAME_SCRIPT = 'set -e\nfor p; do rm -rf "$p.ignore"; mv "$p" "$p.ignore"; done';
 
-/** Renames all-false layers to <layer>.ignore inside the volume, as the CNB user (digest 7.1, edge 38). */
+/** Renames all-false layers to <layer>.ignore inside the volume, as the CNB user (buildpack.md, "Phase #5: Build", "Ignored Layers"). */
 async function renameIgnored(ctx: PhaseContext, input: BuildInput, bpPath: string, names: string[]): Promise<void> {
   if (names.length === 0) return;
   const [exe, ...args] = shArgv({ script: RENAME_SCRIPT, args: names.map((n) => `${bpPath}/${n}`) }, 'kiln-ignore');
@@ -148,7 +148,7 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
     const post = postProcess({ id: d.id, version: d.version, api: d.api, sbomFormats: d.sbomFormats, layersDir, entries, plan: bpPlan });
     warnings.push(...post.warnings);
     await renameIgnored(ctx, input, layersDir, post.ignore);
-    // These changes affect subsequent buildpacks only (digest 7.1 step 3).
+    // These changes affect subsequent buildpacks only (buildpack.md, "Phase #5: Build").
     env = applyBuildLayers(env, post.buildLayers);
     sbom.push(...post.sbom);
     plan = removeMet(plan, post.met);

@@ -2,7 +2,7 @@
  * Content fingerprints of layer dirs, computed INSIDE a container (nothing streams through the host):
  * every path with its type+mode (`stat %f`) and symlink target (`%N`), plus the md5 of every regular
  * file, hashed with sha256. Owners and mtimes are left out because export's tars normalise both
- * (digest 8.3), so equal fingerprints mean equal layer tars; export then takes the diffID recorded for
+ * (platform.md, "Build Reproducibility"), so equal fingerprints mean equal layer tars; export then takes the diffID recorded for
  * that fingerprint (cache.ts `diffIds`) instead of tarring the dir again (issue 5 item 2).
  */
 import type { ShScript } from './sh-script.js';

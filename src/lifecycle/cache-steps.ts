@@ -1,7 +1,7 @@
 /**
- * The cache around one build (issue 5; digest 8.7 and 9): open the cache volume, fingerprint the dirs
+ * The cache around one build (issue 5; platform.md, "Caching", "`analyzer` and `restorer`"): open the cache volume, fingerprint the dirs
  * export would tar, tell export which are unchanged, and save this build's cache=true layers and the
- * fingerprint -> diffID map afterwards. Cache failures after export only warn (digest 8.7).
+ * fingerprint -> diffID map afterwards. Cache failures after export only warn (platform.md, "Caching").
  */
 import { decodeLifecycleMetadata, LIFECYCLE_METADATA_LABEL } from '../image/lifecycle-labels.js';
 import type { LayerMetadataFile } from '../spec/models.js';

@@ -1,5 +1,5 @@
 /**
- * The build cache volume (digest 8.7, issue 5). One named volume per app image, labelled
+ * The build cache volume (platform.md, "Caching", issue 5). One named volume per app image, labelled
  * io.kiln.cache=<app image>, reused by every build of that image. kiln's layout (simpler than the
  * lifecycle's committed/<diffID>.tar — layer DIRECTORIES are kept, so restoring is a `cp -a` inside a
  * container and nothing streams through the host):
@@ -7,7 +7,7 @@
  *   <cache>/kiln-cache.json          CacheMetadata (below), written last
  *   <cache>/layers/<bp>/<layer>/     contents of each cache=true layer of the last build
  *
- * `sha` of a cached layer is its diffID when it is also a launch layer (so edge 50 can compare it with
+ * `sha` of a cached layer is its diffID when it is also a launch layer (so platform.md, "Layer Restoration" can compare it with
  * the previous image's), else `fp:<fingerprint>`. `diffIds` maps a content fingerprint of an exported
  * dir (cache-fingerprint.ts) to the diffID its tar had, so an unchanged layer is not tarred again.
  */

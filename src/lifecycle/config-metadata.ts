@@ -1,5 +1,5 @@
 /**
- * The text of `<layers>/config/metadata.toml` (digest 8.6): what the launcher of the real lifecycle
+ * The text of `<layers>/config/metadata.toml` (platform.md, "`metadata.toml` (TOML)"): what the launcher of the real lifecycle
  * reads. Our own launcher reads the shell-friendly process table next to it (launcher/process-table.ts),
  * but we still write this file so tools that know the CNB layout (and a swapped-in real launcher) work.
  */
@@ -14,7 +14,7 @@ export interface LaunchProcess extends ProcessSpec {
 export interface ConfigMetadataInput {
   group: GroupMember[];
   groupExtensions: GroupMember[];
-  /** Sorted by type (the caller's aggregation does that, digest 7.4). */
+  /** Sorted by type (the caller's aggregation does that, buildpack.md, "launch.toml (TOML)"). */
   processes: LaunchProcess[];
   defaultProcessType?: string;
   slices: Slice[];

@@ -1,7 +1,7 @@
 /**
- * The detect runs (digest 4.1, 4.5): every candidate extension and buildpack `bin/detect` runs once
- * (memoised by kind + id@version, digest 14.5) in a container of the builder image, as the CNB user,
- * with the digest 2.4 env and a fresh empty plan file; plans are copied back out in one go and parsed.
+ * The detect runs (buildpack.md, "Phase #1: Detection", "Buildpack Interface: Detection"): every candidate extension and buildpack `bin/detect` runs once
+ * (memoised by kind + id@version, buildpack.md, "Order Resolution") in a container of the builder image, as the CNB user,
+ * with the env of buildpack.md, "Buildpack Interface" and a fresh empty plan file; plans are copied back out in one go and parsed.
  * Group and plan are then resolved by the pure resolver (resolve-order.ts).
  */
 import { ExitCode } from '../errors.js';
@@ -29,7 +29,7 @@ export interface DetectRunResult {
   plan?: DetectPlan;
   /** Why an exit-0 run still counts as an error (bad plan, extension requires). */
   message?: string;
-  /** stdout+stderr, captured together (digest 4.5). */
+  /** stdout+stderr, captured together (buildpack.md, "Buildpack Interface: Detection"). */
   output: { stream: OutputStream; line: string }[];
 }
 
@@ -43,14 +43,14 @@ export interface DetectRunsInput {
   concurrency?: number;
 }
 
-/** Memo key of a detect run: kind + id@version (digest 14.5). */
+/** Memo key of a detect run: kind + id@version (buildpack.md, "Order Resolution"). */
 export function detectKey(kind: 'buildpack' | 'extension', id: string, version: string): string {
   return `${kind}:${moduleKey(id, version)}`;
 }
 
 /**
  * The component buildpacks and extensions an order can reach: composites are expanded depth-first
- * through their own order (digest 4.2); unknown references are left to the resolver to report.
+ * through their own order (buildpack.md, "Order Resolution"); unknown references are left to the resolver to report.
  */
 export function candidateModules(builder: BuilderInfo, order: OrderFile): BuilderModule[] {
   const out = new Map<string, BuilderModule>();
@@ -99,7 +99,7 @@ function classify(m: BuilderModule, exitCode: number | undefined, planText: stri
   const errors = parsed.issues.filter((i) => i.severity === 'error');
   if (parsed.value === undefined || errors.length > 0) return { status: 'error', message: errors.map(formatIssue).join('; ') };
   if (m.kind === 'extension' && planHasRequires(parsed.value)) {
-    // Extensions only provide (digest 4.5, edge 19).
+    // Extensions only provide (buildpack.md, "Buildpack Interface: Detection"; image_extension.md, "Detection").
     return { status: 'error', message: `extension ${m.descriptor.id} emitted [[requires]] in its build plan` };
   }
   return { status: 'pass', plan: parsed.value };

@@ -2,7 +2,7 @@
  * Committed layers (issue 5): a big launch layer goes into the daemon without passing through kiln.
  * A root container of the (extended) run image, with the layers volume mounted under /dev (a tmpfs, so
  * the mount point is not a change of the container's filesystem), copies the layer dir to its place,
- * gives it the layer's owner and mtime (digest 8.3: owner uid/gid, 1980-01-01T00:00:01Z, the parents
+ * gives it the layer's owner and mtime (platform.md, "Build Reproducibility": owner uid/gid, 1980-01-01T00:00:01Z, the parents
  * /layers and /layers/<bp> as our tars write them), and is committed: the daemon tars and applies the
  * change itself, which costs about what loading that layer does. Plain loads move every byte twice
  * more (out of the volume through kiln, then into the load's temp dir), so this is the path that
@@ -29,7 +29,7 @@ import { shArgv, type ShScript } from './sh-script.js';
 
 /** Where the copy container sees the layers volume. */
 const SOURCE_MOUNT = '/dev/kiln-layers';
-/** digest 8.3's fixed mtime (the one our tars write), in seconds. */
+/** The fixed mtime of platform.md, "Build Reproducibility" (the one our tars write), in seconds. */
 const LAYER_MTIME = REPRODUCIBLE_MTIME.getTime() / 1000;
 
 export interface CommitOptions {

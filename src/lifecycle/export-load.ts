@@ -1,7 +1,7 @@
 /**
  * Loading the exported image: an archive with only the layers the daemon does not have on the same
  * chain (image-archive.ts explains why the chain matters), then a check that the daemon has it.
- * A launch layer reused from the previous image without local contents (digest 8.2 row 3) that sits
+ * A launch layer reused from the previous image without local contents (buildpack.md, "Phase #6: Export") that sits
  * above a changed layer has to be shipped too: its tar is taken out of `docker save` of that image.
  */
 import { createWriteStream } from 'node:fs';

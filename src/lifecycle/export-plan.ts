@@ -1,5 +1,5 @@
 /**
- * The pure half of export (digest 8): which launch layers to tar or reuse, the generated layers'
+ * The pure half of export (platform.md, "`exporter`"): which launch layers to tar or reuse, the generated layers'
  * files, the layer order, the image config and the labels. export.ts does the I/O around it.
  */
 import { ExitCode, KilnError } from '../errors.js';
@@ -34,7 +34,7 @@ function exportError(cause: string, hint?: string): KilnError {
   return new KilnError({ action: 'export the app image', cause, exitCode: ExitCode.exportFailed, ...(hint !== undefined ? { hint } : {}) });
 }
 
-/** Process types become file names and symlinks: the lifecycle rejects these characters (digest 7.4, edge 54). */
+/** Process types become file names and symlinks: the lifecycle rejects these characters (buildpack.md, "launch.toml (TOML)"; platform.md, "`exporter` Inputs"). */
 const BAD_TYPE = /[/><:|&\\]/;
 
 export function checkProcessTypes(input: Pick<ExportInput, 'processes'>): void {
@@ -47,7 +47,7 @@ export function checkProcessTypes(input: Pick<ExportInput, 'processes'>): void {
 }
 
 /**
- * Entrypoint per digest 8.4: the platform's process type (must exist, edge 52), else the buildpack
+ * Entrypoint per platform.md, "`exporter` Outputs": the platform's process type (must exist, platform.md, "`exporter` Inputs"), else the buildpack
  * default (when it names a process), else the bare launcher.
  */
 export function selectEntrypoint(input: Pick<ExportInput, 'processes' | 'defaultProcessType' | 'processTypeOverride'>): { entrypoint: string; warning?: string } {
@@ -81,7 +81,7 @@ function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** launch=true layers: buildpacks in group order, layers sorted by name (digest 8.1 item 3). */
+/** launch=true layers: buildpacks in group order, layers sorted by name (buildpack.md, "Phase #6: Export"). */
 export function launchLayers(input: Pick<ExportInput, 'group' | 'layerMetadata'>): LaunchLayerRef[] {
   const out: LaunchLayerRef[] = [];
   for (const bp of input.group) {
@@ -98,8 +98,8 @@ export function launchLayers(input: Pick<ExportInput, 'group' | 'layerMetadata'>
 export type LaunchLayerDecision = { kind: 'added' | 'reused'; diffId: string; fromPrevious: false } | { kind: 'reused'; diffId: string; fromPrevious: true };
 
 /**
- * Digest 8.2: a present dir is tarred (reused when the diffID matches the previous image's); an absent
- * one is taken from the previous image, unless it is cache=true (edge 49) or the previous image does
+ * buildpack.md, "Phase #6: Export": a present dir is tarred (reused when the diffID matches the previous image's); an absent
+ * one is taken from the previous image, unless it is cache=true (buildpack.md, "Launch Layers") or the previous image does
  * not have it (both export errors, exit 62).
  */
 export function decideLaunchLayer(layer: LaunchLayerRef, tarredDiffId: string | undefined, previous: LifecycleMetadata | undefined): LaunchLayerDecision {
@@ -117,7 +117,7 @@ export function decideLaunchLayer(layer: LaunchLayerRef, tarredDiffId: string | 
   return { kind: 'reused', diffId: prevSha, fromPrevious: true };
 }
 
-// ---------------------------------------------------------------- generated layers (digest 8.1 items 6-8)
+// ---------------------------------------------------------------- generated layers (buildpack.md, "Phase #6: Export")
 
 /** /cnb, /cnb/lifecycle (root, 0755) and /cnb/lifecycle/launcher (root, 0755). */
 export function launcherLayerEntries(): TarFileEntry[] {
@@ -197,7 +197,7 @@ function moduleLabelOf(g: GroupMember): ModuleLabel {
   return { id: g.id, version: g.version, ...(g.homepage ? { homepage: g.homepage } : {}), ...(g.api ? { api: g.api } : {}) };
 }
 
-/** Replaces or appends NAME=value in an env list, keeping the list's order (digest 8.4). */
+/** Replaces or appends NAME=value in an env list, keeping the list's order (platform.md, "`exporter` Outputs"). */
 function setEnv(env: string[], name: string, value: string): string[] {
   const entry = `${name}=${value}`;
   const i = env.findIndex((e) => e === name || e.startsWith(`${name}=`));
@@ -216,7 +216,7 @@ export function planImage(input: ExportInput, built: BuiltLayers): ImagePlan {
   checkProcessTypes(input);
   const { entrypoint, warning } = selectEntrypoint(input);
   const run = input.runImage;
-  // Digest 6.4: the extended image's config replaces the run image's.
+  // platform.md, "`exporter`": the extended image's config replaces the run image's.
   const baseInfo = run.extended?.info ?? run.info;
   const base = baseInfo.config;
 
@@ -260,7 +260,7 @@ export function planImage(input: ExportInput, built: BuiltLayers): ImagePlan {
     launcher: { version: KILN_LAUNCHER_VERSION, source: { git: { repository: KILN_LAUNCHER_REPOSITORY, commit: '' } } },
   });
   labels[PROJECT_METADATA_LABEL] = encodeProjectMetadata(input.projectMetadata);
-  // Without run-image extension the label is inherited untouched (digest 6.4).
+  // Without run-image extension the label is inherited untouched (platform.md, "`exporter`").
   if (run.extended !== undefined) labels[REBASABLE_LABEL] = String(run.extended.rebasable);
 
   return {
@@ -273,7 +273,7 @@ export function planImage(input: ExportInput, built: BuiltLayers): ImagePlan {
   };
 }
 
-/** io.buildpacks.lifecycle.metadata (digest 8.5); runImage.topLayer is the ORIGINAL run image's top. */
+/** io.buildpacks.lifecycle.metadata (platform.md, "Labels"); runImage.topLayer is the ORIGINAL run image's top. */
 export function lifecycleMetadata(input: ExportInput, built: BuiltLayers): LifecycleMetadata {
   const buildpacks: BuildpackLayersLabel[] = input.group.map((g) => {
     const layers: BuildpackLayersLabel['layers'] = {};

@@ -1,5 +1,5 @@
 /**
- * App slices (digest 7.4, 8.1 item 5, 14.26): each `[[slices]]` entry becomes one app layer with the
+ * App slices (buildpack.md, "launch.toml (TOML)", "Slice Layers", "Phase #6: Export"): each `[[slices]]` entry becomes one app layer with the
  * app paths its globs match; one final layer has the rest. Globs follow Go's filepath.Match against
  * paths relative to <app> ('*' and '?' stop at '/', '[...]' classes, '\' escapes; no '**'), so an
  * absolute pattern never matches. A matched directory takes its whole subtree; a path already taken

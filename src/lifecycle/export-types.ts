@@ -9,7 +9,7 @@ import type { GroupMember, LaunchLabel, LayerMetadataFile, Slice } from '../spec
 import type { LaunchProcess } from './config-metadata.js';
 import type { CnbUser } from './phase-context.js';
 
-/** One layer a run Dockerfile added (digest 6.4): already in the daemon as part of the extended image. */
+/** One layer a run Dockerfile added (platform.md, "`exporter`"): already in the daemon as part of the extended image. */
 export interface ExtensionLayer {
   diffId: string;
   extensionId: string;
@@ -18,7 +18,7 @@ export interface ExtensionLayer {
 }
 
 export interface ExtendedRunImage {
-  /** The image the run Dockerfiles produced; its config replaces the run image's (digest 6.4). */
+  /** The image the run Dockerfiles produced; its config replaces the run image's (platform.md, "`exporter`"). */
   info: ImageInfo;
   /** Layers above the original run image's, bottom to top (info.layers = run layers ++ these). */
   extensionLayers: ExtensionLayer[];
@@ -31,7 +31,7 @@ export interface ExportRunImage {
   info: ImageInfo;
   /** runImage.reference: registry digest reference or daemon image id of `info`. */
   reference: string;
-  /** runImage.image / mirrors as selected from run.toml (digest 8.4). */
+  /** runImage.image / mirrors as selected from run.toml (platform.md, "`exporter` Outputs"). */
   image: string;
   mirrors: string[];
   extended?: ExtendedRunImage;
@@ -41,7 +41,7 @@ export interface ExportInput {
   /** Image name first, then further tags. */
   tags: string[];
   runImage: ExportRunImage;
-  /** Owner of layer contents in the image (digest 8.3). */
+  /** Owner of layer contents in the image (platform.md, "Build Reproducibility"). */
   user: CnbUser;
   /** Named volumes holding <layers> and <app> after the build. */
   volumes: { layers: string; app: string };
@@ -53,11 +53,11 @@ export interface ExportInput {
   layerMetadata: Record<string, Record<string, LayerMetadataFile>>;
   /** buildpack id -> `[metadata]` of store.toml, only for buildpacks that wrote one. */
   storeMetadata: Record<string, Record<string, unknown>>;
-  /** Aggregated over the group (later wins per type), sorted by type (digest 7.4). */
+  /** Aggregated over the group (later wins per type), sorted by type (buildpack.md, "launch.toml (TOML)"). */
   processes: LaunchProcess[];
   /** buildpack-default-process-type from the aggregation. */
   defaultProcessType?: string;
-  /** The platform's -process-type / CNB_PROCESS_TYPE; must name a process (edge 52). */
+  /** The platform's -process-type / CNB_PROCESS_TYPE; must name a process (platform.md, "`exporter` Inputs"). */
   processTypeOverride?: string;
   /** launch.toml labels in group order (later duplicates win). */
   labels: LaunchLabel[];
@@ -69,7 +69,7 @@ export interface ExportInput {
   projectMetadata: Record<string, unknown>;
   /** Decoded io.buildpacks.lifecycle.metadata of the previous image, when there is one. */
   previous?: LifecycleMetadata;
-  /** The previous image's id, to take reused layers (digest 8.2 row 3) from when needed. */
+  /** The previous image's id, to take reused layers (buildpack.md, "Phase #6: Export") from when needed. */
   previousImageId?: string;
   /**
    * Dirs whose content is unchanged since a tar of them became a layer of the previous image (issue 5,

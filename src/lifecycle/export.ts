@@ -1,5 +1,5 @@
 /**
- * The export phase (digest 8): launch layers, SBOM and app dir stream out of the volumes through
+ * The export phase (platform.md, "`exporter`"): launch layers, SBOM and app dir stream out of the volumes through
  * reproducible tars (LayerReheader) into temp files, the launcher/config/process-type layers are
  * generated, and the image is loaded into the daemon as an archive that carries only the layers it
  * does not have yet. Big launch layers (ExportInput.layerBytes or listings, streamThreshold) skip the
@@ -77,7 +77,7 @@ function generated(dir: string, name: string, entries: TarFileEntry[], files: Fi
 }
 
 /**
- * Parents of a layer dir are included with a fixed owner and mode (digest 8.3 says "real" ones: ours
+ * Parents of a layer dir are included with a fixed owner and mode (platform.md, "Build Reproducibility" says "real" ones: ours
  * are the ones the build set up, /layers and /layers/<bp> owned by the CNB user, 0755).
  */
 function layerParents(input: ExportInput, ...paths: string[]): ParentDir[] {
@@ -158,7 +158,7 @@ async function buildpackLayers(ctx: PhaseContext, input: ExportInput, dir: strin
   return { built, big };
 }
 
-/** Digest 8.2 for one launch layer: its diffID, with the `layer` event. */
+/** buildpack.md, "Phase #6: Export" for one launch layer: its diffID, with the `layer` event. */
 function launchDecision(ctx: PhaseContext, input: ExportInput, ref: LaunchLayerRef, tarred: string | undefined): string {
   const decision = decideLaunchLayer(ref, tarred, input.previous);
   ctx.reporter.emit({ type: 'layer', decision: decision.kind, layer: `${ref.buildpackId}:${ref.name}` });
@@ -243,7 +243,7 @@ async function load(ctx: PhaseContext, input: ExportInput, o: { bp: LaunchLayers
  */
 export async function exportImage(ctx: PhaseContext, input: ExportInput): Promise<ExportResult> {
   if (input.tags.length === 0) throw new KilnError({ action: 'export the app image', cause: 'no image name given', exitCode: ExitCode.exportFailed });
-  // Fail on process-type problems (edges 52, 54) before any layer is tarred.
+  // Fail on process-type problems (platform.md, "`exporter` Inputs") before any layer is tarred.
   checkProcessTypes(input);
   const entry = selectEntrypoint(input);
   if (entry.warning !== undefined) ctx.reporter.emit({ type: 'warning', message: entry.warning });

@@ -4,7 +4,7 @@
  * the build args without build_id and the RUN steps' network — and the image it produced carries that key in the label
  * io.kiln.extend-cache. A later build with the same key takes that image and runs no Dockerfile build,
  * so its layers (and the app image id) are identical. A Dockerfile that uses build_id is never reused:
- * digest 6.1 wants the steps from `ARG build_id` on to run again (the daemon's own step cache still
+ * image_extension.md, "Phase: Extension" wants the steps from `ARG build_id` on to run again (the daemon's own step cache still
  * covers the steps before it). Cached images do NOT carry the session label, so session cleanup keeps
  * them; `--clear-cache` and `kiln cache prune` (or `docker image prune --filter label=io.kiln.extend-cache`)
  * remove them.

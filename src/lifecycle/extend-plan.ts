@@ -1,5 +1,5 @@
 /**
- * PURE parts of the extend phase (digest 6.1, 6.3, 14.12-14.14): the build args of one Dockerfile
+ * PURE parts of the extend phase (image_extension.md, "Phase: Extension"; platform.md, "`extender` (optional)"; image_extension.md, "extend-config.toml (TOML)", "Dockerfile Requirements"): the build args of one Dockerfile
  * application, the user checks and the rebasable computation.
  */
 import type { ExtendArg } from '../spec/models.js';
@@ -9,14 +9,14 @@ export type ExtendKind = 'build' | 'run';
 /** The label a run image (and each extension's run.Dockerfile) uses to declare rebasability. */
 export const REBASABLE_LABEL = 'io.buildpacks.rebasable';
 
-/** `User` of an image config split on the first ':' ("1000:1000" -> 1000/1000, "cnb" -> cnb/""; digest 6.1). */
+/** `User` of an image config split on the first ':' ("1000:1000" -> 1000/1000, "cnb" -> cnb/""; image_extension.md, "Phase: Extension"). */
 export function splitUser(user: string): { userId: string; groupId: string } {
   const i = user.indexOf(':');
   return i < 0 ? { userId: user, groupId: '' } : { userId: user.slice(0, i), groupId: user.slice(i + 1) };
 }
 
 /**
- * Build args in the lifecycle's order (digest 14.12): base_image, build_id, user_id, group_id, then the
+ * Build args in the lifecycle's order (image_extension.md, "extend-config.toml (TOML)"): base_image, build_id, user_id, group_id, then the
  * extension's own args from extend-config.toml (which cannot use the three reserved names).
  */
 export function extendBuildArgs(input: { baseImage: string; buildId: string; user: string; extensionArgs: readonly ExtendArg[] }): ExtendArg[] {
@@ -52,7 +52,7 @@ export function labelIsTrue(value: string | undefined): boolean {
 }
 
 /**
- * Rebasability after one more Dockerfile (digest 6.3, 14.13): start at true; AND with the resulting
+ * Rebasability after one more Dockerfile (platform.md, "`extender` (optional)"; image_extension.md, "Dockerfile Requirements"): start at true; AND with the resulting
  * image's label. A Dockerfile that does not set the label inherits the previous image's value.
  */
 export function nextRebasable(previous: boolean, resultLabels: Readonly<Record<string, string>>): boolean {
@@ -61,12 +61,12 @@ export function nextRebasable(previous: boolean, resultLabels: Readonly<Record<s
 
 export interface UserCheck {
   warnings: string[];
-  /** Set when the final run image is left as root (digest 6.1, edge 31: exit 102). */
+  /** Set when the final run image is left as root (image_extension.md, "Phase: Extension", "Dockerfile Requirements": exit 102). */
   error?: string;
 }
 
 /**
- * The user rules of digest 6.1/14.14: root after a Dockerfile warns; a final run image as root is an
+ * The user rules of image_extension.md, "Phase: Extension"; platform.md, "`extender` (optional)": root after a Dockerfile warns; a final run image as root is an
  * error; a final user different from the original warns. `users[i]` is the User after step i.
  */
 export function checkUsers(kind: ExtendKind, original: string, steps: readonly { extensionId: string; user: string }[]): UserCheck {

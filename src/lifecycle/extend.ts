@@ -1,8 +1,8 @@
 /**
- * The extend phase (digest 6, architecture.md data flow 6): each extension's build.Dockerfile is applied
+ * The extend phase (image_extension.md, "Phase: Extension"; docs/architecture.md, "The data flow of one build", step 6): each extension's build.Dockerfile is applied
  * to the builder image and each run.Dockerfile to the run image, in group order, each on the previous
- * result, through the daemon's image build (the "Docker-based equivalent" of digest 6.2). The lifecycle's
- * build args, the build context rules, the user rules and the rebasable label follow digest 6.1 and 6.3.
+ * result, through the daemon's image build (the "Docker-based equivalent" of platform.md, "`extender` (optional)"). The lifecycle's
+ * build args, the build context rules, the user rules and the rebasable label follow image_extension.md, "Phase: Extension"; platform.md, "`extender` (optional)".
  */
 import { randomUUID } from 'node:crypto';
 import { ExitCode, KilnError, isKilnError } from '../errors.js';
@@ -28,7 +28,7 @@ export interface ExtendStep {
   dockerfile: string;
   /** [[build.args]] or [[run.args]] of the extension's extend-config.toml. */
   args: ExtendArg[];
-  /** The build context as a tar (context.<kind>/ or context/ of the output); undefined = the app (digest 6.1). */
+  /** The build context as a tar (context.<kind>/ or context/ of the output); undefined = the app (image_extension.md, "Phase: Extension"). */
   context?: Buffer;
 }
 
@@ -64,7 +64,7 @@ export interface ExtendInput {
 
 export interface ExtendLayer {
   diffId: string;
-  /** The extension whose Dockerfile created the layer (history "Created by extension: <id>", digest 6.3). */
+  /** The extension whose Dockerfile created the layer (history "Created by extension: <id>", platform.md, "`extender` (optional)"). */
   extensionId: string;
   /**
    * The instruction that made the layer ("RUN ...", "COPY ..."), best effort: the port gives no image
@@ -86,7 +86,7 @@ export interface ExtendResult {
   kind: ExtendKind;
   /** The final image id (the base's id when there were no steps). */
   imageId: string;
-  /** Run kind: the computed io.buildpacks.rebasable (digest 6.3); build kind: always true (not recorded). */
+  /** Run kind: the computed io.buildpacks.rebasable (platform.md, "`extender` (optional)"); build kind: always true (not recorded). */
   rebasable: boolean;
   /** diffIDs above the original top layer, bottom to top. */
   newLayers: string[];
@@ -98,7 +98,7 @@ export interface ExtendResult {
   warnings: string[];
   /** Every image id built (intermediates and final), for cleanup. */
   builtImages: string[];
-  /** The original image's top layer diffID (runImage.topLayer, digest 6.4), '' when it has none. */
+  /** The original image's top layer diffID (runImage.topLayer, platform.md, "`exporter`"), '' when it has none. */
   originalTopLayer: string;
   /** How many Dockerfile builds the daemon ran (cache hits do not count). */
   dockerBuilds: number;

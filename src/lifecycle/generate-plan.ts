@@ -1,5 +1,5 @@
 /**
- * Pure decisions of the generate phase (digest 5.3, 6.1, 4.6): which run image the build ends up on,
+ * Pure decisions of the generate phase (image_extension.md, "Phase: Generation", "Phase: Extension"; buildpack.md, "Buildpack Plan (TOML)"): which run image the build ends up on,
  * which build context each Dockerfile uses, and how the plan changes once extensions have consumed
  * their entries. The effects (running bin/generate, copying files) live elsewhere.
  */
@@ -11,7 +11,7 @@ export interface RunDockerfileInfo {
   extensionId: string;
   /** The stage's FROM text exactly as written. */
   base: string;
-  /** Whether any instruction follows FROM (ARG/LABEL/USER count, digest 14.11). */
+  /** Whether any instruction follows FROM (ARG/LABEL/USER count, image_extension.md, "Dockerfile Requirements"). */
   hasInstructions: boolean;
 }
 
@@ -30,10 +30,10 @@ export interface RunImageChoice {
 export const BASE_IMAGE_ARG = '${base_image}';
 
 /**
- * Digest 5.3 and edges 26-28: walk the run.Dockerfiles from the last backwards. The last one that
+ * image_extension.md, "Phase: Generation" and "Dockerfile Requirements": walk the run.Dockerfiles from the last backwards. The last one that
  * names a base other than `${base_image}` switches the image and supersedes every earlier one; any
  * non-superseded file with instructions makes the run image extended. A FROM equal to the current
- * image string (raw comparison, digest 14.10) is not a switch, but still supersedes earlier files.
+ * image string (raw comparison, image_extension.md, "Dockerfile Requirements") is not a switch, but still supersedes earlier files.
  */
 export function chooseRunImage(runDockerfiles: RunDockerfileInfo[], current: { image: string }): RunImageChoice {
   let newBase = '';
@@ -65,7 +65,7 @@ export interface ContextDirs {
 
 export type BuildContext = 'context' | 'context.build' | 'context.run' | 'app';
 
-/** Digest 6.1: `context.<kind>/` if present, else `context/`, else the app dir. */
+/** image_extension.md, "Context Folders": `context.<kind>/` if present, else `context/`, else the app dir. */
 export function selectBuildContext(kind: 'build' | 'run', dirs: ContextDirs): BuildContext {
   if (kind === 'build' && dirs.contextBuild) return 'context.build';
   if (kind === 'run' && dirs.contextRun) return 'context.run';
@@ -73,7 +73,7 @@ export function selectBuildContext(kind: 'build' | 'run', dirs: ContextDirs): Bu
   return 'app';
 }
 
-/** Edge 29: `context/` together with `context.build/` or `context.run/` is a generate error (exit 92). */
+/** image_extension.md, "Context Folders": `context/` together with `context.build/` or `context.run/` is a generate error (exit 92). */
 export function checkContextDirs(extensionId: string, dirs: ContextDirs): string | undefined {
   if (!dirs.context || (!dirs.contextBuild && !dirs.contextRun)) return undefined;
   const other = [dirs.contextBuild ? 'context.build/' : '', dirs.contextRun ? 'context.run/' : ''].filter((s) => s !== '').join(' and ');
@@ -89,7 +89,7 @@ function provides(e: PlanEntry, m: { id: string; version: string; extension: boo
 }
 
 /**
- * Digest 4.6: the buildpack plan of one module — every require of every entry it provides (matching
+ * buildpack.md, "Buildpack Plan (TOML)": the buildpack plan of one module — every require of every entry it provides (matching
  * kind: an extension and a buildpack with the same id are different providers).
  */
 export function buildpackPlanFor(plan: PlanFile, module: { id: string; version: string; extension: boolean }): PlanRequire[] {
@@ -97,7 +97,7 @@ export function buildpackPlanFor(plan: PlanFile, module: { id: string; version: 
 }
 
 /**
- * Digest 5.3 / edge 30: extensions cannot declare anything unmet, so every entry an extension in
+ * image_extension.md, "Detection": extensions cannot declare anything unmet, so every entry an extension in
  * group-extensions received is consumed; entries with those names are removed from the working plan
  * (buildpacks that also provided them no longer get them). Extensions are walked in group order,
  * each seeing the plan left by the ones before it, like the lifecycle.

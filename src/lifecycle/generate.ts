@@ -1,9 +1,9 @@
 /**
- * The generate phase (digest 5, architecture.md data flow 5): each extension of group-extensions, in
+ * The generate phase (image_extension.md, "Phase: Generation"; docs/architecture.md, "The data flow of one build", step 6): each extension of group-extensions, in
  * order, runs its `bin/generate` in a container of the builder image as the CNB user, with the app
  * mounted read-only and CNB_OUTPUT_DIR = <layers>/generated/<escaped-id> (Platform >= 0.13 layout, kept
  * for the extender). An extension without bin/generate contributes its own generate/ directory, which
- * is copied into <generated>/<id>/ (digest 14.9's recommendation). The outputs are read back, validated
+ * is copied into <generated>/<id>/ (the lifecycle reads `generate/` in place; image_extension.md, "Generation"). The outputs are read back, validated
  * (exit 92 with the Dockerfile's line), the run image is chosen and the plan filtered (generate-plan.ts).
  */
 import { ExitCode, KilnError } from '../errors.js';
@@ -29,7 +29,7 @@ export interface GenerateInput {
   /** The working plan from detect. */
   plan: PlanFile;
   platformEnv: Env;
-  /** The run image as analyzed.toml records it (raw string, digest 14.10). */
+  /** The run image as analyzed.toml records it (raw string, image_extension.md, "Dockerfile Requirements"). */
   runImage: { image: string };
   /** The run image's target, for CNB_TARGET_* (extension API >= 0.10). */
   target?: TargetVars;
@@ -54,7 +54,7 @@ export interface GeneratedExtension {
   runDockerfile?: string;
   /** What the run.Dockerfile does (switch and/or extend), when there is one. */
   run?: RunDockerfileInfo;
-  /** The run.Dockerfile is superseded by a later switch (digest 5.3, edge 27c/d) and is not applied. */
+  /** The run.Dockerfile is superseded by a later switch (two extensions switching or extend-then-switch: the last switch wins; image_extension.md, "Dockerfile Requirements") and is not applied. */
   ignored: boolean;
   args: { build: ExtendArg[]; run: ExtendArg[] };
   contexts: GeneratedContexts;
@@ -65,12 +65,12 @@ export interface GeneratedExtension {
 export interface GenerateResult {
   extensions: GeneratedExtension[];
   runImage: RunImageChoice & {
-    /** False when a switched-to image is not in run.toml (a warning, digest 5.3). */
+    /** False when a switched-to image is not in run.toml (a warning, image_extension.md, "Phase: Generation"). */
     inRunToml: boolean;
   };
-  /** True when at least one build.Dockerfile exists: the builder image must be extended (digest 5.4). */
+  /** True when at least one build.Dockerfile exists: the builder image must be extended (platform.md, "`detector` Outputs"). */
   extendBuild: boolean;
-  /** The plan after extensions consumed their entries (digest 5.3, edge 30). */
+  /** The plan after extensions consumed their entries (image_extension.md, "Phase: Generation", "Detection"). */
   plan: PlanFile;
   warnings: string[];
 }
@@ -79,7 +79,7 @@ const OUTPUT_MAX_BYTES = 512 * 1024 * 1024;
 
 /**
  * <layers>/generated/<id>/ owned by the CNB user (created if missing, not emptied), and the plan file,
- * read-only for the extension (digest 2.4: CNB_BP_PLAN_PATH is read-only): made by the generate
+ * read-only for the extension (image_extension.md, "Generation": CNB_BP_PLAN_PATH is read-only): made by the generate
  * container itself before bin/generate starts (module-env.ts prelude).
  */
 function prepare(escaped: string, plan: PlanRequire[]): { planPath: string; prelude: Prelude } {
@@ -88,7 +88,7 @@ function prepare(escaped: string, plan: PlanRequire[]): { planPath: string; prel
   return { planPath, prelude: { dirs: [`${LAYERS_DIR}/generated/${escaped}`, `${SCRATCH_DIR}/generate/${escaped}`], files: [{ path: planPath, content: text, mode: 0o444 }] } };
 }
 
-/** Runs bin/generate with the app volume read-only (digest 5.1: it must not write there). */
+/** Runs bin/generate with the app volume read-only (image_extension.md, "Generation": it must not write there). */
 async function runGenerateExe(ctx: PhaseContext, input: GenerateInput, ext: BuilderExtension, prepared: { planPath: string; prelude: Prelude }, outputDir: string): Promise<number> {
   const { planPath } = prepared;
   const cnbVars = moduleCnbVars({
@@ -144,7 +144,7 @@ async function readOutput(ctx: PhaseContext, input: GenerateInput, escaped: stri
     }));
 }
 
-/** The static generate/ dir of an extension (digest 14.8), copied into <generated>/<id>/ (digest 14.9). */
+/** The static generate/ dir of an extension (image_extension.md, "Image Extension Interface"), copied into <generated>/<id>/ (image_extension.md, "Generation"). */
 /**
  * Returns the entries at once; `written` settles when they are in the volume (nothing in this phase reads
  * them back, so the write overlaps the next extension's run; runGenerate waits for it before returning).
@@ -186,7 +186,7 @@ function failOnErrors(ext: GroupMember, issues: SpecIssue[], warnings: string[])
   if (errors.length > 0) throw generateError(ext, errors.map(formatDockerfileIssue).join('; '), 'fix the extension\'s generated files (digest 5.2 rules)');
 }
 
-/** Validates one extension's output (digest 5.2; edges 23-25, 29) into a GeneratedExtension. */
+/** Validates one extension's output (image_extension.md, "Dockerfile Requirements"; image_extension.md, "extend-config.toml (TOML)", "Dockerfile Requirements", "Context Folders") into a GeneratedExtension. */
 export async function collectOutput(ext: GroupMember, entries: OutputEntry[], where: string, warnings: string[], opts: { allowRemote?: boolean } = {}): Promise<Omit<GeneratedExtension, 'source' | 'ignored' | 'plan'>> {
   const file = (name: string): Buffer | undefined => {
     const entry = entries.find((e) => e.path === name);
@@ -279,7 +279,7 @@ async function generateAll(ctx: PhaseContext, input: GenerateInput, writes: Prom
     }
     const collected = await collectOutput(member, entries, where, warnings, { allowRemote: input.allowDockerfileRemote === true });
     extensions.push({ ...collected, source: ext.hasGenerate ? 'bin/generate' : 'generate/', ignored: false, plan });
-    // Everything an extension received is met (digest 5.3): later modules do not see those entries.
+    // Everything an extension received is met (image_extension.md, "Phase: Generation"): later modules do not see those entries.
     working = filterPlanAfterGenerate(working, [member]);
   }
   const runFiles = extensions.filter((e) => e.run !== undefined);
@@ -302,7 +302,7 @@ async function generateAll(ctx: PhaseContext, input: GenerateInput, writes: Prom
 }
 
 /**
- * The extend steps of one kind, in group order (digest 6.1): extensions with that Dockerfile, minus
+ * The extend steps of one kind, in group order (image_extension.md, "Phase: Extension"): extensions with that Dockerfile, minus
  * superseded run.Dockerfiles; run.Dockerfiles that only switch (no instructions) are not applied.
  * Context: context.<kind>/, else context/, else the app (undefined).
  */

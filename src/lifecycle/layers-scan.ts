@@ -1,7 +1,7 @@
 /**
  * Reads a buildpack's layers directory (a tar stream from the layers volume) for post-processing without
  * holding layer contents in memory: every entry's path and type is kept, but file contents only for what
- * digest 7.1-7.5 needs — top-level files (layer/launch/build/store TOML, SBOM files) and the files of
+ * buildpack.md, "Phase #5: Build", "Layer Content Metadata (TOML)", "Environment Variable Modification Rules", "launch.toml (TOML)", "Software-Bill-of-Materials" needs — top-level files (layer/launch/build/store TOML, SBOM files) and the files of
  * `<layer>/env*` directories. Layers of real buildpacks (JDKs, node_modules) can be hundreds of MB.
  */
 import { Readable } from 'node:stream';

@@ -1,5 +1,5 @@
 /**
- * PURE: the environment one module process sees (digest 2.4, 14.1, 14.2).
+ * PURE: the environment one module process sees (buildpack.md, "Buildpack Interface"; platform.md, "Buildpack Environment"; buildpack.md, "Positional Arguments to `detect` and `build` Executables").
  *
  * The real lifecycle runs inside the builder container, so "the lifecycle's own environment" is the
  * builder image's ENV plus what Docker adds (HOME, HOSTNAME). Of that, only an allow-list reaches a
@@ -13,7 +13,7 @@ import type { ModuleKind } from '../spec/models.js';
 
 export type Env = Record<string, string>;
 
-/** Variables a module inherits from the lifecycle's environment (digest 14.1, lifecycle env/build.go). */
+/** Variables a module inherits from the lifecycle's environment (platform.md, "Buildpack Environment", lifecycle env/build.go). */
 export const ALLOWED_OUTER_ENV: readonly string[] = [
   'HOME',
   'HOSTNAME',
@@ -31,7 +31,7 @@ export const ALLOWED_OUTER_ENV: readonly string[] = [
   'PKG_CONFIG_PATH',
 ];
 
-/** The path-like variables: root-dir and user platform env prepend to them with ':' (digest 7.3). */
+/** The path-like variables: root-dir and user platform env prepend to them with ':' (buildpack.md, "Environment Variable Modification Rules"). */
 export const PATH_LIKE_VARS: readonly string[] = ['PATH', 'LD_LIBRARY_PATH', 'LIBRARY_PATH', 'CPATH', 'PKG_CONFIG_PATH'];
 
 /** Image ENV ("K=V" strings) as a map; a later duplicate wins, like Docker. */
@@ -56,7 +56,7 @@ export function allowedOuterEnv(imageEnv: readonly string[]): Env {
   return out;
 }
 
-/** The run image's target, exposed as CNB_TARGET_* (digest 2.4, API >= 0.10). */
+/** The run image's target, exposed as CNB_TARGET_* (buildpack.md, "Targets" under "Provided by the Lifecycle", API >= 0.10). */
 export interface TargetVars {
   os: string;
   arch: string;
@@ -87,7 +87,7 @@ export interface ModuleVarsInput {
 }
 
 /**
- * The module-specific CNB_* variables, gated by module API exactly as in the digest 2.4 table:
+ * The module-specific CNB_* variables, gated by module API exactly as in the tables of buildpack.md, "Buildpack Interface":
  * CNB_BUILDPACK_DIR / CNB_EXTENSION_DIR always; CNB_PLATFORM_DIR, CNB_BUILD_PLAN_PATH, CNB_BP_PLAN_PATH,
  * CNB_LAYERS_DIR from 0.8 (generate only exists from 0.9, so always); CNB_TARGET_* from 0.10;
  * CNB_EXEC_ENV from 0.12 for detect and build only.
@@ -114,7 +114,7 @@ export function moduleCnbVars(input: ModuleVarsInput): Env {
   return out;
 }
 
-/** Positional arguments (digest 14.2: still passed for every API). */
+/** Positional arguments (buildpack.md, "Positional Arguments to `detect` and `build` Executables": still passed for every API). */
 export function moduleArgs(phase: ModulePhase, p: { platformDir: string; planPath: string; layersDir?: string; outputDir?: string }): string[] {
   if (phase === 'detect') return [p.platformDir, p.planPath];
   if (phase === 'generate') return [p.outputDir ?? '', p.platformDir, p.planPath];
@@ -126,7 +126,7 @@ export interface PreludeFile {
   /** Absolute path in the container. */
   path: string;
   content: string;
-  /** Final mode, e.g. 0o444 for a plan the module may only read (digest 2.4). */
+  /** Final mode, e.g. 0o444 for a plan the module may only read (buildpack.md, "Buildpack Interface"). */
   mode: number;
 }
 

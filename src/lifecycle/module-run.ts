@@ -1,6 +1,6 @@
 /**
  * Running one module executable (bin/detect, bin/build) in a container of the builder (or extended
- * builder) image through the port (architecture.md, Docker use 1): as the CNB user, network 'none'
+ * builder) image through the port (docs/architecture.md, "The one big decision: the lifecycle runs on the host", use 1): as the CNB user, network 'none'
  * unless asked, cwd <app>, the app/layers/platform/scratch volumes mounted, and exactly the env computed
  * by module-env/build-env (image variables outside it are unset with `env -u`).
  */
@@ -35,7 +35,7 @@ export interface ModuleRunSpec {
   network?: string;
   /** Mount /layers read-only (detect does not write there). */
   layersReadOnly?: boolean;
-  /** Mount the app read-only (generate must not write there, digest 5.1). */
+  /** Mount the app read-only (generate must not write there, image_extension.md, "Generation"). */
   appReadOnly?: boolean;
   /** Dirs and files (plan files) the container creates before the module starts (module-env.ts). */
   prelude?: Prelude;

@@ -36,7 +36,7 @@ export const PLATFORM_DIR = '/platform';
 export const BUILDPACKS_DIR = '/cnb/buildpacks';
 export const EXTENSIONS_DIR = '/cnb/extensions';
 
-/** `/` in module ids becomes `_` in paths (digest 2.1). */
+/** `/` in module ids becomes `_` in paths (platform.md, "Build Image"). */
 export function escapeId(id: string): string {
   return id.replace(/\//g, '_');
 }

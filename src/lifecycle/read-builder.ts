@@ -1,5 +1,5 @@
 /**
- * Reads a builder image into typed models (architecture.md data flow 2): the image is inspected once,
+ * Reads a builder image into typed models (docs/architecture.md, "The data flow of one build", step 3): the image is inspected once,
  * and /cnb/order.toml, /cnb/run.toml (or the legacy stack.toml), the module trees and the operator env
  * (/cnb/build-config/env) are copied out of one created — never started — labelled container, or taken
  * from the host cache of an image id read before (builder-files-cache.ts).
@@ -55,7 +55,7 @@ export interface BuilderInfo {
   /** Keyed by `id@version`. */
   buildpacks: Map<string, BuilderBuildpack>;
   extensions: Map<string, BuilderExtension>;
-  /** Regular files of /cnb/build-config/env (operator env, digest 7.3). */
+  /** Regular files of /cnb/build-config/env (operator env, buildpack.md, "Environment Variable Modification Rules"). */
   buildConfigEnv: EnvFile[];
 }
 
@@ -63,7 +63,7 @@ export function moduleKey(id: string, version: string): string {
   return `${id}@${version}`;
 }
 
-/** CNB_USER_ID / CNB_GROUP_ID from the image env; a missing, invalid or root user is refused (digest 2.1, 16). */
+/** CNB_USER_ID / CNB_GROUP_ID from the image env; a missing, invalid or root user is refused (platform.md, "Build Image"). */
 export function cnbUserOf(image: string, env: readonly string[]): CnbUser {
   const vars = parseImageEnv(env);
   const num = (name: string): number => {

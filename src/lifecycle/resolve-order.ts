@@ -1,7 +1,7 @@
 /**
- * Order resolution (digest 4.2-4.4): which group of buildpacks (and extensions) applies to the app,
+ * Order resolution (buildpack.md, "Order Resolution"): which group of buildpacks (and extensions) applies to the app,
  * and its build plan. Pure apart from the injected `runDetect`; the per-group plan trials live in
- * resolve-plan.ts. Mirrors the lifecycle's lazy depth-first expansion (digest 4.3): composite orders
+ * resolve-plan.ts. Mirrors the lifecycle's lazy depth-first expansion (buildpack.md, "Order Resolution"): composite orders
  * and the extension order are expanded only when reached, and bin/detect runs once per kind+id@version.
  */
 import { ExitCode, KilnError } from '../errors.js';
@@ -24,13 +24,13 @@ export type RunDetect = (module: ModuleDescriptor) => Promise<DetectOutcome>;
 export interface ResolveInput {
   order: OrderGroup[];
   orderExtensions: OrderGroup[];
-  /** system.toml pre/post buildpacks (digest 4.2 step 2, edge 15). */
+  /** system.toml pre/post buildpacks (buildpack.md, "Order Resolution"; platform.md, "`system.toml` (TOML)"). */
   systemPre?: ModuleRef[];
   systemPost?: ModuleRef[];
   lookup: (kind: ModuleKind, id: string, version: string) => ModuleDescriptor | undefined;
   /** Called at most once per kind+id@version (memoised here). */
   runDetect: RunDetect;
-  /** The run image's target for target matching (edge 14); undefined matches every module. */
+  /** The run image's target for target matching (platform.md, "Target Data"); undefined matches every module. */
   runImageTarget?: Target;
   /** CNB_EXEC_ENV (Platform 0.15): buildpacks (API >= 0.12) whose exec-env excludes it are skipped. */
   execEnv?: string;
@@ -67,7 +67,7 @@ type GroupOutcome =
 
 const ACTION = 'resolve the detect order';
 
-/** Each of os, arch, variant matches when equal or when either side is empty (digest 3.1, 14.7). */
+/** Each of os, arch, variant matches when equal or when either side is empty (buildpack.md, "buildpack.toml (TOML)"; platform.md, "Target Data"). */
 function fieldMatches(a: string, b: string): boolean {
   return a === '' || b === '' || a === '*' || b === '*' || a === b;
 }
@@ -117,7 +117,7 @@ function lookupOrThrow(input: ResolveInput, kind: ModuleKind, ref: ModuleRef): M
 }
 
 /**
- * Digest 4.2 step 3: every module the order can reach must exist and declare a supported API before
+ * buildpack.md, "Order Resolution": every module the order can reach must exist and declare a supported API before
  * any detect runs. kiln checks composites' inner orders too (the lifecycle only finds those lazily)
  * and rejects composite cycles, which would make the lifecycle recurse forever.
  */
@@ -145,7 +145,7 @@ function verifyOrder(input: ResolveInput): void {
   for (const g of input.orderExtensions) for (const ref of g.group) lookupOrThrow(input, 'extension', ref);
 }
 
-/** Digest 4.2 steps 1, 2, 4: extensions optional, system buildpacks around each group, extension order first. */
+/** buildpack.md, "Order Resolution"; platform.md, "`system.toml` (TOML)": extensions optional, system buildpacks around each group, extension order first. */
 function topLevelGroups(input: ResolveInput): Element[][] {
   const mod = (ref: ModuleRef): Element => ({ type: 'module', kind: 'buildpack', ref, optional: ref.optional, via: [] });
   return input.order.map((g) => {
@@ -161,7 +161,7 @@ function classify(kind: ModuleKind, o: DetectOutcome): { detect: 'pass' | 'fail'
   if (o.error !== undefined) return { detect: 'error', note: o.error };
   if (o.code === 100) return { detect: 'fail' };
   if (o.code !== 0) return { detect: 'error' };
-  // Extensions only provide (digest 4.5, edge 19).
+  // Extensions only provide (buildpack.md, "Buildpack Interface: Detection"; image_extension.md, "Detection").
   if (kind === 'extension' && (o.plan.requires.length > 0 || o.plan.or.some((s) => s.requires.length > 0))) {
     return { detect: 'error', note: 'an extension must not emit [[requires]] in its build plan' };
   }
@@ -221,7 +221,7 @@ export async function resolveOrder(input: ResolveInput): Promise<ResolveResult> 
     return p;
   };
 
-  /** Digest 4.4 step 1 + resolve-plan: classifies the group's results and records a trace entry. */
+  /** buildpack.md, "Order Resolution" (with resolve-plan): classifies the group's results and records a trace entry. */
   const resolveDone = async (branch: Branch): Promise<GroupOutcome> => {
     const outcomes = await Promise.all(branch.done.map((d) => d.outcome));
     const results: Result[] = branch.done.map((d, i) => {
@@ -288,7 +288,7 @@ export async function resolveOrder(input: ResolveInput): Promise<ResolveResult> 
       const el = elements[i] as Element;
       const rest = elements.slice(i + 1);
       if (el.type === 'ext-order') return detectOrder(extGroups, branch, rest, true);
-      // First occurrence of an id wins, whatever the version (edge 10, digest 14.5).
+      // First occurrence of an id wins, whatever the version (buildpack.md, "Order Resolution").
       const first = branch.done.find((d) => d.kind === el.kind && d.desc.id === el.ref.id);
       if (first !== undefined) {
         branch.slots.push({
@@ -303,7 +303,7 @@ export async function resolveOrder(input: ResolveInput): Promise<ResolveResult> 
         return detectOrder(inner, branch, rest, el.optional);
       }
       if (!el.optional && !targetMatches(desc.targets, input.runImageTarget)) {
-        // A synthetic error result (digest 4.3); optional modules skip the check (lifecycle quirk, edge 14).
+        // A synthetic error result (buildpack.md, "Order Resolution"); optional modules skip the check (lifecycle quirk, platform.md, "Target Data").
         const run = input.runImageTarget as Target;
         const error = `no target of ${moduleLabel(desc)} (${desc.targets.map(describeTarget).join('; ')}) matches the run image (${describeTarget(run)})`;
         branch.done.push({ kind: el.kind, desc, optional: false, via: el.via, outcome: Promise.resolve({ code: -1, plan: { provides: [], requires: [], or: [] }, error }) });
@@ -313,7 +313,7 @@ export async function resolveOrder(input: ResolveInput): Promise<ResolveResult> 
       if (input.execEnv !== undefined && desc.kind === 'buildpack' && apiAtLeast(desc.api, '0.12')) {
         const envs = desc.execEnv;
         if (envs.length > 0 && !envs.includes('*') && !envs.includes(input.execEnv)) {
-          // Skipped silently and not added to the group (digest 4.3, Platform 0.15).
+          // Skipped silently and not added to the group (buildpack.md, "Order Resolution", Platform 0.15).
           branch.slots.push({
             skipped: { kind: el.kind, id: desc.id, version: desc.version, optional: el.optional, status: 'not-run', note: `exec-env ${envs.join(', ')} excludes ${input.execEnv}`, via: el.via },
           });

@@ -1,5 +1,5 @@
 /**
- * Build-plan resolution for one fully expanded candidate group (digest 4.4 steps 2-4, 14.6): the
+ * Build-plan resolution for one fully expanded candidate group (buildpack.md, "Order Resolution"): the
  * requires/provides trials over the modules whose detect passed. Pure and synchronous; the lazy order
  * expansion and the detect runs live in resolve-order.ts. Also the trace types and their rendering,
  * which record one entry per candidate group resolved.
@@ -86,7 +86,7 @@ interface Option {
   index: number;
   module: PassedModule;
   section: PlanSection;
-  /** Lifecycle quirk (14.6): an optional module is only removable in its LAST option. */
+  /** Lifecycle quirk (buildpack.md, "Order Resolution"): an optional module is only removable in its LAST option. */
   removable: boolean;
 }
 
@@ -109,7 +109,7 @@ interface Dep {
   early: Option[];
 }
 
-/** Walks the trial in order: each module registers its provides, then its requires (digest 4.4 step 3). */
+/** Walks the trial in order: each module registers its provides, then its requires (buildpack.md, "Order Resolution"). */
 function depMap(trial: Option[]): Map<string, Dep> {
   const deps = new Map<string, Dep>();
   const dep = (name: string): Dep => {
@@ -168,7 +168,7 @@ function runTrial(initial: Option[]): TrialResult {
     if (unmet.length === 0) {
       if (trial.length === 0) return { ok: false, reason: 'no viable buildpacks in group', dropped };
       // The lifecycle only checks "not empty" here; kiln also requires a surviving buildpack so that a
-      // group never resolves to extensions alone (edge 5), even after optional buildpacks were dropped.
+      // group never resolves to extensions alone (buildpack.md, "Order Resolution"), even after optional buildpacks were dropped.
       if (!trial.some((o) => o.module.kind === 'buildpack')) return { ok: false, reason: 'no buildpack left after resolving the build plan', dropped };
       return { ok: true, trial, deps, dropped };
     }
@@ -196,14 +196,14 @@ function planEntries(deps: Map<string, Dep>): PlanEntry[] {
     }
     entries.push({ name, entry: { providers, requires: d.requires } });
   }
-  // The lifecycle emits entries in Go map order; sort by name for reproducible plan.toml (digest 4.4 step 4).
+  // The lifecycle emits entries in Go map order; sort by name for reproducible plan.toml (buildpack.md, "Order Resolution").
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return entries.map((e) => e.entry);
 }
 
 /**
  * Enumerates the cartesian product of the modules' options depth-first, left module varying slowest;
- * the first trial that resolves wins (digest 4.4 step 2, edge 9). On failure the last trial's reason
+ * the first trial that resolves wins (buildpack.md, "Order Resolution"). On failure the last trial's reason
  * is reported, like the lifecycle.
  */
 export function resolvePlan(passed: PassedModule[]): PlanResolution {

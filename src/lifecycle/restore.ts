@@ -1,5 +1,5 @@
 /**
- * The restore step (digest 9.3 "Layer metadata restoration", 9.4 matrix) against kiln's cache volume
+ * The restore step (platform.md, "`restorer`", "Layer Restoration"; buildpack.md, "Reusing Layers") against kiln's cache volume
  * (cache.ts): which `<layer>.toml` files (only `[metadata]`) and `store.toml` files to write, and which
  * cached layer dirs to copy back. Decisions are pure (planRestore); restoreLayers does the I/O: one tar
  * put for the TOML files and one helper container for the copies.
@@ -18,7 +18,7 @@ export interface RestorePlan {
   /** Cached dirs to copy back into `<layers>/<bp>/<name>/`. */
   copies: { buildpackId: string; name: string }[];
   stores: { buildpackId: string; metadata: Record<string, unknown> }[];
-  /** "<bp>:<name>" of cached layers dropped because their diffID disagrees with the image's (edge 50). */
+  /** "<bp>:<name>" of cached layers dropped because their diffID disagrees with the image's (platform.md, "Layer Restoration"). */
   dropped: string[];
 }
 

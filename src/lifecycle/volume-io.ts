@@ -1,5 +1,5 @@
 /**
- * Moving files in and out of named volumes through the port only (architecture.md, Docker use 2):
+ * Moving files in and out of named volumes through the port only (docs/architecture.md, "The one big decision: the lifecycle runs on the host", use 2):
  * a labelled container of some image is created — never started — with the volume mounted, and the
  * daemon's archive endpoints copy tar streams through it. The container is removed in every case.
  */
@@ -77,7 +77,7 @@ function inVolume(path: string): string {
 /**
  * Gives a new, EMPTY volume the ownership, mode and contents of directory `path` of `image`: Docker copies
  * an image directory into an empty named volume when a container mounting it there is created
- * (architecture.md traps). E.g. the builder's /layers (owned by the CNB user) for the layers volume, so
+ * (docs/architecture.md, "Known traps"). E.g. the builder's /layers (owned by the CNB user) for the layers volume, so
  * the CNB user can write the volume's root, which putArchive cannot chown. No effect on a non-empty volume.
  */
 export async function seedVolumeFromImage(ctx: PhaseContext, opts: { volume: string; image: string; path: string }): Promise<void> {

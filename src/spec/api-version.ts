@@ -1,5 +1,5 @@
 /**
- * API version strings: `<major>.<minor>`, or `<major>` meaning `.0` (digest 1.1). While major is 0
+ * API version strings: `<major>.<minor>`, or `<major>` meaning `.0` (platform.md, "Platform API Version"). While major is 0
  * every minor is its own contract, so comparisons are on (major, minor) only.
  */
 
@@ -8,10 +8,10 @@ export interface ApiVersion {
   minor: number;
 }
 
-/** The Buildpack APIs modules may declare (digest 1.3): 0.7 .. 0.12. */
+/** The Buildpack APIs modules may declare (platform.md, "Platform API Compatibility"): 0.7 .. 0.12. */
 export const SUPPORTED_BUILDPACK_APIS: readonly string[] = ['0.7', '0.8', '0.9', '0.10', '0.11', '0.12'];
 
-/** kiln behaves as Platform API 0.13 (digest 1.3). */
+/** kiln behaves as Platform API 0.13 (platform.md, "Platform API Compatibility"). */
 export const PLATFORM_API = '0.13';
 
 const VERSION = /^(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?$/;

@@ -1,6 +1,6 @@
 /**
- * <layers>/<bp>/build.toml (digest 7.6): [[unmet]] name defers a plan entry to the next provider.
- * Whether each name is in the buildpack's plan (edge case 41) is checked by lifecycle/, which knows the plan.
+ * <layers>/<bp>/build.toml (buildpack.md, "build.toml (TOML)"): [[unmet]] name defers a plan entry to the next provider.
+ * Whether each name is in the buildpack's plan (buildpack.md, "Unmet Buildpack Plan Entries") is checked by lifecycle/, which knows the plan.
  */
 import { decodeToml } from './decode.js';
 import type { BuildFile, ParseResult } from './models.js';

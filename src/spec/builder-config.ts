@@ -1,5 +1,5 @@
 /**
- * builder.toml in pack's format (digest 12.1): modules, orders, build image, run images, build env and
+ * builder.toml in pack's format (platform.md, "Build Image"): modules, orders, build image, run images, build env and
  * lifecycle, including the older [stack] table.
  */
 import { decodeToml, type DecodeContext, type TableReader } from './decode.js';
@@ -8,7 +8,7 @@ import { checkModuleId, decodeTargets } from './module-common.js';
 import { checkImageAndMirrors, checkImageKey } from './image-key.js';
 import { decodeOrder } from './order.js';
 
-/** Suffixes pack accepts on [[build.env]] (they map to env file suffixes, digest 7.3). */
+/** Suffixes pack accepts on [[build.env]] (they map to env file suffixes, buildpack.md, "Environment Variable Modification Rules"). */
 const ENV_SUFFIXES = ['default', 'override', 'append', 'prepend'];
 
 export function parseBuilderConfig(text: string, file: string): ParseResult<BuilderConfig> {
@@ -41,7 +41,7 @@ export function parseBuilderConfig(text: string, file: string): ParseResult<Buil
 
     const lifecycle = decodeLifecycle(root);
     const targets = decodeTargets(root);
-    root.ignore('system'); // pack's system buildpacks: read by builder/ if ever needed (digest 12.1)
+    root.ignore('system'); // pack's system buildpacks: read by builder/ if ever needed (platform.md, "Build Image")
 
     const buildImage = pickBuildImage(ctx, buildImageNew, stackBuild);
     const runImages = pickRunImages(ctx, runImagesNew, stackRun, stackMirrors);

@@ -1,5 +1,5 @@
 /**
- * buildpack.toml (digest 3.1): parse, validate, normalise.
+ * buildpack.toml (buildpack.md, "buildpack.toml (TOML)"): parse, validate, normalise.
  */
 import { apiAtLeast } from './api-version.js';
 import { decodeToml, describe, isTable, type DecodeContext, type TableReader } from './decode.js';
@@ -10,7 +10,7 @@ import { decodeOrder } from './order.js';
 export interface DescriptorOptions {
   /**
    * Whether the module directory has bin/build (buildpacks) or bin/detect / bin/generate (extensions).
-   * spec/ does no I/O, so the caller says; it only decides the default target (digest 3.1, 3.2).
+   * spec/ does no I/O, so the caller says; it only decides the default target (buildpack.md, "buildpack.toml (TOML)"; image_extension.md, "extension.toml (TOML)").
    */
   hasExecutables?: boolean;
 }
@@ -32,7 +32,7 @@ export function parseBuildpackDescriptor(text: string, file: string, opts: Descr
     const execEnv = decodeExecEnv(ctx, bp);
     bp.finish();
 
-    // exec-env inside order groups is allowed by the spec and ignored by the lifecycle (digest 15).
+    // exec-env inside order groups is allowed by the spec and ignored by the lifecycle (buildpack.md, "buildpack.toml (TOML)").
     const order = decodeOrder(root, 'order', { requireVersion: true, ignoredKeys: ['exec-env'] });
     const stacks = root.tableArray('stacks', (s) => ({ id: s.reqString('id', { nonEmpty: true }), mixins: s.stringArray('mixins') }));
     if (order.length > 0 && stacks.length > 0) {
@@ -65,7 +65,7 @@ export function isComposite(d: BuildpackDescriptor): boolean {
 
 /**
  * `exec-env` as the lifecycle/pack write it (a string array) or as the spec shows it
- * ([[buildpack.exec-env]] name = ...); both are accepted (digest 15).
+ * ([[buildpack.exec-env]] name = ...); both are accepted (buildpack.md, "buildpack.toml (TOML)"; the lifecycle reads the string form).
  */
 function decodeExecEnv(ctx: DecodeContext, bp: TableReader): string[] {
   const v = bp.raw('exec-env');
@@ -88,7 +88,7 @@ function decodeExecEnv(ctx: DecodeContext, bp: TableReader): string[] {
 }
 
 /**
- * Without [[targets]], stacks translate (lifecycle buildpack/bp_descriptor.go, digest 3.1): the bionic
+ * Without [[targets]], stacks translate (lifecycle buildpack/bp_descriptor.go, buildpack.md, "buildpack.toml (TOML)"): the bionic
  * stack means linux/amd64 ubuntu 18.04 (when API >= 0.10 or it is the only stack), `*` means anything.
  */
 function targetsFromStacks(stacks: { id: string }[], api: string): Target[] {

@@ -1,5 +1,5 @@
 /**
- * The build plan a module's bin/detect writes (digest 4.5): [[provides]], [[requires]] and [[or]]
+ * The build plan a module's bin/detect writes (buildpack.md, "Buildpack Interface: Detection"): [[provides]], [[requires]] and [[or]]
  * alternatives. An empty file is an empty plan.
  */
 import { decodeToml, isTable, type TableReader } from './decode.js';
@@ -27,7 +27,7 @@ export function decodeRequire(r: TableReader): PlanRequire {
   const metadata = r.freeTable('metadata');
   if (r.has('version')) {
     r.raw('version');
-    // A top-level version was moved under metadata long ago; the lifecycle rejects it (edge case 13).
+    // A top-level version was moved under metadata long ago; the lifecycle rejects it (buildpack.md, "Build Plan (TOML)").
     const both = isTable(metadata) && metadata['version'] !== undefined;
     r.ctx.error(
       r.keyPath('version'),
@@ -39,7 +39,7 @@ export function decodeRequire(r: TableReader): PlanRequire {
   return { name, metadata };
 }
 
-/** Whether any section asks for something: an extension's plan must not (digest 4.5, edge case 19). */
+/** Whether any section asks for something: an extension's plan must not (buildpack.md, "Buildpack Interface: Detection"; image_extension.md, "Detection"). */
 export function planHasRequires(p: DetectPlan): boolean {
   return p.requires.length > 0 || p.or.some((alt) => alt.requires.length > 0);
 }

@@ -1,7 +1,7 @@
 /**
- * <generated>/<ext>/extend-config.toml (digest 5.2): [[build.args]] and [[run.args]] name/value pairs
+ * <generated>/<ext>/extend-config.toml (image_extension.md, "Dockerfile Requirements"): [[build.args]] and [[run.args]] name/value pairs
  * passed to the extension's Dockerfiles. build_id, user_id and group_id are the lifecycle's own args
- * (edge case 23).
+ * (image_extension.md, "extend-config.toml (TOML)").
  */
 import { decodeToml, type TableReader } from './decode.js';
 import type { ExtendArg, ExtendConfig, ParseResult } from './models.js';

@@ -1,5 +1,5 @@
 /**
- * extension.toml (digest 3.2): like buildpack.toml but never composite, no sbom-formats, no stacks.
+ * extension.toml (image_extension.md, "extension.toml (TOML)"): like buildpack.toml but never composite, no sbom-formats, no stacks.
  */
 import type { DescriptorOptions } from './buildpack-descriptor.js';
 import { decodeToml } from './decode.js';

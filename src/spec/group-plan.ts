@@ -1,5 +1,5 @@
 /**
- * group.toml and plan.toml (digest 3.3): the detector's outputs, which kiln writes and reads back.
+ * group.toml and plan.toml (platform.md, "`group.toml` (TOML)", "`plan.toml` (TOML)"): the detector's outputs, which kiln writes and reads back.
  */
 import { decodeToml, type TableReader } from './decode.js';
 import { decodeRequire } from './detect-plan.js';
@@ -26,7 +26,7 @@ function decodeMember(m: TableReader): GroupMember {
   return member;
 }
 
-/** homepage is omitted when empty; no extension/optional keys are written (digest 3.3). */
+/** homepage is omitted when empty; no extension/optional keys are written (platform.md, "`group.toml` (TOML)"). */
 export function stringifyGroupFile(g: GroupFile): string {
   const member = (m: GroupMember): Record<string, unknown> => ({
     id: m.id,
@@ -55,7 +55,7 @@ export function parsePlanFile(text: string, file: string): ParseResult<PlanFile>
   }));
 }
 
-/** `extension = true` only for extension providers; metadata only when non-empty (digest 3.3). */
+/** `extension = true` only for extension providers; metadata only when non-empty (platform.md, "`plan.toml` (TOML)"). */
 export function stringifyPlanFile(p: PlanFile): string {
   return stringifyToml({
     entries: p.entries.map((e) => ({

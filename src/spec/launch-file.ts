@@ -1,8 +1,8 @@
 /**
- * <layers>/<bp>/launch.toml (digest 7.4): labels, processes, slices. The shape of a process depends on
+ * <layers>/<bp>/launch.toml (buildpack.md, "launch.toml (TOML)"): labels, processes, slices. The shape of a process depends on
  * the buildpack's API:
  * - API >= 0.9: `command` is an array (first element = executable), `args` are default args, processes
- *   are always direct and a `direct` key is an error (edge case 44). A plain string command is
+ *   are always direct and a `direct` key is an error (buildpack.md, "launch.toml (TOML)"). A plain string command is
  *   accepted as a one-element array with a warning, as the lifecycle's own decoder accepts both.
  * - API < 0.9: `command` is a string, `direct` (default false) chooses exec vs shell; an array command
  *   is an error.
@@ -11,7 +11,7 @@ import { apiAtLeast, normaliseApiVersion } from './api-version.js';
 import { decodeToml, describe, decodeStringArray, type TableReader } from './decode.js';
 import type { LaunchFile, ParseResult, ProcessSpec } from './models.js';
 
-/** Letters, digits, '.', '_', '-' (digest 7.4); the lifecycle rejects / > < : | & \ at export. */
+/** Letters, digits, '.', '_', '-' (buildpack.md, "launch.toml (TOML)"); the lifecycle rejects / > < : | & \ at export. */
 const PROCESS_TYPE = /^[A-Za-z0-9._-]+$/;
 const RESERVED_TYPES = new Set(['launcher', '.', '..']);
 
@@ -27,7 +27,7 @@ export function parseLaunchFile(text: string, file: string, buildpackApi: string
     const processes = root.tableArray('processes', (p) => {
       const proc = decodeProcess(p, buildpackApi, modern);
       if (proc.default) {
-        // At most one default per buildpack (edge case 43).
+        // At most one default per buildpack (buildpack.md, "launch.toml (TOML)").
         if (defaultAt !== undefined) ctx.error(p.keyPath('default'), `a second default process; ${defaultAt} is already default`);
         else defaultAt = `${p.path} ("${proc.type}")`;
       }

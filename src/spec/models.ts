@@ -16,7 +16,7 @@ export interface SpecIssue {
   message: string;
   /**
    * Machine-readable kind for issues callers treat specially; 'unsupported-buildpack-api' makes
-   * throwOnErrors use the lifecycle's exit code 12 (digest 1.1).
+   * throwOnErrors use the lifecycle's exit code 12 (platform.md, "Platform API Version").
    */
   code?: 'unsupported-buildpack-api';
 }
@@ -50,7 +50,7 @@ export interface TargetDistro {
 export interface Target {
   os: string;
   arch: string;
-  /** Read from `variant` (preferred) or `arch-variant` (digest section 15). */
+  /** Read from `variant` (preferred) or `arch-variant` (buildpack.md, "buildpack.toml (TOML)"; the lifecycle reads `arch-variant`). */
   variant: string;
   distros: TargetDistro[];
 }
@@ -91,7 +91,7 @@ export interface ExtensionDescriptor extends ModuleDescriptorBase {
 
 export type ModuleDescriptor = BuildpackDescriptor | ExtensionDescriptor;
 
-/** A require in a build plan written by bin/detect (digest 4.5). */
+/** A require in a build plan written by bin/detect (buildpack.md, "Buildpack Interface: Detection"). */
 export interface PlanRequire {
   name: string;
   metadata: Record<string, unknown>;

@@ -1,15 +1,15 @@
 /**
- * What buildpack.toml and extension.toml share (digest 3.1, 3.2): api, id rules, licenses, targets and
+ * What buildpack.toml and extension.toml share (buildpack.md, "buildpack.toml (TOML)"; image_extension.md, "extension.toml (TOML)"): api, id rules, licenses, targets and
  * the informational fields.
  */
 import { isSupportedBuildpackApi, normaliseApiVersion, SUPPORTED_BUILDPACK_APIS } from './api-version.js';
 import type { DecodeContext, TableReader } from './decode.js';
 import type { License, Target, TargetDistro } from './models.js';
 
-/** Buildpack IDs that collide with directories under <layers> (digest 2.2). */
+/** Buildpack IDs that collide with directories under <layers> (buildpack.md, "buildpack.toml (TOML)"). */
 export const RESERVED_MODULE_IDS: readonly string[] = ['app', 'config', 'generated', 'sbom'];
 
-/** Letters, digits, '.', '/', '-' (digest 3.1). '_' is excluded: it is what '/' escapes to. */
+/** Letters, digits, '.', '/', '-' (buildpack.md, "buildpack.toml (TOML)"). '_' is excluded: it is what '/' escapes to. */
 const MODULE_ID = /^[A-Za-z0-9./-]+$/;
 
 /** Checks a module ID; records an error at keyPath and returns false when it breaks a rule. */
@@ -62,7 +62,7 @@ export interface ModuleInfo {
 export function decodeModuleInfo(t: TableReader): ModuleInfo {
   const id = t.reqString('id', { nonEmpty: true });
   checkModuleId(t.ctx, t.keyPath('id'), id);
-  // The spec asks for X.Y.Z; the lifecycle does not validate it, so neither do we (digest 3.1).
+  // The spec asks for X.Y.Z; the lifecycle does not validate it, so neither do we (buildpack.md, "buildpack.toml (TOML)").
   const version = t.reqString('version', { nonEmpty: true });
   return {
     id,
@@ -79,7 +79,7 @@ export function decodeModuleInfo(t: TableReader): ModuleInfo {
   };
 }
 
-/** [[targets]] with `variant` preferred over the lifecycle's `arch-variant` (digest 15). */
+/** [[targets]] with `variant` preferred over the lifecycle's `arch-variant` (buildpack.md, "buildpack.toml (TOML)"). */
 export function decodeTargets(root: TableReader): Target[] {
   return root.tableArray('targets', (t) => {
     const variant = t.optString('variant');
@@ -96,5 +96,5 @@ export function decodeTargets(root: TableReader): Target[] {
   });
 }
 
-/** The target a module gets when it declares none but has executables (digest 3.1, 3.2). */
+/** The target a module gets when it declares none but has executables (buildpack.md, "buildpack.toml (TOML)"; image_extension.md, "extension.toml (TOML)"). */
 export const LINUX_TARGET: Target = { os: 'linux', arch: '', variant: '', distros: [] };

@@ -1,5 +1,5 @@
 /**
- * order.toml (digest 3.3) and the [[order]] / [[order-extensions]] decoding shared with buildpack.toml
+ * order.toml (platform.md, "`order.toml` (TOML)") and the [[order]] / [[order-extensions]] decoding shared with buildpack.toml
  * and builder.toml.
  */
 import { decodeToml, type TableReader } from './decode.js';
@@ -11,7 +11,7 @@ export interface OrderDecodeOptions {
   requireVersion: boolean;
   /** [[order-extensions]]: groups are flat lists of extensions (no nested order/group). */
   extensions?: boolean;
-  /** Keys accepted and ignored in group entries (e.g. `exec-env`, digest 15). */
+  /** Keys accepted and ignored in group entries (e.g. `exec-env`, which the lifecycle ignores; platform.md, "`order.toml` (TOML)"). */
   ignoredKeys?: string[];
 }
 
@@ -42,7 +42,7 @@ export function decodeModuleRef(e: TableReader, opts: OrderDecodeOptions): Modul
 
 /**
  * order.toml. Extension entries' `optional` is read as written (default false); the detector treats
- * every extension as optional regardless (digest 3.3).
+ * every extension as optional regardless (platform.md, "`order.toml` (TOML)").
  */
 export function parseOrderFile(text: string, file: string): ParseResult<OrderFile> {
   return decodeToml(text, file, (root) => ({

@@ -1,6 +1,6 @@
 /**
  * run.toml ([[images]] image/mirrors, Platform >= 0.12) and the legacy stack.toml ([run-image]),
- * digest 3.3.
+ * platform.md, "`run.toml` (TOML)".
  */
 import { decodeToml, type TableReader } from './decode.js';
 import { checkImageAndMirrors } from './image-key.js';

@@ -1,5 +1,5 @@
 /**
- * SBOM file names and media types (digest 7.5). Files are `<layer>.sbom.<fmt>.json`,
+ * SBOM file names and media types (buildpack.md, "Software-Bill-of-Materials"). Files are `<layer>.sbom.<fmt>.json`,
  * `launch.sbom.<fmt>.json` or `build.sbom.<fmt>.json`; the layer name is the text before the first '.'.
  */
 
@@ -55,7 +55,7 @@ export function baseMediaType(mediaType: string): string {
   return (mediaType.split(';')[0] ?? '').trim().toLowerCase();
 }
 
-/** Media types match when equal with parameters ignored (digest 7.5). */
+/** Media types match when equal with parameters ignored (buildpack.md, "Software-Bill-of-Materials"). */
 export function mediaTypesMatch(a: string, b: string): boolean {
   return baseMediaType(a) === baseMediaType(b);
 }

@@ -21,7 +21,7 @@ export class SpecError extends KilnError {
       errors.length === 1
         ? formatIssue(errors[0] as SpecIssue)
         : `${errors.length} problems:\n${errors.map((i) => `  ${formatIssue(i)}`).join('\n')}`;
-    // An unsupported Buildpack API keeps the lifecycle's dedicated exit code (digest 1.1).
+    // An unsupported Buildpack API keeps the lifecycle's dedicated exit code (platform.md, "Platform API Version").
     const exitCode = errors.some((i) => i.code === 'unsupported-buildpack-api') ? ExitCode.buildpackApi : ExitCode.config;
     super({ action, cause, exitCode, ...(hint !== undefined ? { hint } : {}), ...(errors[0] ? { subject: errors[0].file } : {}) });
     this.name = 'SpecError';

@@ -1,6 +1,6 @@
 /**
  * Offline base images: a busybox rootfs (static binary + applet links + passwd/group for the CNB user)
- * imported as a build or run image with the labels and env a CNB stack needs (digest 2.1: build image
+ * imported as a build or run image with the labels and env a CNB stack needs (platform.md, "Build Image": build image
  * needs a non-root User with a writable home, CNB_USER_ID/CNB_GROUP_ID and PATH; run image needs PATH
  * and should carry io.buildpacks.base.* and io.buildpacks.rebasable=true). Nothing is pulled: the
  * static busybox comes from Debian's busybox-static package, downloaded with apt but not installed.

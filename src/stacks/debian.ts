@@ -2,7 +2,7 @@
  * Offline Debian bookworm base images: `debootstrap --variant=minbase` into a temp dir (Debian's mirror
  * is reachable even where no registry is), a CNB user added by editing /etc/passwd and /etc/group, and
  * the rootfs imported twice — as a build image (User, CNB_USER_ID/CNB_GROUP_ID, PATH) and as a run
- * image (PATH, io.buildpacks.rebasable) — both with the io.buildpacks.base.* labels (digest 2.1).
+ * image (PATH, io.buildpacks.rebasable) — both with the io.buildpacks.base.* labels (platform.md, "Build Image").
  * Needs root (debootstrap does) and installs debootstrap with apt-get when it is missing.
  */
 import { execFile, spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * Picks the renderer from the output flags and the terminal (architecture.md: ui/ renders KilnEvents):
+ * Picks the renderer from the output flags and the terminal (docs/architecture.md, "Layers": ui/ renders KilnEvents):
  * --json > TTY (spinner, colour unless NO_COLOR) > plain. Reporters register here so cli/main.ts can
  * stop a spinner before it prints the one error.
  */

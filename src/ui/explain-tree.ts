@@ -1,5 +1,5 @@
 /**
- * `kiln detect --explain` as a tree: each candidate group tried (digest 4.3), each module with its
+ * `kiln detect --explain` as a tree: each candidate group tried (buildpack.md, "Order Resolution"), each module with its
  * status (pass / fail / error / skipped) and bin/detect exit code, and the build-plan entries it
  * provides or requires, marked matched or not against the other passing modules of the group.
  */

@@ -1,7 +1,7 @@
 /**
  * The human renderer: pack-style phase headers (`===> DETECTING`) closed by their elapsed time, module
  * output prefixed `[module-id] line`, warnings and info lines, and the final summary, all on stderr
- * (architecture.md: people read stderr). Docker's own build chatter (intermediate container ids) and
+ * (docs/architecture.md, "Conventions": the UI shows warnings and progress). Docker's own build chatter (intermediate container ids) and
  * debug events only with `verbose`; `quiet` keeps warnings only; `timestamps` prefixes every line.
  * tty-reporter.ts adds a spinner on top of this for waits that print nothing.
  */

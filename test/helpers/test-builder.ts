@@ -1,6 +1,6 @@
 /**
  * A quick builder image for integration tests: the busybox build base plus the given shell-script
- * buildpacks and extensions in the digest 2.1 layout, built with one Dockerfile (no lifecycle binaries:
+ * buildpacks and extensions in the platform.md, "Build Image" layout, built with one Dockerfile (no lifecycle binaries:
  * kiln's lifecycle runs on the host). Modules are root-owned with 0755 (executables, directories) or
  * 0644 modes; /layers and /workspace belong to the CNB user; the image's user is the CNB user.
  */

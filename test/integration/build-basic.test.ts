@@ -77,11 +77,11 @@ describe('kiln build (busybox, shell-script buildpacks)', () => {
     const { out, rec } = await build();
     const lines = rec.lines();
     expect(out.group.map((g) => g.id)).toEqual(['kiln-test/first', 'kiln-test/second']);
-    // --env reaches detect and build; the builder's own ENV (CNB_USER_ID) does not (digest 14.1).
+    // --env reaches detect and build; the builder's own ENV (CNB_USER_ID) does not (platform.md, "Buildpack Environment").
     expect(lines).toContain('[kiln-test/first] first detect: USER_VAR=from-user FROM_IMAGE=unset plan=/kiln/detect/buildpack/kiln-test_first/1.0.0/plan.toml');
     expect(lines.some((l) => l.startsWith('[kiln-test/first] first build: USER_VAR=from-user CNB_USER_ID=unset layers=/layers/kiln-test_first uid=1000'))).toBe(true);
     expect(lines.some((l) => l.includes('first build plan: [[entries]] name = "greeter"'))).toBe(true);
-    // A build layer of the first buildpack is on the second's PATH and env (digest 7.1, edge 39).
+    // A build layer of the first buildpack is on the second's PATH and env (buildpack.md, "Phase #5: Build", "Environment Variable Modification Rules").
     expect(lines).toContain('[kiln-test/second] second build: GREETING=hi USER_VAR=from-user');
     expect(lines).toContain('[kiln-test/second] greet: from second');
     expect(lines).toContain('[kiln-test/second] second build: scratch hidden');
@@ -139,7 +139,7 @@ describe('kiln build (busybox, shell-script buildpacks)', () => {
     const tools = md.buildpacks[0]?.layers.tools;
     expect(tools).toMatchObject({ build: true, launch: true, cache: false, data: { version: '1' } });
     expect(app?.layers).toContain(tools?.sha);
-    // The all-false "scratch" layer was hidden, never exported (edge 38).
+    // The all-false "scratch" layer was hidden, never exported (buildpack.md, "Ignored Layers").
     expect(JSON.stringify(md)).not.toContain('scratch');
     expect(md.runImage.image).toBe(bases().run);
     expect(md.runImage.topLayer).toBe(run?.layers.at(-1));

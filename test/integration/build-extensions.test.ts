@@ -44,7 +44,7 @@ id = "kiln-test/tool-ext"
 version = "1.0.0"
 `;
 
-/** An extension with no bin/ at all: its static generate/<file> is its output (digest 14.8). */
+/** An extension with no bin/ at all: its static generate/<file> is its output (image_extension.md, "Image Extension Interface"). */
 async function staticExtension(id: string, file: string, dockerfile: string): Promise<string> {
   const dir = join(tmp, id.replace('/', '_'));
   await mkdir(join(dir, 'generate'), { recursive: true });
@@ -109,8 +109,8 @@ describe('kiln build with extensions', () => {
     expect(out.group.map((g) => g.id)).toEqual(['kiln-test/uses-tool']);
     expect(lines).toContain('[kiln-test/tool-ext] tool-ext detect: USER_VAR=from-user');
     expect(lines).toContain('[kiln-test/uses-tool] exttool ran: from uses-tool');
-    // ENV of a build.Dockerfile other than PATH-like vars does not reach buildpacks (edge 35); the
-    // entry the extension provided is consumed (edge 30).
+    // ENV of a build.Dockerfile other than PATH-like vars does not reach buildpacks (platform.md, "Buildpack Environment"); the
+    // entry the extension provided is consumed (image_extension.md, "Detection").
     expect(lines.some((l) => l.startsWith('[kiln-test/uses-tool] uses-tool build: NOT_FOR_BUILDPACKS=unset plan=') && !l.includes('exttool'))).toBe(true);
     expect(lines.some((l) => l.includes('fails generate must never run'))).toBe(false);
     // Session and test labels of the intermediate extended run image do not leak into the app image:

@@ -2,7 +2,7 @@
  * `kiln builder create` / `inspect` on the real daemon (issue 3): a builder with three buildpacks (two
  * components and a composite with a nested order), two extensions and an order-extensions, on the
  * busybox stack. Asserts the /cnb tree with modes and owners, order.toml/run.toml/stack.toml, the
- * build-config env, /layers and /workspace ownership, every label against the digest 12.1 shapes,
+ * build-config env, /layers and /workspace ownership, every label against pack's builder label shapes (platform.md, "Build Image"),
  * the same image id on a second create, and that inspect round-trips builder.toml. Error cases: a
  * missing base image, malformed builder.toml (file + line), a missing bin/detect — none leaves a tag.
  */
@@ -145,7 +145,7 @@ describe('kiln builder create', () => {
     expect(info?.config.user).toBe(`${bases().uid}:${bases().gid}`);
     expect(info?.config.workingDir).toBe('/layers');
     expect(info?.config.env).toEqual(expect.arrayContaining([`CNB_USER_ID=${bases().uid}`, `CNB_GROUP_ID=${bases().gid}`]));
-    // The CNB user can read and run a module (world-readable/executable, digest 12.1).
+    // The CNB user can read and run a module (world-readable/executable, platform.md, "Buildpacks Directory Layout").
     const r = await engine.runContainer({
       image: tag,
       cmd: ['sh', '-c', 'cd /tmp && /cnb/buildpacks/kiln-test_bp-a/1.0.0/bin/build && test -w /layers && test -w /workspace'],

@@ -30,7 +30,7 @@ const layersVolume = testName('layers');
 let moduleDir = '';
 
 const DETECT = `#!/bin/sh
-# $1 = platform dir, $2 = plan path (digest 2.4); CNB_BUILD_PLAN_PATH is the plan to write.
+# $1 = platform dir, $2 = plan path (buildpack.md, "Buildpack Interface"); CNB_BUILD_PLAN_PATH is the plan to write.
 set -e
 echo "detect as $(id -u):$(id -g) in $(pwd)"
 test -f package.json || exit 100
@@ -62,7 +62,7 @@ beforeAll(async () => {
   await engine.createVolume(appVolume, labels);
   await engine.createVolume(layersVolume, labels);
   // The app belongs to the CNB user; a detect/ dir in /layers for the plan (ownership set explicitly:
-  // a new volume's ownership is not to be trusted, architecture.md traps).
+  // a new volume's ownership is not to be trusted; docs/architecture.md, "Known traps").
   const u = { uid: 1000, gid: 1000 };
   await writeToVolume(ctx, {
     volume: appVolume,

@@ -22,7 +22,7 @@ const engine = createDockerEngine();
 const labels = testLabels();
 const events: KilnEvent[] = [];
 const ctx: PhaseContext = { engine, reporter: { emit: (e) => events.push(e) }, labels, ids: { newId: () => 'id' } };
-// The run image user is the CNB user here (1000:1000): the image inherits it (digest 8.4).
+// The run image user is the CNB user here (1000:1000): the image inherits it (platform.md, "`exporter` Outputs").
 const bases = useBusyboxImages(engine, { runUid: 1000, runGid: 1000, name: 'export' });
 const appVolume = testName('app');
 const layersVolume = testName('layers');

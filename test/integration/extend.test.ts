@@ -1,5 +1,5 @@
 /**
- * The extend phase on the real daemon (issue 4 item 3, digest 6): build.Dockerfiles on the builder
+ * The extend phase on the real daemon (issue 4 item 3, image_extension.md, "Phase: Extension"): build.Dockerfiles on the builder
  * image, run.Dockerfiles on the run image, chained in order with base_image/build_id/user_id/group_id
  * and extension args; contexts; USER root refused for run (exit 102); rebasable. Everything labelled.
  */

@@ -1,5 +1,5 @@
 /**
- * The generate phase on the real daemon (issue 4 item 2, digest 5), then the extend phase on its output
+ * The generate phase on the real daemon (issue 4 item 2, image_extension.md, "Phase: Generation"), then the extend phase on its output
  * (issue 4 item 3): bin/generate as the CNB user with the app read-only, static generate/ dirs, exit 91
  * and 92, the run image switch, plan filtering; the generated Dockerfiles applied to the builder and run
  * images. Everything labelled with the run's test label and removed.
@@ -90,7 +90,7 @@ describe('runGenerate', () => {
     expect(r.plan.entries.map((e) => e.requires[0]?.name)).toEqual(['other']);
     expect(r.runImage).toMatchObject({ image: bases().run, switched: false, extend: true, ignored: [] });
     expect(r.extendBuild).toBe(true);
-    // The static generate/ files were copied into <generated>/<id>/ (digest 14.9).
+    // The static generate/ files were copied into <generated>/<id>/ (image_extension.md, "Generation").
     const generated = await readFilesFromVolume(ctx, { volume: volumes.layers, image: builder.info.id, path: '/generated' });
     expect([...generated.keys()].sort()).toEqual(expect.arrayContaining(['generated/test_static-ext/run.Dockerfile', 'generated/test_tool-ext/build.Dockerfile']));
 

@@ -1,5 +1,5 @@
 /**
- * `kiln buildpack package` / `kiln extension package` (issue 7, digest 12.2): packages as images and
+ * `kiln buildpack package` / `kiln extension package` (issue 7, distribution.md, "Buildpackage"): packages as images and
  * .cnb files carry the Distribution API labels and one module layer; builder.toml takes them as uris
  * (docker://<image>, a bare image name, a .cnb file) and a build with that builder runs the packaged code.
  */

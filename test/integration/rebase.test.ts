@@ -1,5 +1,5 @@
 /**
- * `kiln rebase` on the real daemon (issue 7, digest 11, edges 57/58): a plain build moved onto a new
+ * `kiln rebase` on the real daemon (issue 7, platform.md, "`rebaser`"): a plain build moved onto a new
  * run image published under the recorded name keeps its app layers and processes; an extended,
  * non-rebasable image is refused (exit 72, saying why) and moved with --force, extension layer kept;
  * a run image outside image/mirrors is refused without --force and recorded with it.
@@ -86,7 +86,7 @@ beforeAll(async () => {
   const ext = join(tmp, 'ext-file');
   await mkdir(join(ext, 'generate'), { recursive: true });
   await writeFile(join(ext, 'extension.toml'), 'api = "0.10"\n\n[extension]\nid = "kiln-test/ext-file"\nversion = "1.0.0"\n');
-  // The busybox run base says rebasable=true, so the extension must say false itself (edge 32).
+  // The busybox run base says rebasable=true, so the extension must say false itself (image_extension.md, "Dockerfile Requirements").
   await writeFile(join(ext, 'generate', 'run.Dockerfile'), 'ARG base_image\nFROM ${base_image}\nUSER root\nRUN echo extended > /ext-file\nUSER 1001:1000\nLABEL io.buildpacks.rebasable=false\n');
   await chmod(ext, 0o755);
   await makeTestBuilder(engine, {
@@ -158,7 +158,7 @@ describe('kiln rebase', () => {
     expect(events.some((e) => e.type === 'warning' && e.message.includes('rebasable=false'))).toBe(true);
     const after = (await engine.inspectImage(apps.ext)) as ImageInfo;
     expect(after.layers.slice(0, v2.layers.length)).toEqual(v2.layers);
-    // Every layer above the original top (the extension layer included) survives (edge 57).
+    // Every layer above the original top (the extension layer included) survives (platform.md, "`rebaser`").
     expect(after.layers.slice(v2.layers.length)).toEqual(extBefore.layers.slice(oldRun.layers.length));
     expect(after.config.labels['io.buildpacks.rebasable']).toBe('false');
     expect(await docker('run', '--rm', '--network', 'none', '--entrypoint', 'cat', apps.ext, '/ext-file', '/etc/run-version')).toBe('extended\nv2');

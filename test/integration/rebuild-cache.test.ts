@@ -2,7 +2,7 @@
  * Fast rebuilds on the real daemon (issue 5 "Done when"): a cached layer is restored, a launch layer is
  * reused without being re-sent, a changed layer is replaced, --clear-cache starts fresh, a no-change
  * rebuild gives the identical image id (with a build and a run extension whose RUN steps write the
- * time) and runs no Dockerfile build, and a cached layer whose digest disagrees is dropped (edge 50).
+ * time) and runs no Dockerfile build, and a cached layer whose digest disagrees is dropped (platform.md, "Layer Restoration").
  */
 import { execFile } from 'node:child_process';
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';

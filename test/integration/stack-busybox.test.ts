@@ -1,6 +1,6 @@
 /**
  * `kiln stack create busybox` on the real daemon (issue 3, item 4): build and run images made offline
- * with the CNB user, env and io.buildpacks.base.* labels a stack needs (digest 2.1); the shipped
+ * with the CNB user, env and io.buildpacks.base.* labels a stack needs (platform.md, "Build Image"); the shipped
  * builders/busybox/builder.toml then makes a builder on them.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 /**
- * `kiln builder create <image-name> --config <builder.toml>` (issue 3, digest 12.1).
+ * `kiln builder create <image-name> --config <builder.toml>` (issue 3, platform.md, "Build Image").
  */
 import type { Command } from 'commander';
 import { checkImageRef } from '../../image/image-ref.js';

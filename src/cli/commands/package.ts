@@ -1,4 +1,4 @@
-/** `kiln buildpack package` and `kiln extension package` (digest 12.2): a module dir -> image or file. */
+/** `kiln buildpack package` and `kiln extension package` (distribution.md, "Buildpackage"): a module dir -> image or file. */
 import type { Command } from 'commander';
 import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine } from '../../ports.js';

@@ -1,5 +1,5 @@
 /**
- * `kiln rebase <image> [--run-image IMG] [--force] [--publish]` (digest 11): the app layers moved onto
+ * `kiln rebase <image> [--run-image IMG] [--force] [--publish]` (platform.md, "`rebaser`"): the app layers moved onto
  * a new run image; refusals (rebasable=false, a run image outside image/mirrors) exit 72 unless --force.
  * --reextend re-applies the recorded run.Dockerfiles on the new run image (KILN_LABELS label the intermediates).
  */

@@ -1,12 +1,12 @@
 /**
  * kiln's launcher: a POSIX sh script installed as /cnb/lifecycle/launcher (root, 0755), with one
- * /cnb/process/<type> symlink per process pointing at it (digest 8.1 items 6 and 8). It needs only
+ * /cnb/process/<type> symlink per process pointing at it (buildpack.md, "Phase #6: Export"). It needs only
  * /bin/sh and `cat`, so it runs on a busybox-only run image as well as on Debian.
  *
  * It reads the process table the exporter writes into the config layer (process-table.ts documents the
  * layout), not metadata.toml: parsing TOML in sh is not worth it.
  *
- * Behaviour (digest 10):
+ * Behaviour (platform.md, "`launcher`"):
  * - process: basename($0) naming a table entry (the /cnb/process/<type> symlinks); else `launcher -- cmd
  *   args` = direct exec, `launcher cmd args` = shell process; nothing at all => exit 82 with the
  *   lifecycle's "when there is no default process a command is required" and the defined types.

@@ -32,7 +32,7 @@ function itemName(i: number): string {
 }
 
 /**
- * User args replace the process args (digest 10.2) unless the command has a single entry and its
+ * User args replace the process args (platform.md, "`launcher`" Execution) unless the command has a single entry and its
  * buildpack implements API < 0.9, in which case they are appended. Platform API is 0.13 (>= 0.10).
  */
 export function userArgsMode(p: LaunchProcess, group: GroupMember[]): 'replace' | 'append' {

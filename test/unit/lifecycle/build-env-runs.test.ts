@@ -1,6 +1,6 @@
 /**
- * runDetects and runBuild against a recording fake engine (architecture.md: orchestration tests implement
- * the port): the container spec of each module (CNB user, network, mounts, exact env via `env -u`, argv),
+ * runDetects and runBuild against a recording fake engine (orchestration tests implement the
+ * ContainerEngine port, docs/architecture.md "Layers"): the container spec of each module (CNB user, network, mounts, exact env via `env -u`, argv),
  * plans read back, env layered from one buildpack's build layer into the next, exit 51/52.
  */
 import { Readable } from 'node:stream';

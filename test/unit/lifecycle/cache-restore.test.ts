@@ -1,5 +1,5 @@
 /**
- * Pure parts of the rebuild cache (issue 5): the restore plan (digest 9.3/9.4 matrix, edge 50), the
+ * Pure parts of the rebuild cache (issue 5): the restore plan (platform.md, "`restorer`"; buildpack.md, "Reusing Layers"; platform.md, "Layer Restoration"), the
  * cache metadata round trip, what is saved and which dirs export may skip, fingerprint parsing, and
  * the extended-image cache key (build_id excluded; a Dockerfile using it is never reused).
  */

@@ -32,7 +32,7 @@ describe('chooseRunImage (digest 5.3)', () => {
   it('edge 28: FROM <current run-image string> with no instructions => no change at all; ${base_image} is never a switch', () => {
     expect(chooseRunImage([df('x', current.image, false)], current)).toEqual({ image: current.image, switched: false, extend: false, ignored: [] });
     expect(chooseRunImage([df('x', EXTEND, false)], current)).toEqual({ image: current.image, switched: false, extend: false, ignored: [] });
-    // The comparison is on the raw string (digest 14.10): a digest-pinned form of the same image is a switch.
+    // The comparison is on the raw string (image_extension.md, "Dockerfile Requirements"): a digest-pinned form of the same image is a switch.
     expect(chooseRunImage([df('x', `${current.image}@sha256:${'a'.repeat(64)}`, false)], current).switched).toBe(true);
   });
 

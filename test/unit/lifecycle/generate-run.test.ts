@@ -1,5 +1,6 @@
 /**
- * runGenerate against a recording fake engine (architecture.md: orchestration tests implement the port):
+ * runGenerate against a recording fake engine (orchestration tests implement
+ * the ContainerEngine port, docs/architecture.md "Layers"):
  * the container spec of bin/generate (CNB user, read-only app, env, argv) and the files it writes.
  */
 import { Readable } from 'node:stream';

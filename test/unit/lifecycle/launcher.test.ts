@@ -172,7 +172,7 @@ describe.each(shells)('launcher script on %s', (shellPath, shellArgs) => {
     expect(path.split(':')).not.toContain('/cnb/process');
     expect(path.split(':')).not.toContain('/cnb/lifecycle');
     expect(env.get('LD_LIBRARY_PATH')).toBe(join(layers, 'test_one', 'b-layer', 'lib'));
-    // A trailing newline in an env file is part of the value (digest 7.3).
+    // A trailing newline in an env file is part of the value (buildpack.md, "Environment Variable Modification Rules").
     expect(r.stdout).toContain('TRAIL=line\n\n');
   });
 

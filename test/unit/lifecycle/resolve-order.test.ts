@@ -85,7 +85,7 @@ function failCode(r: ResolveResult): number {
 
 const count = (calls: string[], key: string) => calls.filter((c) => c === key).length;
 
-// ---- digest section 13, edge cases 1-20 -------------------------------------------------------------
+// ---- order and extension detection cases (buildpack.md, "Order Resolution"; image_extension.md, "Detection") ---
 
 describe('resolveOrder: digest 13 edge cases', () => {
   it('edge 1: component detect exits 100 => group fails, next group tried, all fail => 20', async () => {
