@@ -183,7 +183,7 @@ function generateError(ext: GroupMember, cause: string, hint?: string): KilnErro
 function failOnErrors(ext: GroupMember, issues: SpecIssue[], warnings: string[]): void {
   const errors = issues.filter((i) => i.severity === 'error');
   warnings.push(...issues.filter((i) => i.severity === 'warning').map(formatDockerfileIssue));
-  if (errors.length > 0) throw generateError(ext, errors.map(formatDockerfileIssue).join('; '), 'fix the extension\'s generated files (digest 5.2 rules)');
+  if (errors.length > 0) throw generateError(ext, errors.map(formatDockerfileIssue).join('; '), 'fix the extension\'s generated files (buildpacks/spec image_extension.md, "Dockerfile Requirements")');
 }
 
 /** Validates one extension's output (image_extension.md, "Dockerfile Requirements"; image_extension.md, "extend-config.toml (TOML)", "Dockerfile Requirements", "Context Folders") into a GeneratedExtension. */

@@ -73,7 +73,7 @@ export function cnbUserOf(image: string, env: readonly string[]): CnbUser {
       throw new KilnError({
         action: `read builder ${image}`,
         cause: `the image has no valid ${name} in its environment`,
-        hint: 'a build image must set CNB_USER_ID and CNB_GROUP_ID (digest 2.1)',
+        hint: 'a build image must set CNB_USER_ID and CNB_GROUP_ID (buildpacks/spec platform.md, "Build Image")',
         exitCode: ExitCode.config,
       });
     }
