@@ -3,10 +3,9 @@
  * extension package): the flag, else `kiln config pull-policy`, else if-not-present; and the
  * ImageFetcher that applies it with the Docker config's credentials.
  */
-import { createImageFetcher, type ImageFetcher } from '../app/image-fetcher.js';
+import type { ImageFetcher } from '../app/image-fetcher.js';
 import { readKilnConfig, type KilnConfig } from '../config/kiln-config.js';
 import type { ContainerEngine, Reporter } from '../ports.js';
-import { credentialsFor } from '../registry/docker-credentials.js';
 import { DEFAULT_PULL_POLICY, parsePullPolicy, PULL_POLICIES, type PullPolicy } from '../registry/pull-policy.js';
 
 export interface PullFlags {
@@ -23,5 +22,7 @@ export function pullPolicyOf(flags: PullFlags, config: KilnConfig): PullPolicy {
 
 export async function fetcherFor(flags: PullFlags, engine: ContainerEngine, reporter: Reporter, signal?: AbortSignal, config?: KilnConfig): Promise<ImageFetcher> {
   const policy = pullPolicyOf(flags, config ?? (await readKilnConfig()));
+  // Loaded when a command runs, not when its options are declared (issue 21: start-up).
+  const [{ createImageFetcher }, { credentialsFor }] = await Promise.all([import('../app/image-fetcher.js'), import('../registry/docker-credentials.js')]);
   return createImageFetcher({ engine, reporter, policy, credentials: (host) => credentialsFor(host), ...(signal !== undefined ? { signal } : {}) });
 }
