@@ -11,12 +11,12 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { makeTar } from '../../src/image/tar-files.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
+import { runKiln } from '../helpers/cli.js';
 import { PLAIN_REGISTRY, startRegistries, stopRegistries } from '../helpers/registries.js';
 import { cleanupByLabel, runId, testLabels, testName } from '../helpers/test-labels.js';
 
@@ -36,24 +36,7 @@ const newRun = `kiln-test/publish-run:${testName('r')}`;
 const ids = new Set<string>();
 let tmp = '';
 
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  try {
-    return { code: await main(['node', 'kiln', ...args]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
+const cli = runKiln;
 
 async function docker(...args: string[]): Promise<string> {
   return (await run('docker', args)).stdout.trim();

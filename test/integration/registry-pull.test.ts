@@ -11,13 +11,13 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuilder } from '../../src/app/create-builder.js';
-import { main } from '../../src/cli/main.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { makeTar } from '../../src/image/tar-files.js';
 import type { RegistryAuth } from '../../src/ports.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
+import { runKiln, type CliRun } from '../helpers/cli.js';
 import { AUTH_REGISTRY, PLAIN_REGISTRY, startRegistries, stopRegistries } from '../helpers/registries.js';
 import { cleanupByLabel, runId, testLabels } from '../helpers/test-labels.js';
 
@@ -51,24 +51,8 @@ let password = '';
 /** Tags and ids to remove afterwards (app images and kiln-created builders carry no test label). */
 const tags = new Set<string>();
 
-async function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const vars = { NO_COLOR: '1', KILN_LABELS: `io.kiln.test=${runId}`, DOCKER_CONFIG: join(tmp, 'docker-empty'), XDG_CONFIG_HOME: join(tmp, 'xdg'), ...extraEnv };
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true));
-  try {
-    return { code: await main(['node', 'kiln', ...args]), out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
+  return runKiln(args, { NO_COLOR: '1', KILN_LABELS: `io.kiln.test=${runId}`, DOCKER_CONFIG: join(tmp, 'docker-empty'), XDG_CONFIG_HOME: join(tmp, 'xdg'), ...extraEnv });
 }
 
 /** The images of `--json` pull-start events, in order. */
