@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { detectErrorLine } from '../../../src/app/build-phases.js';
-import { findRunImage, resolveRunImage, runImageCandidates } from '../../../src/app/run-image-resolve.js';
+import { createImageFetcher } from '../../../src/app/image-fetcher.js';
+import { fetchRunImage, findRunImage, runImageCandidates } from '../../../src/app/run-image-resolve.js';
 import { ExitCode, KilnError } from '../../../src/errors.js';
 import { extensionOutputFilter } from '../../../src/lifecycle/extend-output.js';
 import { checkUsers, extendedRebasable, platformBaseImageOnly } from '../../../src/lifecycle/extend-plan.js';
@@ -57,12 +58,14 @@ describe('run image resolution through mirrors (platform.md run image resolution
     expect(runImageCandidates('elsewhere/run:1', runImages)).toEqual(['elsewhere/run:1']);
     const tried: string[] = [];
     const engine = { inspectImage: (ref: string) => (tried.push(ref), Promise.resolve(ref === 'other.example/run:1' ? info('sha256:o') : undefined)) };
-    const found = await resolveRunImage(engine, 'reg.example/run:1', runImages);
+    const fetcher = createImageFetcher({ engine: engine as never, reporter: { emit: () => undefined }, policy: 'never' });
+    const found = await fetchRunImage(fetcher, 'reg.example/run:1', runImages, { appImage: 'reg.example/app:1' });
     expect(found.name).toBe('other.example/run:1');
     expect(tried).toEqual(['reg.example/run:1', 'mirror.example/run:1', 'other.example/run:1']);
   });
   it('names the image and its mirrors when none is present', async () => {
-    const err = await resolveRunImage({ inspectImage: () => Promise.resolve(undefined) }, 'reg.example/run:1', runImages).catch((e: unknown) => e);
+    const fetcher = createImageFetcher({ engine: { inspectImage: () => Promise.resolve(undefined) } as never, reporter: { emit: () => undefined }, policy: 'never' });
+    const err = await fetchRunImage(fetcher, 'reg.example/run:1', runImages, { appImage: 'reg.example/app:1' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KilnError);
     expect((err as KilnError).exitCode).toBe(ExitCode.missingImage);
     expect((err as KilnError).message).toMatch(/mirror\.example\/run:1, other\.example\/run:1/);
