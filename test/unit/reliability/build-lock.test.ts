@@ -1,6 +1,6 @@
 /** The per-cache-volume build lock (src/app/build-lock.ts): busy while held, stale locks taken over. */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -76,7 +76,12 @@ describe('lockCacheVolume: owner identity, error text and users (issue 14)', () 
     mkdirSync(shared);
     chmodSync(shared, 0o1777);
     const env = { ...process.env, KILN_TMPDIR: shared };
-    const script = `import('${join(import.meta.dirname, '../../../dist/app/build-lock.js')}').then((m) => { m.lockCacheVolume('kiln-cache-users', 'app:1').release(); process.stdout.write('locked'); })`;
+    // The other user must be able to read the module: a checkout may sit in a dir only root can enter
+    // (mktemp -d), so the built dist/ is copied below the world-readable test dir.
+    const dist = join(dir, 'dist');
+    cpSync(join(import.meta.dirname, '../../../dist'), dist, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+    const script = `import('${join(dist, 'app/build-lock.js')}').then((m) => { m.lockCacheVolume('kiln-cache-users', 'app:1').release(); process.stdout.write('locked'); })`;
     const asRoot = spawnSync(process.execPath, ['-e', script], { env });
     expect(asRoot.stdout.toString(), asRoot.stderr.toString()).toBe('locked');
     const asNobody = spawnSync(process.execPath, ['-e', script], { env, uid: 65534, gid: 65534, cwd: '/' });
