@@ -9,9 +9,9 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'only src/docker/ may import dockerode' }, { name: '@iarna/toml', message: 'only src/spec/toml.ts may import @iarna/toml' }] }],
+      'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'only src/docker/ may import dockerode' }, { name: '@iarna/toml', message: 'only src/cnb/toml.ts may import @iarna/toml' }] }],
     },
   },
   { files: ['src/docker/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'], rules: { 'no-restricted-imports': 'off' } },
-  { files: ['src/spec/toml.ts'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'only src/docker/ may import dockerode' }] }] } },
+  { files: ['src/cnb/toml.ts'], rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'dockerode', message: 'only src/docker/ may import dockerode' }] }] } },
 );

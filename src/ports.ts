@@ -42,7 +42,7 @@ export interface ContainerSpec {
   labels: Labels;
   /** A CPU weight of 2 instead of the default 1024: the container gets only CPU that others leave idle. */
   lowPriority?: boolean;
-  /** pids and memory limits of the container (module containers: lifecycle/module-limits.ts). */
+  /** pids and memory limits of the container (module containers: lifecycle/container/module-limits.ts). */
   limits?: ResourceLimits;
 }
 

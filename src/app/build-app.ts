@@ -10,18 +10,18 @@ import { join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
 import type { TarFileEntry } from '../image/tar-files.js';
 import type { ContainerEngine, IdSource, Labels, Mount, Reporter, ResourceLimits } from '../ports.js';
-import type { ExtensionNetwork } from '../lifecycle/extend.js';
+import type { ExtensionNetwork } from '../lifecycle/extend/extend.js';
 import { APP_UPLOAD, appPackOptions, appSourcePackEntries } from '../lifecycle/app-source.js';
-import type { Env, TargetVars } from '../lifecycle/module-env.js';
-import type { RunVolumes } from '../lifecycle/module-run.js';
+import type { Env, TargetVars } from '../lifecycle/container/module-env.js';
+import type { RunVolumes } from '../lifecycle/container/module-run.js';
 import { APP_DIR, LAYERS_DIR, type PhaseContext } from '../lifecycle/phase-context.js';
 import { readBuilder, type BuilderInfo } from '../lifecycle/read-builder.js';
-import { createVolumeHost, seedVolumeFromImage, writeToVolumes } from '../lifecycle/volume-io.js';
-import type { ProjectDescriptor, Target } from '../spec/models.js';
-import { parseProjectDescriptor } from '../spec/project-descriptor.js';
-import { throwOnErrors } from '../spec/spec-error.js';
-import { defaultCacheVolume } from '../lifecycle/cache.js';
-import { effectiveLimits } from '../lifecycle/module-limits.js';
+import { createVolumeHost, seedVolumeFromImage, writeToVolumes } from '../lifecycle/container/volume-io.js';
+import type { ProjectDescriptor, Target } from '../cnb/models.js';
+import { parseProjectDescriptor } from '../cnb/project-descriptor.js';
+import { throwOnErrors } from '../cnb/spec-error.js';
+import { defaultCacheVolume } from '../lifecycle/cache/cache-volume.js';
+import { effectiveLimits } from '../lifecycle/container/module-limits.js';
 import { lockCacheVolume } from './build-lock.js';
 import { runPhases, type PhasesResult } from './build-phases.js';
 import { createImageFetcher, type ImageFetcher } from './image-fetcher.js';
@@ -57,7 +57,7 @@ export interface BuildRequest {
   labels?: Labels;
   /** Per-run limit for each module container (detect, generate, build), in seconds (--timeout). */
   timeoutSeconds?: number;
-  /** Cache volume name (--cache-volume); default kiln-cache-<sha256(image)[:12]> (lifecycle/cache.ts). */
+  /** Cache volume name (--cache-volume); default kiln-cache-<sha256(image)[:12]> (lifecycle/cache/cache-volume.ts). */
   cacheVolume?: string;
   /** Start with an empty cache volume and without this app's cached extended images (--clear-cache). */
   clearCache?: boolean;

@@ -5,15 +5,15 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import type { ImageInfo } from '../ports.js';
-import type { ExportRunImage } from '../lifecycle/export-types.js';
+import type { ExportRunImage } from '../lifecycle/export/types.js';
 import { EXTEND_RECORD_LABEL, encodeExtendRecord } from '../image/extend-record.js';
-import { extendImage, type ExtendStep } from '../lifecycle/extend.js';
-import { EXTEND_CACHE_LABEL } from '../lifecycle/extend-cache.js';
-import { CACHE_LABEL } from '../lifecycle/cache.js';
+import { extendImage, type ExtendStep } from '../lifecycle/extend/extend.js';
+import { EXTEND_CACHE_LABEL } from '../lifecycle/extend/cache.js';
+import { CACHE_LABEL } from '../lifecycle/cache/cache-volume.js';
 import { extendStepsFor, runGenerate } from '../lifecycle/generate.js';
-import type { TargetVars } from '../lifecycle/module-env.js';
+import type { TargetVars } from '../lifecycle/container/module-env.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
-import type { GroupMember, PlanFile } from '../spec/models.js';
+import type { GroupMember, PlanFile } from '../cnb/models.js';
 import { SESSION_LABEL, targetOf } from './build-app.js';
 import { fetchRunImage, mirrorNotice } from './run-image-resolve.js';
 import type { PhasesInput } from './build-phases.js';
@@ -27,7 +27,7 @@ export interface ExtensionsResult {
   /** The working plan after extensions consumed their entries (buildpack.md, "Buildpack Plan (TOML)"; image_extension.md, "Detection"). */
   plan: PlanFile;
   warnings: string[];
-  /** Dockerfile builds the daemon ran (0 when every extended image was reused, extend-cache.ts). */
+  /** Dockerfile builds the daemon ran (0 when every extended image was reused, extend/cache.ts). */
   dockerBuilds: number;
 }
 

@@ -7,19 +7,19 @@ import { ExitCode, KilnError } from '../errors.js';
 import type { ImageInfo, KilnEvent, Reporter } from '../ports.js';
 import { analyzePrevious, type Analyzed } from '../lifecycle/analyze.js';
 import { runBuild, type BuildResult } from '../lifecycle/build.js';
-import { defaultCacheVolume, type CacheMetadata } from '../lifecycle/cache.js';
-import { fingerprintDirs, layerPath, openCache, saveCache, startFingerprintProbe, unchangedDirs, type Fingerprints } from '../lifecycle/cache-steps.js';
+import { defaultCacheVolume, type CacheMetadata } from '../lifecycle/cache/cache-volume.js';
+import { fingerprintDirs, layerPath, openCache, saveCache, startFingerprintProbe, unchangedDirs, type Fingerprints } from '../lifecycle/cache/steps.js';
 import { planRestore, restoreLayers } from '../lifecycle/restore.js';
 import { readPreviousLaunchSboms } from '../lifecycle/restore-sbom.js';
 import { candidateModules, detectKey, runDetects, type DetectRunResult } from '../lifecycle/detect.js';
-import { exportImage } from '../lifecycle/export.js';
-import type { ExportInput, ExportResult } from '../lifecycle/export-types.js';
-import type { Env, TargetVars } from '../lifecycle/module-env.js';
-import { SCRATCH_DIR, type RunVolumes } from '../lifecycle/module-run.js';
+import { exportImage } from '../lifecycle/export/export.js';
+import type { ExportInput, ExportResult } from '../lifecycle/export/types.js';
+import type { Env, TargetVars } from '../lifecycle/container/module-env.js';
+import { SCRATCH_DIR, type RunVolumes } from '../lifecycle/container/module-run.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
 import type { BuilderInfo } from '../lifecycle/read-builder.js';
 import { formatTrace, resolveOrder, type ResolveResult } from '../lifecycle/resolve-order.js';
-import type { GroupMember, OrderFile, PlanFile, ProjectDescriptor, Target } from '../spec/models.js';
+import type { GroupMember, OrderFile, PlanFile, ProjectDescriptor, Target } from '../cnb/models.js';
 import { runExtensions, type ExtensionsResult } from './build-extensions.js';
 import type { BuildRequest } from './build-app.js';
 import type { ImageFetcher } from './image-fetcher.js';
@@ -160,7 +160,7 @@ interface CacheState {
   created: boolean;
 }
 
-/** Analyze (platform.md, "`analyzer`") and open the cache volume (cache.ts): before detect, as the lifecycle does. */
+/** Analyze (platform.md, "`analyzer`") and open the cache volume (cache/cache-volume.ts): before detect, as the lifecycle does. */
 async function analyze(ctx: PhaseContext, input: PhasesInput): Promise<CacheState> {
   const volume = input.req.cacheVolume ?? defaultCacheVolume(input.req.image);
   const previous = await analyzePrevious(ctx, input.req.image);
@@ -267,7 +267,7 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
     }),
   );
   // On a rebuild that can reuse exported layers, the fingerprint container starts with the build and
-  // hashes as soon as the last bin/build succeeded (cache-steps.ts startFingerprintProbe).
+  // hashes as soon as the last bin/build succeeded (cache/steps.ts startFingerprintProbe).
   const canSkip = cache.previous !== undefined && Object.keys(cache.meta.diffIds).length > 0;
   const doneFile = `${SCRATCH_DIR}/build-done`;
   const probe = canSkip

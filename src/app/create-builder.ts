@@ -11,9 +11,9 @@ import { writeBuilderImage } from '../builder/builder-image.js';
 import { readModuleSource, type ModuleSource } from '../builder/module-source.js';
 import { ExitCode, KilnError } from '../errors.js';
 import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
-import { parseBuilderConfig } from '../spec/builder-config.js';
-import type { BuilderConfig, SpecIssue } from '../spec/models.js';
-import { formatIssue, SpecError, throwOnErrors } from '../spec/spec-error.js';
+import { parseBuilderConfig } from '../cnb/builder-config.js';
+import type { BuilderConfig, SpecIssue } from '../cnb/models.js';
+import { formatIssue, SpecError, throwOnErrors } from '../cnb/spec-error.js';
 import type { ImageFetcher } from './image-fetcher.js';
 import { makeKilnTempDir } from '../kiln-temp-dir.js';
 

@@ -17,8 +17,8 @@ import { withDefaultTag } from '../image/image-ref.js';
 import { layerFromDir, writeLayerTar, type LayerEntry } from '../image/layer-tar.js';
 import { makeTar } from '../image/tar-files.js';
 import type { ContainerEngine, Labels } from '../ports.js';
-import type { ModuleKind } from '../spec/models.js';
-import { parseToml } from '../spec/toml.js';
+import type { ModuleKind } from '../cnb/models.js';
+import { parseToml } from '../cnb/toml.js';
 import { makeKilnTempDir } from '../kiln-temp-dir.js';
 
 export const PACKAGE_METADATA_LABEL = 'io.buildpacks.buildpackage.metadata';

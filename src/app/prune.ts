@@ -5,8 +5,8 @@
  * and kept extended images. A live session (a concurrent build) is never touched; a cache volume a build
  * holds the lock of is kept; kept extended images are only removed while no kiln session is alive.
  */
-import { CACHE_LABEL } from '../lifecycle/cache.js';
-import { EXTEND_CACHE_LABEL } from '../lifecycle/extend-cache.js';
+import { CACHE_LABEL } from '../lifecycle/cache/cache-volume.js';
+import { EXTEND_CACHE_LABEL } from '../lifecycle/extend/cache.js';
 import type { ContainerEngine, Labels, Reporter } from '../ports.js';
 import { cleanup } from './build-app.js';
 import { lockCacheVolume } from './build-lock.js';

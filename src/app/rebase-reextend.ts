@@ -1,7 +1,7 @@
 /**
  * `kiln rebase --reextend` (beyond pack): the run.Dockerfiles recorded at build time (label
  * dev.kiln.extend.run, src/image/extend-record.ts) are applied again, with the extend phase's own code
- * (lifecycle/extend.ts), on the new run image; the rebase then puts the app layers on that result
+ * (lifecycle/extend/extend.ts), on the new run image; the rebase then puts the app layers on that result
  * instead of moving the old extension layers. Intermediates carry a session label and are removed.
  */
 import { randomBytes } from 'node:crypto';
@@ -9,7 +9,7 @@ import { ExitCode, KilnError } from '../errors.js';
 import { decodeExtendRecord, EXTEND_RECORD_LABEL, type RecordedStep } from '../image/extend-record.js';
 import type { Reextension } from '../image/rebase-plan.js';
 import { makeTar } from '../image/tar-files.js';
-import { extendImage, type ExtensionNetwork } from '../lifecycle/extend.js';
+import { extendImage, type ExtensionNetwork } from '../lifecycle/extend/extend.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
 import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
 

@@ -6,7 +6,7 @@
  */
 import type { ContainerEngine, ImageInfo } from '../ports.js';
 import { registryHostOf } from '../image/registry-host.js';
-import type { RunImageRef } from '../spec/models.js';
+import type { RunImageRef } from '../cnb/models.js';
 import type { ImageFetcher } from './image-fetcher.js';
 import { runImageCandidates as orderedRunImageCandidates } from './run-image-choice.js';
 

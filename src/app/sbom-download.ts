@@ -9,7 +9,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
 import { readTar, safeEntryPath } from '../image/tar-files.js';
-import { layersFromSavedImage } from '../lifecycle/export-load.js';
+import { layersFromSavedImage } from '../lifecycle/export/load.js';
 import type { ContainerEngine } from '../ports.js';
 import { readAppImage } from './rebase-app.js';
 import { makeKilnTempDir } from '../kiln-temp-dir.js';

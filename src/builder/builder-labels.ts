@@ -4,8 +4,8 @@
  * id and version, so the same builder.toml always gives the same label bytes (and image id).
  */
 import type { Labels } from '../ports.js';
-import { PLATFORM_API, SUPPORTED_BUILDPACK_APIS } from '../spec/api-version.js';
-import type { BuildpackDescriptor, OrderGroup, RunImageRef, Target } from '../spec/models.js';
+import { PLATFORM_API, SUPPORTED_BUILDPACK_APIS } from '../cnb/api-version.js';
+import type { BuildpackDescriptor, OrderGroup, RunImageRef, Target } from '../cnb/models.js';
 import type { BuilderPlan, PlannedModule } from './builder-plan.js';
 
 export const BUILDER_METADATA_LABEL = 'io.buildpacks.builder.metadata';

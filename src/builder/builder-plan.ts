@@ -5,9 +5,9 @@
  * bin/detect and bin/build (composites only an order), extensions need bin/generate or generate/,
  * and [[order]] / [[order-extensions]] / composite orders may only name modules the builder provides.
  */
-import { indexKeyLines } from '../spec/decode.js';
-import { parseBuildpackDescriptor } from '../spec/buildpack-descriptor.js';
-import { parseExtensionDescriptor } from '../spec/extension-descriptor.js';
+import { indexKeyLines } from '../cnb/decode.js';
+import { parseBuildpackDescriptor } from '../cnb/buildpack-descriptor.js';
+import { parseExtensionDescriptor } from '../cnb/extension-descriptor.js';
 import type {
   BuilderConfig,
   BuildpackDescriptor,
@@ -18,9 +18,9 @@ import type {
   OrderGroup,
   RunImageRef,
   SpecIssue,
-} from '../spec/models.js';
-import { stringifyOrderFile } from '../spec/order.js';
-import { stringifyRunFile, stringifyStackFile } from '../spec/run-file.js';
+} from '../cnb/models.js';
+import { stringifyOrderFile } from '../cnb/order.js';
+import { stringifyRunFile, stringifyStackFile } from '../cnb/run-file.js';
 import type { ModuleSource } from './module-source.js';
 
 /** `/` in ids becomes `_` in paths (platform.md, "Build Image"; same rule as lifecycle/phase-context escapeId). */

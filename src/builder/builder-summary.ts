@@ -4,7 +4,7 @@
  * reported as a warning and left out rather than failing the whole inspect.
  */
 import type { ImageInfo } from '../ports.js';
-import type { ModuleRef, OrderGroup, RunImageRef } from '../spec/models.js';
+import type { ModuleRef, OrderGroup, RunImageRef } from '../cnb/models.js';
 import {
   BUILD_IMAGE_LABEL,
   BUILDER_METADATA_LABEL,

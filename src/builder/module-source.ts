@@ -16,7 +16,7 @@ import * as tarFs from 'tar-fs';
 import { ExitCode, KilnError } from '../errors.js';
 import { imageRefProblem } from '../image/image-ref.js';
 import type { ContainerEngine } from '../ports.js';
-import type { BuilderModuleEntry, ModuleKind } from '../spec/models.js';
+import type { BuilderModuleEntry, ModuleKind } from '../cnb/models.js';
 import { unpackPackage } from './package-source.js';
 
 /** A module read from disk, before its descriptor is parsed (builder-plan.ts does that, purely). */

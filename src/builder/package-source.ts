@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import * as tarStream from 'tar-stream';
 import { readTar, safeEntryPath } from '../image/tar-files.js';
-import type { BuilderModuleEntry, ModuleKind } from '../spec/models.js';
+import type { BuilderModuleEntry, ModuleKind } from '../cnb/models.js';
 import { escapeModuleId } from './builder-plan.js';
 
 async function writeLayer(layer: Readable, prefix: string, into: string): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * `--pids-limit N` and `--memory SIZE` of `kiln build` and `kiln detect` (issue 14 point 7), with
  * KILN_PIDS_LIMIT / KILN_MEMORY as the configured default; a flag wins over the variable, and 0 lifts
- * the limit. Defaults when neither is given: lifecycle/module-limits.ts.
+ * the limit. Defaults when neither is given: lifecycle/container/module-limits.ts.
  */
 import { ExitCode, KilnError } from '../errors.js';
 import type { ResourceLimits } from '../ports.js';

@@ -5,7 +5,7 @@
  * whichever flag asks for it, when it would give a container a path to the daemon's API.
  */
 import { ExitCode, KilnError } from '../errors.js';
-import type { ExtensionNetwork } from '../lifecycle/extend.js';
+import type { ExtensionNetwork } from '../lifecycle/extend/extend.js';
 
 export const EXTENSION_NETWORK_FLAG = '--extension-network';
 const EXTENSION_NETWORKS: readonly ExtensionNetwork[] = ['none', 'host'];

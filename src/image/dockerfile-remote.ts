@@ -12,7 +12,7 @@
  * (`--mount`, `--network`, `--security`) could mount images or sockets, or pick a network past kiln's
  * choice, and are refused always: kiln builds with the daemon's classic builder, which has none of them.
  */
-import type { SpecIssue } from '../spec/models.js';
+import type { SpecIssue } from '../cnb/models.js';
 import { parseDockerfile, type DockerfileInstruction } from './dockerfile.js';
 
 /** The opt-in flag, named in every message. */

@@ -7,7 +7,7 @@
  * JSON and shell forms, ARG and FROM, and stages. Every instruction keeps its 1-based line so errors
  * can point at it. Heredocs are refused: the daemon's classic builder (Docker 20.10) does not run them.
  */
-import type { ParseResult, SpecIssue } from '../spec/models.js';
+import type { ParseResult, SpecIssue } from '../cnb/models.js';
 
 export interface DockerfileInstruction {
   /** Upper-case keyword: FROM, RUN, ARG ... */
@@ -315,7 +315,7 @@ export function formatDockerfileIssue(i: SpecIssue): string {
 /**
  * A run.Dockerfile that switches the run image AND extends it (`FROM <image>` then instructions) is
  * applied to the image the switch chose (platform.md, extender: the selected run image is the base). kiln
- * applies it on that image as prepared for extension (extend-persist.ts) or found through a mirror, so the
+ * applies it on that image as prepared for extension (extend/persist.ts) or found through a mirror, so the
  * literal FROM becomes `FROM ${base_image}` (with the ARG declared). Files that already build on
  * `${base_image}`, or that do not parse, are returned unchanged.
  */

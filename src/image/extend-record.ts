@@ -7,7 +7,7 @@
  * a re-extension gives it an empty context. Contexts past MAX_CONTEXT_BYTES are not recorded (the
  * label says so with "contextOmitted"), so labels stay small.
  */
-import type { ExtendArg } from '../spec/models.js';
+import type { ExtendArg } from '../cnb/models.js';
 
 export const EXTEND_RECORD_LABEL = 'dev.kiln.extend.run';
 /** Largest context tar (bytes, before base64) put in the label. */

@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { ExitCode, KilnError } from '../errors.js';
 import { packTarStream, type PackEntry, type PackOptions, type PackProgress } from '../image/tar-pack-stream.js';
 import type { CnbUser, PhaseContext } from './phase-context.js';
-import { writeToVolumes } from './volume-io.js';
+import { writeToVolumes } from './container/volume-io.js';
 
 interface Pattern {
   re: RegExp;

@@ -4,7 +4,7 @@
  * Every function returns a new Env; nothing reads the filesystem: callers pass the file names and
  * contents they read from the layers volume.
  */
-import { PATH_LIKE_VARS, type Env } from './module-env.js';
+import { PATH_LIKE_VARS, type Env } from './container/module-env.js';
 
 /** One regular file of an env directory: its name (e.g. "FOO.append") and verbatim contents. */
 export interface EnvFile {

@@ -5,14 +5,14 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import type { ReadTarEntry } from '../image/tar-files.js';
-import { parseBuildFile } from '../spec/build-file.js';
-import { parseLaunchFile } from '../spec/launch-file.js';
-import { parseLayerMetadata } from '../spec/layer-metadata.js';
-import type { LaunchFile, LayerMetadataFile, PlanRequire, SpecIssue } from '../spec/models.js';
-import { declaresSbomMediaType, parseSbomFileName } from '../spec/sbom.js';
-import { formatIssue } from '../spec/spec-error.js';
-import { isTable } from '../spec/decode.js';
-import { parseToml } from '../spec/toml.js';
+import { parseBuildFile } from '../cnb/build-file.js';
+import { parseLaunchFile } from '../cnb/launch-file.js';
+import { parseLayerMetadata } from '../cnb/layer-metadata.js';
+import type { LaunchFile, LayerMetadataFile, PlanRequire, SpecIssue } from '../cnb/models.js';
+import { declaresSbomMediaType, parseSbomFileName } from '../cnb/sbom.js';
+import { formatIssue } from '../cnb/spec-error.js';
+import { isTable } from '../cnb/decode.js';
+import { parseToml } from '../cnb/toml.js';
 import type { BuildLayerEnv, EnvFile, RootDir } from './build-env.js';
 import { escapeId } from './phase-context.js';
 

@@ -6,17 +6,17 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import { makeTar, withParentDirs, type TarFileEntry } from '../image/tar-files.js';
-import type { PlanEntry, PlanRequire } from '../spec/models.js';
+import type { PlanEntry, PlanRequire } from '../cnb/models.js';
 import { applyBuildLayers, moduleExecutionEnv } from './build-env.js';
 import { addLaunch, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses, type AggregatedProcess, type PostLayer, type SbomCopy } from './build-post.js';
 import { buildpackPlanFor, buildpackPlanToml } from './generate-plan.js';
-import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './module-env.js';
-import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
-import { scanLayersDir } from './layers-scan.js';
+import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './container/module-env.js';
+import { runModule, SCRATCH_DIR, type RunVolumes } from './container/module-run.js';
+import { scanLayersDir } from './container/layers-scan.js';
 import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderInfo } from './read-builder.js';
-import { readFromVolume, writeToVolume } from './volume-io.js';
-import { shArgv } from './sh-script.js';
+import { readFromVolume, writeToVolume } from './container/volume-io.js';
+import { shArgv } from './container/sh-script.js';
 
 export interface BuildGroupMember {
   id: string;

@@ -6,15 +6,15 @@
  */
 import { ExitCode } from '../errors.js';
 import type { OutputStream } from '../ports.js';
-import { parseDetectPlan, planHasRequires } from '../spec/detect-plan.js';
-import { formatIssue } from '../spec/spec-error.js';
-import type { DetectPlan, OrderFile, OrderGroup } from '../spec/models.js';
+import { parseDetectPlan, planHasRequires } from '../cnb/detect-plan.js';
+import { formatIssue } from '../cnb/spec-error.js';
+import type { DetectPlan, OrderFile, OrderGroup } from '../cnb/models.js';
 import { moduleExecutionEnv } from './build-env.js';
-import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type TargetVars } from './module-env.js';
-import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
+import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type TargetVars } from './container/module-env.js';
+import { runModule, SCRATCH_DIR, type RunVolumes } from './container/module-run.js';
 import { PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderBuildpack, type BuilderExtension, type BuilderInfo, type BuilderModule } from './read-builder.js';
-import { readFilesFromVolume } from './volume-io.js';
+import { readFilesFromVolume } from './container/volume-io.js';
 
 export type DetectStatus = 'pass' | 'fail' | 'error';
 

@@ -3,8 +3,8 @@
  * which build context each Dockerfile uses, and how the plan changes once extensions have consumed
  * their entries. The effects (running bin/generate, copying files) live elsewhere.
  */
-import type { GroupMember, PlanEntry, PlanFile, PlanRequire } from '../spec/models.js';
-import { stringifyToml } from '../spec/toml.js';
+import type { GroupMember, PlanEntry, PlanFile, PlanRequire } from '../cnb/models.js';
+import { stringifyToml } from '../cnb/toml.js';
 
 /** A run.Dockerfile of one extension, in group-extensions order. */
 export interface RunDockerfileInfo {

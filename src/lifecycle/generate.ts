@@ -10,16 +10,16 @@ import { ExitCode, KilnError } from '../errors.js';
 import { formatDockerfileIssue, validateBuildDockerfile, validateRunDockerfile, type RunDockerfileInfo } from '../image/dockerfile.js';
 import { remoteSourceIssues } from '../image/dockerfile-remote.js';
 import { makeTar, readTar, withParentDirs, type TarFileEntry } from '../image/tar-files.js';
-import { parseExtendConfig } from '../spec/extend-config.js';
-import type { ExtendArg, GroupMember, PlanFile, PlanRequire, SpecIssue } from '../spec/models.js';
+import { parseExtendConfig } from '../cnb/extend-config.js';
+import type { ExtendArg, GroupMember, PlanFile, PlanRequire, SpecIssue } from '../cnb/models.js';
 import { moduleExecutionEnv } from './build-env.js';
-import type { ExtendStep } from './extend.js';
+import type { ExtendStep } from './extend/extend.js';
 import { buildpackPlanFor, buildpackPlanToml, checkContextDirs, chooseRunImage, filterPlanAfterGenerate, selectBuildContext, type RunImageChoice } from './generate-plan.js';
-import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './module-env.js';
-import { runModule, SCRATCH_DIR, type RunVolumes } from './module-run.js';
+import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './container/module-env.js';
+import { runModule, SCRATCH_DIR, type RunVolumes } from './container/module-run.js';
 import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderExtension, type BuilderInfo } from './read-builder.js';
-import { readFromVolume, writeToVolume } from './volume-io.js';
+import { readFromVolume, writeToVolume } from './container/volume-io.js';
 
 export interface GenerateInput {
   builder: BuilderInfo;

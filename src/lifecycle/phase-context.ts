@@ -1,5 +1,5 @@
 import type { ContainerEngine, IdSource, Labels, Reporter, ResourceLimits } from '../ports.js';
-import type { VolumeHost } from './volume-io.js';
+import type { VolumeHost } from './container/volume-io.js';
 
 /** What every lifecycle phase is given: the engine, where to report, what to label, when to stop. */
 export interface PhaseContext {

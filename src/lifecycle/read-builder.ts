@@ -7,17 +7,17 @@
 import { ExitCode, KilnError } from '../errors.js';
 import { readTar, type ReadTarEntry } from '../image/tar-files.js';
 import type { ImageInfo } from '../ports.js';
-import { parseBuildpackDescriptor } from '../spec/buildpack-descriptor.js';
-import { parseExtensionDescriptor } from '../spec/extension-descriptor.js';
-import type { BuildpackDescriptor, ExtensionDescriptor, OrderFile, RunImageRef } from '../spec/models.js';
-import { parseOrderFile } from '../spec/order.js';
-import { parseRunFile, parseStackFile } from '../spec/run-file.js';
-import { throwOnErrors } from '../spec/spec-error.js';
+import { parseBuildpackDescriptor } from '../cnb/buildpack-descriptor.js';
+import { parseExtensionDescriptor } from '../cnb/extension-descriptor.js';
+import type { BuildpackDescriptor, ExtensionDescriptor, OrderFile, RunImageRef } from '../cnb/models.js';
+import { parseOrderFile } from '../cnb/order.js';
+import { parseRunFile, parseStackFile } from '../cnb/run-file.js';
+import { throwOnErrors } from '../cnb/spec-error.js';
 import type { EnvFile } from './build-env.js';
-import { scanTar } from './layers-scan.js';
-import { parseImageEnv } from './module-env.js';
+import { scanTar } from './container/layers-scan.js';
+import { parseImageEnv } from './container/module-env.js';
 import { BUILDPACKS_DIR, EXTENSIONS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
-import { isMissingPath } from './volume-io.js';
+import { isMissingPath } from './container/volume-io.js';
 import { loadBuilderFiles, saveBuilderFiles, type BuilderFiles } from './builder-files-cache.js';
 
 interface ModuleBase {

@@ -5,8 +5,8 @@
  * and the extension order are expanded only when reached, and bin/detect runs once per kind+id@version.
  */
 import { ExitCode, KilnError } from '../errors.js';
-import { apiAtLeast, isSupportedBuildpackApi, SUPPORTED_BUILDPACK_APIS } from '../spec/api-version.js';
-import type { DetectPlan, GroupMember, ModuleDescriptor, ModuleKind, ModuleRef, OrderGroup, PlanFile, Target } from '../spec/models.js';
+import { apiAtLeast, isSupportedBuildpackApi, SUPPORTED_BUILDPACK_APIS } from '../cnb/api-version.js';
+import type { DetectPlan, GroupMember, ModuleDescriptor, ModuleKind, ModuleRef, OrderGroup, PlanFile, Target } from '../cnb/models.js';
 import { moduleLabel, resolvePlan, type PassedModule, type TraceGroup, type TraceMember, type TrialRecord } from './resolve-plan.js';
 
 export { formatTrace, type TraceGroup, type TraceMember, type TraceStatus } from './resolve-plan.js';

@@ -4,7 +4,7 @@
  * expansion and the detect runs live in resolve-order.ts. Also the trace types and their rendering,
  * which record one entry per candidate group resolved.
  */
-import type { DetectPlan, ModuleKind, PlanEntry, PlanProvider, PlanRequire, PlanSection } from '../spec/models.js';
+import type { DetectPlan, ModuleKind, PlanEntry, PlanProvider, PlanRequire, PlanSection } from '../cnb/models.js';
 
 /** A module of the candidate group whose bin/detect passed, in group order. */
 export interface PassedModule {

@@ -4,13 +4,13 @@
  * `<layers>/<layer>.sbom.<ext>`). The lifecycle takes them from the previous image's SBOM layer
  * (`<layers>/sbom/launch/<bp>/<layer>/sbom.<ext>.json`) and from the cache (`sbom/cache/...`). kiln does
  * the same for launch layers (one never-started container of the previous image, only when its metadata
- * records an SBOM layer) and keeps cached layers' SBOMs in the cache metadata (cache.ts CachedLayer.sbom).
+ * records an SBOM layer) and keeps cached layers' SBOMs in the cache metadata (cache/cache-volume.ts CachedLayer.sbom).
  * Launch-level and build-level SBOMs are not restored (the table's footnote).
  */
 import { readTar } from '../image/tar-files.js';
 import type { Analyzed } from './analyze.js';
 import { LAYERS_DIR, type PhaseContext } from './phase-context.js';
-import { isMissingPath } from './volume-io.js';
+import { isMissingPath } from './container/volume-io.js';
 
 /** A layer's SBOM files by format ("cdx" -> JSON text). */
 export type LayerSboms = Record<string, string>;

@@ -1,16 +1,16 @@
 /**
  * The restore step (platform.md, "`restorer`", "Layer Restoration"; buildpack.md, "Reusing Layers") against kiln's cache volume
- * (cache.ts): which `<layer>.toml` files (only `[metadata]`) and `store.toml` files to write, and which
+ * (cache/cache-volume.ts): which `<layer>.toml` files (only `[metadata]`) and `store.toml` files to write, and which
  * cached layer dirs to copy back. Decisions are pure (planRestore); restoreLayers does the I/O: one tar
  * put for the TOML files and one helper container for the copies.
  */
 import type { LifecycleMetadata } from '../image/lifecycle-labels.js';
 import { makeTar, type TarFileEntry } from '../image/tar-files.js';
-import { stringifyToml } from '../spec/toml.js';
-import { CACHE_DIR, runCacheScript, type CacheMetadata } from './cache.js';
+import { stringifyToml } from '../cnb/toml.js';
+import { CACHE_DIR, runCacheScript, type CacheMetadata } from './cache/cache-volume.js';
 import { layerSbomFile, type LaunchSbomIndex, type LayerSboms } from './restore-sbom.js';
 import { escapeId, LAYERS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
-import { writeToVolume } from './volume-io.js';
+import { writeToVolume } from './container/volume-io.js';
 
 export interface RestorePlan {
   /** `<layers>/<bp>/<name>.toml` with only `[metadata]`, and the layer's SBOM files (restore-sbom.ts). */

@@ -3,7 +3,7 @@
  * status (pass / fail / error / skipped) and bin/detect exit code, and the build-plan entries it
  * provides or requires, marked matched or not against the other passing modules of the group.
  */
-import type { DetectPlan } from '../spec/models.js';
+import type { DetectPlan } from '../cnb/models.js';
 import type { TraceGroup, TraceMember } from '../lifecycle/resolve-order.js';
 import type { Style } from './style.js';
 

@@ -33,7 +33,7 @@ export function collectSummary(inner: Reporter, now: () => number = Date.now): {
       else if (e.type === 'phase-end') phase = '';
       else if (e.type === 'module-line' && phase.startsWith('extending')) note(e.module, phase.includes('run') ? 'run' : 'build');
       else if (e.type === 'info') {
-        // lifecycle/extend.ts says which extension's Dockerfile it applies, or whose extended image it reuses.
+        // lifecycle/extend/extend.ts says which extension's Dockerfile it applies, or whose extended image it reuses.
         const m = EXTEND_INFO.exec(e.message);
         if (m !== null && m[3] !== undefined) note(m[3], (m[1] ?? m[2]) === 'run' ? 'run' : 'build');
         const sw = SWITCH_INFO.exec(e.message);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ContainerEngine, Labels } from '../../src/ports.js';
 import { escapeId } from '../../src/lifecycle/phase-context.js';
 import { makeTar, type TarFileEntry } from '../../src/image/tar-files.js';
-import { parseToml } from '../../src/spec/toml.js';
+import { parseToml } from '../../src/cnb/toml.js';
 import { getBusyboxImages } from './busybox-images.js';
 import { testLabels } from './test-labels.js';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
-import { defaultCacheVolume } from '../../src/lifecycle/cache.js';
+import { defaultCacheVolume } from '../../src/lifecycle/cache/cache-volume.js';
 import { cleanupByLabel, leftovers, runId, testName } from '../helpers/test-labels.js';
 
 const run = promisify(execFile);

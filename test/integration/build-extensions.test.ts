@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, SESSION_LABEL, type BuildRequest } from '../../src/app/build-app.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { KilnError } from '../../src/errors.js';
-import { INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../../src/lifecycle/cache.js';
+import { INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../../src/lifecycle/cache/cache-volume.js';
 import type { KilnEvent } from '../../src/ports.js';
 import { getBusyboxImages, useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type BuildRequest } from '../../src/app/build-app.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
-import { INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../../src/lifecycle/cache.js';
+import { INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../../src/lifecycle/cache/cache-volume.js';
 import type { KilnEvent } from '../../src/ports.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';

@@ -16,7 +16,7 @@ import { main } from '../../src/cli/main.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../src/errors.js';
 import { readTar, type ReadTarEntry } from '../../src/image/tar-files.js';
-import { parseOrderFile } from '../../src/spec/order.js';
+import { parseOrderFile } from '../../src/cnb/order.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { testLabels, testName } from '../helpers/test-labels.js';
 

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
-import { exportImage, type ExportInput } from '../../src/lifecycle/export.js';
+import { exportImage, type ExportInput } from '../../src/lifecycle/export/export.js';
 import type { PhaseContext } from '../../src/lifecycle/phase-context.js';
 import { makeTar } from '../../src/image/tar-files.js';
 import { KilnError } from '../../src/errors.js';

@@ -9,9 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { KilnError } from '../../src/errors.js';
-import { exportListings, listingScript, parseListings, type ListedEntry } from '../../src/lifecycle/dir-listing.js';
-import { shArgv } from '../../src/lifecycle/sh-script.js';
-import { exportImage, type ExportInput } from '../../src/lifecycle/export.js';
+import { exportListings, listingScript, parseListings, type ListedEntry } from '../../src/lifecycle/export/dir-listing.js';
+import { shArgv } from '../../src/lifecycle/container/sh-script.js';
+import { exportImage, type ExportInput } from '../../src/lifecycle/export/export.js';
 import type { PhaseContext } from '../../src/lifecycle/phase-context.js';
 import type { ContainerEngine, KilnEvent } from '../../src/ports.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';

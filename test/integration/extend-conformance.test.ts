@@ -16,7 +16,7 @@ import { buildApp, type BuildRequest } from '../../src/app/build-app.js';
 import { rebaseApp } from '../../src/app/rebase-app.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { makeTar } from '../../src/image/tar-files.js';
-import { extendImage } from '../../src/lifecycle/extend.js';
+import { extendImage } from '../../src/lifecycle/extend/extend.js';
 import type { ImageInfo, KilnEvent } from '../../src/ports.js';
 import { collectSummary, formatSummary, summaryOf } from '../../src/ui/summary.js';
 import { makeStyle } from '../../src/ui/style.js';

@@ -18,7 +18,7 @@ import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
 import { cleanupByLabel, leftovers, runId, testName, type Leftovers } from '../helpers/test-labels.js';
 import { runCli } from '../fixtures/bad-input/run-cli.js';
-import { EXTEND_CACHE_LABEL } from '../../src/lifecycle/extend-cache.js';
+import { EXTEND_CACHE_LABEL } from '../../src/lifecycle/extend/cache.js';
 
 const run = promisify(execFile);
 const engine = createDockerEngine();

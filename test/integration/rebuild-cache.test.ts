@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, type BuildRequest } from '../../src/app/build-app.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { readTar } from '../../src/image/tar-files.js';
-import { readCacheMetadata, writeCacheMetadata } from '../../src/lifecycle/cache.js';
+import { readCacheMetadata, writeCacheMetadata } from '../../src/lifecycle/cache/cache-volume.js';
 import type { ContainerEngine, KilnEvent } from '../../src/ports.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';

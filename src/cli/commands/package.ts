@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { checkImageRef } from '../../image/image-ref.js';
 import type { ContainerEngine } from '../../ports.js';
-import type { ModuleKind } from '../../spec/models.js';
+import type { ModuleKind } from '../../cnb/models.js';
 import { defaultEngine } from './builder-create.js';
 import { PULL_POLICY_OPTION, pullPolicyOf } from '../pull-options.js';
 import { readKilnConfig } from '../../config/kiln-config.js';

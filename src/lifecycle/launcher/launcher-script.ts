@@ -36,7 +36,7 @@
  *   because we export at Platform API 0.13.
  * - Shell variables named kiln_* are the script's own; an env file of that name would clash.
  */
-import { PLATFORM_API } from '../../spec/api-version.js';
+import { PLATFORM_API } from '../../cnb/api-version.js';
 
 export const LAUNCHER_PATH = '/cnb/lifecycle/launcher';
 export const PROCESS_DIR = '/cnb/process';

@@ -14,9 +14,9 @@
  * One file per item avoids any quoting or separator problem: items may contain spaces, quotes or
  * newlines. Numbered names keep the shell's lexical glob order equal to the item order.
  */
-import { compareApi } from '../../spec/api-version.js';
-import type { GroupMember } from '../../spec/models.js';
-import type { LaunchProcess } from '../config-metadata.js';
+import { compareApi } from '../../cnb/api-version.js';
+import type { GroupMember } from '../../cnb/models.js';
+import type { LaunchProcess } from '../export/config-metadata.js';
 import { escapeId } from '../phase-context.js';
 
 export const PROCESS_TABLE_DIR = 'kiln-launch';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BuildRequest } from '../../../src/app/build-app.js';
 import { inputKeyLabels, inputKeyOf, reuseOffReason, type InputKeyParts } from '../../../src/app/input-key.js';
-import { INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../../../src/lifecycle/cache.js';
+import { INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../../../src/lifecycle/cache/cache-volume.js';
 
 const req: BuildRequest = { image: 'app:latest', builder: 'b:1', path: '/src', env: { A: '1' }, volumes: [] };
 const base: InputKeyParts = {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { processStart } from '../../../src/process-identity.js';
 import { ownerState, sessionLabels, SESSION_HOST_LABEL, SESSION_LABEL, SESSION_PID_LABEL, SESSION_START_LABEL } from '../../../src/app/session-owner.js';
-import { cacheImageLabels } from '../../../src/lifecycle/extend-cache.js';
+import { cacheImageLabels } from '../../../src/lifecycle/extend/cache.js';
 
 describe('session owner', () => {
   it('a session carries the id, pid, host and start time of its kiln', () => {

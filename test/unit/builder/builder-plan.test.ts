@@ -3,8 +3,8 @@ import { builderLabels } from '../../../src/builder/builder-labels.js';
 import { planBuilder, type BuilderPlan } from '../../../src/builder/builder-plan.js';
 import { configLayerFiles, dirsLayerFiles } from '../../../src/builder/builder-layers.js';
 import type { ModuleSource } from '../../../src/builder/module-source.js';
-import { parseBuilderConfig } from '../../../src/spec/builder-config.js';
-import type { ModuleKind, SpecIssue } from '../../../src/spec/models.js';
+import { parseBuilderConfig } from '../../../src/cnb/builder-config.js';
+import type { ModuleKind, SpecIssue } from '../../../src/cnb/models.js';
 
 const bpToml = (id: string, version: string, extra = '', api = '0.10'): string =>
   `api = "${api}"\n[buildpack]\nid = "${id}"\nversion = "${version}"\nname = "N ${id}"\nhomepage = "https://h/${id}"\n${extra}`;

@@ -1,7 +1,7 @@
 /** `--pids-limit` / `--memory` and their KILN_* variables (issue 14 point 7), and the defaults they override. */
 import { describe, expect, it } from 'vitest';
 import { limitsOf, parseMemory, parsePidsLimit } from '../../../src/cli/limit-flags.js';
-import { DEFAULT_MEMORY_BYTES, DEFAULT_PIDS_LIMIT, dockerfileOomNote, effectiveLimits, formatBytes, moduleKilledError } from '../../../src/lifecycle/module-limits.js';
+import { DEFAULT_MEMORY_BYTES, DEFAULT_PIDS_LIMIT, dockerfileOomNote, effectiveLimits, formatBytes, moduleKilledError } from '../../../src/lifecycle/container/module-limits.js';
 
 describe('limit flags', () => {
   it('parses sizes with and without units; 0 is no limit', () => {

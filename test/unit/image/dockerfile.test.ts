@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { onPlatformBase, parseDockerfile, splitWords, validateBuildDockerfile, validateRunDockerfile, formatDockerfileIssue } from '../../../src/image/dockerfile.js';
-import type { SpecIssue } from '../../../src/spec/models.js';
+import type { SpecIssue } from '../../../src/cnb/models.js';
 
 const errors = (r: { issues: SpecIssue[] }): SpecIssue[] => r.issues.filter((i) => i.severity === 'error');
 const warnings = (r: { issues: SpecIssue[] }): SpecIssue[] => r.issues.filter((i) => i.severity === 'warning');

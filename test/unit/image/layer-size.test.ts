@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { predictLayerTarSize, walkOrder, type ListedEntry } from '../../../src/image/layer-size.js';
 import { normaliseTarStream, writeLayerTar, type TarStreamOptions } from '../../../src/image/layer-tar.js';
-import { listingScript, parseListings } from '../../../src/lifecycle/dir-listing.js';
+import { listingScript, parseListings } from '../../../src/lifecycle/export/dir-listing.js';
 
 const run = promisify(execFile);
 const dirs: string[] = [];

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOCK, decodeHeader } from '../../../src/image/tar-header.js';
 import { readTar } from '../../../src/image/tar-files.js';
 import { appSourceStream, appSourceTar } from '../../../src/lifecycle/app-source.js';
-import { writeToVolumes } from '../../../src/lifecycle/volume-io.js';
+import { writeToVolumes } from '../../../src/lifecycle/container/volume-io.js';
 import type { PhaseContext } from '../../../src/lifecycle/phase-context.js';
 import type { ContainerEngine, KilnEvent } from '../../../src/ports.js';
 

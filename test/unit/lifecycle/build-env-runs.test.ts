@@ -9,10 +9,10 @@ import { KilnError } from '../../../src/errors.js';
 import { makeTar, readTarFiles, type TarFileEntry } from '../../../src/image/tar-files.js';
 import { runBuild } from '../../../src/lifecycle/build.js';
 import { candidateModules, detectKey, runDetects } from '../../../src/lifecycle/detect.js';
-import { PRELUDE_SCRIPT } from '../../../src/lifecycle/module-env.js';
+import { PRELUDE_SCRIPT } from '../../../src/lifecycle/container/module-env.js';
 import type { BuilderBuildpack, BuilderInfo } from '../../../src/lifecycle/read-builder.js';
 import type { ContainerEngine, ImageInfo, RunSpec } from '../../../src/ports.js';
-import type { BuildpackDescriptor } from '../../../src/spec/models.js';
+import type { BuildpackDescriptor } from '../../../src/cnb/models.js';
 
 const IMAGE: ImageInfo = {
   id: 'sha256:builder',

@@ -126,7 +126,7 @@ describe('plan handling (digest 7.6)', () => {
 describe('scanLayersDir', () => {
   it('keeps every entry but only metadata contents, relative to the buildpack dir', async () => {
     const { makeTar } = await import('../../../src/image/tar-files.js');
-    const { scanLayersDir, isMetadataPath } = await import('../../../src/lifecycle/layers-scan.js');
+    const { scanLayersDir, isMetadataPath } = await import('../../../src/lifecycle/container/layers-scan.js');
     const { Readable } = await import('node:stream');
     const tar = await makeTar([
       { path: 'acme_a', type: 'directory' },

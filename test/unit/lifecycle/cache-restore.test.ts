@@ -5,12 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { LifecycleMetadata } from '../../../src/image/lifecycle-labels.js';
-import { decodeCacheMetadata, defaultCacheVolume, emptyCacheMetadata, saveScript, type CacheMetadata } from '../../../src/lifecycle/cache.js';
-import { parseFingerprints, fingerprintScript } from '../../../src/lifecycle/cache-fingerprint.js';
-import { nextCache, unchangedDirs } from '../../../src/lifecycle/cache-steps.js';
-import { extendCacheKey, usesBuildId } from '../../../src/lifecycle/extend-cache.js';
+import { decodeCacheMetadata, defaultCacheVolume, emptyCacheMetadata, saveScript, type CacheMetadata } from '../../../src/lifecycle/cache/cache-volume.js';
+import { parseFingerprints, fingerprintScript } from '../../../src/lifecycle/cache/fingerprint.js';
+import { nextCache, unchangedDirs } from '../../../src/lifecycle/cache/steps.js';
+import { extendCacheKey, usesBuildId } from '../../../src/lifecycle/extend/cache.js';
 import { planRestore } from '../../../src/lifecycle/restore.js';
-import type { LayerMetadataFile } from '../../../src/spec/models.js';
+import type { LayerMetadataFile } from '../../../src/cnb/models.js';
 
 const sha = (c: string): string => `sha256:${c.repeat(64)}`;
 

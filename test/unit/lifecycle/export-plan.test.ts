@@ -11,10 +11,10 @@ import {
   processTypesLayerEntries,
   selectEntrypoint,
   type BuiltLayers,
-} from '../../../src/lifecycle/export-plan.js';
-import type { ExportInput } from '../../../src/lifecycle/export-types.js';
+} from '../../../src/lifecycle/export/plan.js';
+import type { ExportInput } from '../../../src/lifecycle/export/types.js';
 import type { ImageInfo } from '../../../src/ports.js';
-import { parseToml } from '../../../src/spec/toml.js';
+import { parseToml } from '../../../src/cnb/toml.js';
 
 const sha = (c: string): string => `sha256:${c.repeat(64).slice(0, 64)}`;
 

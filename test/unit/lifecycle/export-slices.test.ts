@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { globToRegExp, planSlices } from '../../../src/lifecycle/export-slices.js';
+import { globToRegExp, planSlices } from '../../../src/lifecycle/export/slices.js';
 
 const m = (p: string, s: string): boolean => globToRegExp(p)?.test(s) ?? false;
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../../src/errors.js';
 import { decodeLifecycleMetadata, type LifecycleMetadata } from '../../../src/image/lifecycle-labels.js';
 import { makeTar, readTar, type TarFileEntry } from '../../../src/image/tar-files.js';
-import { exportImage, type ExportInput } from '../../../src/lifecycle/export.js';
+import { exportImage, type ExportInput } from '../../../src/lifecycle/export/export.js';
 import type { PhaseContext } from '../../../src/lifecycle/phase-context.js';
 import type { ContainerEngine, ContainerSpec, ImageInfo, KilnEvent } from '../../../src/ports.js';
 

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../../src/errors.js';
 import { makeTar } from '../../../src/image/tar-files.js';
-import { extendCacheKey } from '../../../src/lifecycle/extend-cache.js';
-import { extendImage, type ExtendInput } from '../../../src/lifecycle/extend.js';
+import { extendCacheKey } from '../../../src/lifecycle/extend/cache.js';
+import { extendImage, type ExtendInput } from '../../../src/lifecycle/extend/extend.js';
 import type { PhaseContext } from '../../../src/lifecycle/phase-context.js';
 import type { BuildSpec, ContainerEngine, ImageInfo } from '../../../src/ports.js';
 
@@ -37,7 +37,7 @@ function ctxWith(builds: BuildSpec[]): PhaseContext {
   return { engine, reporter: { emit: () => undefined }, labels: { 'io.kiln.session': 's' }, ids: { newId: () => 'id' } } as unknown as PhaseContext;
 }
 
-// A run-kind application that builds also rewrites the result (extend-persist.ts: save, filter, load), which
+// A run-kind application that builds also rewrites the result (extend/persist.ts: save, filter, load), which
 // this fake engine does not do; the network and remote-source rules are the same for both kinds, so the
 // cases that get as far as a build use the build kind (extension-isolation.test.ts covers run on a daemon).
 async function input(dockerfile: string, extra: Partial<ExtendInput> = {}): Promise<ExtendInput> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, isRootUser, labelIsTrue, nextRebasable, splitUser } from '../../../src/lifecycle/extend-plan.js';
-import { layerCommands } from '../../../src/lifecycle/extend.js';
+import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, isRootUser, labelIsTrue, nextRebasable, splitUser } from '../../../src/lifecycle/extend/plan.js';
+import { layerCommands } from '../../../src/lifecycle/extend/extend.js';
 
 describe('extend args (digest 6.1, 14.12)', () => {
   it('splits the current User on the first colon', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildpackPlanFor, checkContextDirs, chooseRunImage, filterPlanAfterGenerate, selectBuildContext } from '../../../src/lifecycle/generate-plan.js';
-import type { PlanEntry, PlanFile } from '../../../src/spec/models.js';
+import type { PlanEntry, PlanFile } from '../../../src/cnb/models.js';
 
 const current = { image: 'registry.example/run:jammy' };
 const df = (extensionId: string, base: string, hasInstructions: boolean) => ({ extensionId, base, hasInstructions });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ExitCode, KilnError } from '../../../src/errors.js';
 import { makeTar, readTarFiles } from '../../../src/image/tar-files.js';
 import { runGenerate } from '../../../src/lifecycle/generate.js';
-import { PRELUDE_SCRIPT } from '../../../src/lifecycle/module-env.js';
+import { PRELUDE_SCRIPT } from '../../../src/lifecycle/container/module-env.js';
 import type { BuilderInfo } from '../../../src/lifecycle/read-builder.js';
 import type { ContainerEngine, ImageInfo, KilnEvent, RunSpec } from '../../../src/ports.js';
 

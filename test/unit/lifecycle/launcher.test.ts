@@ -8,10 +8,10 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LaunchProcess } from '../../../src/lifecycle/config-metadata.js';
+import type { LaunchProcess } from '../../../src/lifecycle/export/config-metadata.js';
 import { LAUNCHER_SCRIPT } from '../../../src/lifecycle/launcher/launcher-script.js';
 import { processTableFiles, userArgsMode } from '../../../src/lifecycle/launcher/process-table.js';
-import type { GroupMember } from '../../../src/spec/models.js';
+import type { GroupMember } from '../../../src/cnb/models.js';
 
 const group: GroupMember[] = [
   { id: 'test/one', version: '1.0.0', api: '0.10' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedOuterEnv, moduleArgs, moduleCnbVars, moduleCommand, parseImageEnv, PRELUDE_SCRIPT } from '../../../src/lifecycle/module-env.js';
+import { allowedOuterEnv, moduleArgs, moduleCnbVars, moduleCommand, parseImageEnv, PRELUDE_SCRIPT } from '../../../src/lifecycle/container/module-env.js';
 
 const base = { moduleDir: '/cnb/buildpacks/a/1', platformDir: '/platform', planPath: '/kiln/plan.toml' };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { KilnError } from '../../../src/errors.js';
 import { formatTrace, resolveOrder, targetMatches, type DetectOutcome, type ResolveInput, type ResolveResult } from '../../../src/lifecycle/resolve-order.js';
-import type { BuildpackDescriptor, DetectPlan, ExtensionDescriptor, ModuleDescriptor, ModuleKind, ModuleRef, OrderGroup, PlanRequire, Target } from '../../../src/spec/models.js';
+import type { BuildpackDescriptor, DetectPlan, ExtensionDescriptor, ModuleDescriptor, ModuleKind, ModuleRef, OrderGroup, PlanRequire, Target } from '../../../src/cnb/models.js';
 
 // ---- inline fixtures -------------------------------------------------------------------------------
 

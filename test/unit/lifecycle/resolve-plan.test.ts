@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolvePlan, type PassedModule } from '../../../src/lifecycle/resolve-plan.js';
-import type { DetectPlan, ModuleKind } from '../../../src/spec/models.js';
+import type { DetectPlan, ModuleKind } from '../../../src/cnb/models.js';
 
 interface Section {
   provides?: string[];

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { LifecycleMetadata } from '../../../src/image/lifecycle-labels.js';
 import type { ReadTarEntry } from '../../../src/image/tar-files.js';
-import { decodeCacheMetadata, emptyCacheMetadata, type CacheMetadata } from '../../../src/lifecycle/cache.js';
-import { nextCache } from '../../../src/lifecycle/cache-steps.js';
+import { decodeCacheMetadata, emptyCacheMetadata, type CacheMetadata } from '../../../src/lifecycle/cache/cache-volume.js';
+import { nextCache } from '../../../src/lifecycle/cache/steps.js';
 import { postProcess } from '../../../src/lifecycle/build-post.js';
 import { indexLaunchSboms, layerSbomFile } from '../../../src/lifecycle/restore-sbom.js';
 import { planRestore } from '../../../src/lifecycle/restore.js';

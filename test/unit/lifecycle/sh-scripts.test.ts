@@ -12,12 +12,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RENAME_SCRIPT } from '../../../src/lifecycle/build.js';
 import { layerNameProblem, postProcess } from '../../../src/lifecycle/build-post.js';
-import { saveScript } from '../../../src/lifecycle/cache.js';
-import { fingerprintScript, parseFingerprints, probeScript } from '../../../src/lifecycle/cache-fingerprint.js';
-import { listingScript, parseListings } from '../../../src/lifecycle/dir-listing.js';
-import { copyScript } from '../../../src/lifecycle/export-commit.js';
-import { moduleCommand, PRELUDE_SCRIPT } from '../../../src/lifecycle/module-env.js';
-import { shArgv, type ShScript } from '../../../src/lifecycle/sh-script.js';
+import { saveScript } from '../../../src/lifecycle/cache/cache-volume.js';
+import { fingerprintScript, parseFingerprints, probeScript } from '../../../src/lifecycle/cache/fingerprint.js';
+import { listingScript, parseListings } from '../../../src/lifecycle/export/dir-listing.js';
+import { copyScript } from '../../../src/lifecycle/export/commit.js';
+import { moduleCommand, PRELUDE_SCRIPT } from '../../../src/lifecycle/container/module-env.js';
+import { shArgv, type ShScript } from '../../../src/lifecycle/container/sh-script.js';
 import { KilnError } from '../../../src/errors.js';
 
 const run = promisify(execFile);
@@ -46,7 +46,7 @@ async function pwned(where: string): Promise<boolean> {
 describe('every kiln sh script is fixed text; values are parameters', () => {
   const big = (name: string) => ({ volumePath: `bp/${name}`, placement: { prefix: `/layers/bp/${name}`, uid: 1, gid: 2, parents: [{ path: `/l/${name}`, uid: 1, gid: 2, mode: 0o755 }] } });
   const cases: [string, (name: string) => ShScript][] = [
-    ['save (cache.ts)', (n) => saveScript([{ buildpackId: `bp/${n}`, name: n, keep: true }, { buildpackId: 'bp', name: n, keep: false }])],
+    ['save (cache/cache-volume.ts)', (n) => saveScript([{ buildpackId: `bp/${n}`, name: n, keep: true }, { buildpackId: 'bp', name: n, keep: false }])],
     ['fingerprints', (n) => fingerprintScript([`/layers/${n}`])],
     ['fingerprint probe', (n) => probeScript(`/s/${n}`, [`/layers/${n}`], `/w/${n}`)],
     ['listing', (n) => listingScript([`/layers/${n}`])],

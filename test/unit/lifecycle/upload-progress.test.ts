@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { showProgress } from '../../../src/lifecycle/upload-progress.js';
+import { showProgress } from '../../../src/lifecycle/container/upload-progress.js';
 import { createPlainReporter } from '../../../src/ui/plain-reporter.js';
 import type { KilnEvent } from '../../../src/ports.js';
 
