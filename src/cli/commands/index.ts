@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerAuthorCommands } from './author.js';
 import { registerBuild } from './build.js';
 import { registerConfig } from './config.js';
 import { registerBuilderCommands } from './builder-inspect.js';
@@ -20,6 +21,7 @@ export function registerCommands(program: Command): void {
   registerInspect(program);
   registerSbom(program);
   registerPackageCommands(program);
+  registerAuthorCommands(program);
   registerConfig(program);
   registerPrune(program);
   // Commands are added here as they land (builder create/inspect, build, rebase, inspect, ...).

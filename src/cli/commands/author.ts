@@ -1,0 +1,73 @@
+/**
+ * The authors' commands under `kiln buildpack` and `kiln extension` (README, "For buildpack and
+ * extension authors"): `new` scaffolds a working module, `lint` checks one. Neither needs a daemon.
+ */
+import type { Command } from 'commander';
+import { ExitCode, KilnError } from '../../errors.js';
+import type { ModuleKind } from '../../cnb/models.js';
+
+/** The `buildpack` / `extension` parent command, shared with `package` (package.ts). */
+function parentOf(program: Command, kind: ModuleKind): Command {
+  return program.commands.find((c) => c.name() === kind) ?? program.command(kind).description(`work with ${kind}s`);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+interface NewFlags {
+  path?: string;
+  version: string;
+  targets: string[];
+  kind?: string;
+  json?: boolean;
+}
+
+function registerNew(program: Command, kind: ModuleKind): void {
+  const cmd = parentOf(program, kind)
+    .command('new <id>')
+    .description(`create a working ${kind} (descriptor, bin/ scripts, README) in a new directory`)
+    .option('-p, --path <dir>', 'directory to create (default: the last part of the id)')
+    .option('-V, --version <version>', `version of the ${kind}`, '0.0.1')
+    .option('-t, --targets <os[/arch[/variant]]>', 'a target it runs on; repeat for more (default: linux)', collect, [])
+    .option('--json', 'print the result as JSON on stdout');
+  if (kind === 'extension') cmd.option('--kind <build|run|both>', 'which Dockerfiles bin/generate writes', 'both');
+  cmd.action(async (id: string, flags: NewFlags) => {
+    const [{ newModule }, { parseScaffoldTarget, shortName }, { renderNewModule }] = await Promise.all([
+      import('../../app/new-module.js'),
+      import('../../cnb/module-templates.js'),
+      import('../../ui/lint-report.js'),
+    ]);
+    const extensionKind = flags.kind ?? 'both';
+    if (extensionKind !== 'build' && extensionKind !== 'run' && extensionKind !== 'both') {
+      throw new KilnError({ action: `create ${kind} ${id}`, cause: `--kind ${extensionKind} is not build, run or both`, exitCode: ExitCode.usage, subject: '--kind' });
+    }
+    const targets = (flags.targets.length > 0 ? flags.targets : ['linux']).map((t) => {
+      const parsed = parseScaffoldTarget(t);
+      if (parsed === undefined) throw new KilnError({ action: `create ${kind} ${id}`, cause: `--targets ${t} is not os[/arch[/variant]]`, hint: 'e.g. --targets linux/amd64', exitCode: ExitCode.usage, subject: '--targets' });
+      return parsed;
+    });
+    const r = await newModule({ kind, id, dir: flags.path ?? shortName(id), version: flags.version, targets, extensionKind });
+    renderNewModule({ kind, id, dir: flags.path ?? shortName(id), files: r.files }, { ...(flags.json === true ? { json: true } : {}) });
+  });
+}
+
+function registerLint(program: Command, kind: ModuleKind): void {
+  parentOf(program, kind)
+    .command('lint [dir]')
+    .description(`check a ${kind} directory: descriptor, executables${kind === 'extension' ? ', Dockerfiles under generate/' : ''}; exit 0 when no errors, ${ExitCode.config} otherwise`)
+    .option('--json', 'print the findings as JSON on stdout')
+    .action(async (dir: string | undefined, flags: { json?: boolean }) => {
+      const [{ lintModule }, { renderLintReport }] = await Promise.all([import('../../app/lint-module.js'), import('../../ui/lint-report.js')]);
+      const report = await lintModule(kind, dir ?? '.');
+      renderLintReport(report, { ...(flags.json === true ? { json: true } : {}) });
+      if (report.findings.some((f) => f.severity === 'error')) process.exitCode = ExitCode.config;
+    });
+}
+
+export function registerAuthorCommands(program: Command): void {
+  for (const kind of ['buildpack', 'extension'] as const) {
+    registerNew(program, kind);
+    registerLint(program, kind);
+  }
+}
