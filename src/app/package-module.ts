@@ -21,7 +21,9 @@ import type { ModuleKind } from '../cnb/models.js';
 import { parseToml } from '../cnb/toml.js';
 import { makeKilnTempDir } from '../kiln-temp-dir.js';
 
-export const PACKAGE_METADATA_LABEL = 'io.buildpacks.buildpackage.metadata';
+import { PACKAGE_METADATA_LABEL } from '../cnb/labels.js';
+
+export { PACKAGE_METADATA_LABEL };
 
 export interface PackageRequest {
   kind: ModuleKind;

@@ -2,6 +2,7 @@
  * buildpack.toml (buildpack.md, "buildpack.toml (TOML)"): parse, validate, normalise.
  */
 import { apiAtLeast } from './api-version.js';
+import { BIONIC_STACK_ID } from './labels.js';
 import { decodeToml, describe, isTable, type DecodeContext, type TableReader } from './decode.js';
 import type { BuildpackDescriptor, ParseResult, Target } from './models.js';
 import { decodeModuleApi, decodeModuleInfo, decodeTargets, LINUX_TARGET } from './module-common.js';
@@ -15,7 +16,7 @@ export interface DescriptorOptions {
   hasExecutables?: boolean;
 }
 
-const BIONIC = 'io.buildpacks.stacks.bionic';
+const BIONIC = BIONIC_STACK_ID;
 
 export function parseBuildpackDescriptor(text: string, file: string, opts: DescriptorOptions = {}): ParseResult<BuildpackDescriptor> {
   return decodeToml(text, file, (root, ctx) => {
