@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { ExitCode, KilnError } from '../../errors.js';
 import { makeTar } from '../../image/tar-files.js';
 import type { Labels } from '../../ports.js';
-import { escapeId, LAYERS_DIR, type CnbUser, type PhaseContext } from '../phase-context.js';
+import { APP_DIR, escapeId, LAYERS_DIR, type CnbUser, type PhaseContext } from '../phase-context.js';
 import { readFilesFromVolume, writeToVolume } from '../container/volume-io.js';
 
 import { CACHE_LABEL, INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../../cnb/labels.js';
@@ -167,7 +167,7 @@ export async function runCacheScript(ctx: PhaseContext, opts: { image: string; l
     mounts: [
       { type: 'volume', source: opts.layers, target: LAYERS_DIR },
       ...(opts.cache !== undefined ? [{ type: 'volume' as const, source: opts.cache, target: CACHE_DIR }] : []),
-      ...(opts.app !== undefined ? [{ type: 'volume' as const, source: opts.app, target: '/workspace' }] : []),
+      ...(opts.app !== undefined ? [{ type: 'volume' as const, source: opts.app, target: APP_DIR }] : []),
     ],
     network: 'none',
     labels: ctx.labels,

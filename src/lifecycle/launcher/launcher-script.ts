@@ -38,8 +38,9 @@
  */
 import { PLATFORM_API } from '../../cnb/api-version.js';
 
-export const LAUNCHER_PATH = '/cnb/lifecycle/launcher';
-export const PROCESS_DIR = '/cnb/process';
+import { LAUNCHER_PATH, PROCESS_DIR } from '../../cnb/paths.js';
+
+export { LAUNCHER_PATH, PROCESS_DIR };
 
 export const LAUNCHER_SCRIPT = `#!/bin/sh
 # kiln launcher (see src/lifecycle/launcher/launcher-script.ts for what it does and how it differs
