@@ -4,6 +4,7 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import type { ContainerEngine, Labels, Reporter } from '../ports.js';
+import { checkBaseImage } from './base-image-check.js';
 
 export const STACKS = ['busybox', 'debian'] as const;
 export type StackName = (typeof STACKS)[number];
@@ -79,6 +80,15 @@ export async function createStack(engine: ContainerEngine, req: CreateStackReque
       ...(req.labels ? { labels: req.labels } : {}),
       onLine: (line) => reporter?.emit({ type: 'debug', message: line }),
     }));
+  }
+  // Both images meet the base-image contract (cnb/base-image-contract.ts), or neither is left behind.
+  const labels = req.labels ?? {};
+  try {
+    await checkBaseImage(engine, { image: buildImage, kind: 'build', user: `${uid}:${gid}`, labels });
+    await checkBaseImage(engine, { image: runImage, kind: 'run', user: `${uid}:${gid}`, labels });
+  } catch (e) {
+    await Promise.all([engine.removeImage(buildImage, { force: true }), engine.removeImage(runImage, { force: true })]).catch(() => undefined);
+    throw e;
   }
   reporter?.emit({ type: 'phase-end', phase: `stack ${stack}`, elapsedMs: Date.now() - started });
   return { stack, buildImage, runImage, buildId, runId };

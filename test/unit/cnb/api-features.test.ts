@@ -20,7 +20,7 @@ describe('API features', () => {
   });
 
   it('every feature names a valid version, and Buildpack features a supported one', () => {
-    for (const v of Object.values(BUILDPACK_API_FEATURES)) expect(isSupportedBuildpackApi(v) || v === '0.7').toBe(true);
+    for (const v of Object.values(BUILDPACK_API_FEATURES)) expect(isSupportedBuildpackApi(v)).toBe(true);
     for (const v of Object.values(PLATFORM_API_FEATURES)) expect(normaliseApiVersion(v)).toBe(v);
   });
 });
