@@ -4,7 +4,6 @@
  */
 import { ExitCode, KilnError } from '../errors.js';
 import type { ContainerEngine, Labels, Reporter } from '../ports.js';
-import { checkBaseImage } from './base-image-check.js';
 
 export const STACKS = ['busybox', 'debian'] as const;
 export type StackName = (typeof STACKS)[number];
@@ -83,6 +82,7 @@ export async function createStack(engine: ContainerEngine, req: CreateStackReque
   }
   // Both images meet the base-image contract (cnb/base-image-contract.ts), or neither is left behind.
   const labels = req.labels ?? {};
+  const { checkBaseImage } = await import('./base-image-check.js');
   try {
     await checkBaseImage(engine, { image: buildImage, kind: 'build', user: `${uid}:${gid}`, labels });
     await checkBaseImage(engine, { image: runImage, kind: 'run', user: `${uid}:${gid}`, labels });
