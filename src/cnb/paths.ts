@@ -13,7 +13,8 @@ export const RUN_TOML = '/cnb/run.toml';
 export const STACK_TOML = '/cnb/stack.toml';
 /** The operator's build-time environment (platform.md, "Build Image": /cnb/build-config/env). */
 export const BUILD_CONFIG_ENV_DIR = '/cnb/build-config/env';
-/** kiln's launcher in an app image, and the process table it reads (lifecycle/launcher/). */
+/** kiln's launcher in an app image, its directory, and the process table it reads (lifecycle/launcher/). */
+export const LIFECYCLE_DIR = '/cnb/lifecycle';
 export const LAUNCHER_PATH = '/cnb/lifecycle/launcher';
 export const PROCESS_DIR = '/cnb/process';
 

@@ -198,14 +198,14 @@ function parseBuilderFiles(image: string, info: ImageInfo, user: CnbUser, files:
   if (orderText === undefined) {
     throw new KilnError({ action: `read builder ${image}`, cause: `${ORDER_TOML} is missing`, exitCode: ExitCode.config });
   }
-  const order = throwOnErrors(parseOrderFile(orderText, `${image}:/cnb/order.toml`), `read builder ${image}`);
+  const order = throwOnErrors(parseOrderFile(orderText, `${image}:${ORDER_TOML}`), `read builder ${image}`);
   let runImages: RunImageRef[] = [];
   const runText = fileText(files.run, 'run.toml');
   if (runText !== undefined) {
-    runImages = throwOnErrors(parseRunFile(runText, `${image}:/cnb/run.toml`), `read builder ${image}`).images;
+    runImages = throwOnErrors(parseRunFile(runText, `${image}:${RUN_TOML}`), `read builder ${image}`).images;
   } else {
     const stackText = fileText(files.stack, 'stack.toml');
-    const stack = stackText !== undefined ? throwOnErrors(parseStackFile(stackText, `${image}:/cnb/stack.toml`), `read builder ${image}`) : undefined;
+    const stack = stackText !== undefined ? throwOnErrors(parseStackFile(stackText, `${image}:${STACK_TOML}`), `read builder ${image}`) : undefined;
     if (stack?.runImage !== undefined) runImages = [stack.runImage];
   }
   const buildpacks = new Map<string, BuilderBuildpack>();
