@@ -52,6 +52,8 @@ export const INPUT_KEY_LABEL = 'io.kiln.input-key';
 export const INPUT_IMAGES_LABEL = 'io.kiln.input-images';
 /** On an extended builder or run image kept for reuse (lifecycle/extend/cache.ts). */
 export const EXTEND_CACHE_LABEL = 'io.kiln.extend-cache';
+/** On the app container `kiln build --run` starts (app/app-container.ts): the app image it runs. */
+export const DEV_APP_LABEL = 'io.kiln.dev-app';
 
 // Base ids of kiln's own stacks (src/stacks/).
 export const BUSYBOX_BASE_ID = 'io.kiln.stacks.busybox';
