@@ -19,6 +19,7 @@ import { createCliReporter, type OutputFlags } from './cli-output.js';
 import { createLineReporter } from './line-reporter.js';
 import { redactDeep, redactUrlCredentials } from './redact.js';
 import type { Writable } from './plain-reporter.js';
+import { makeStyle, wantsColor, type Style } from './style.js';
 
 export type { OutputFlags } from './cli-output.js';
 
@@ -28,8 +29,11 @@ export type EventStyle = 'progress' | 'lines';
 export interface CommandOutput {
   /** Where the command's progress events go (stderr). */
   reporter: Reporter;
-  /** The command's result on stdout: `json` as a document with --json, else `human` (lines ending in newlines). */
-  result(json: unknown, human: string | (() => string)): void;
+  /**
+   * The command's result on stdout: `json` as a document with --json, else `human` (lines ending in
+   * newlines; a function is told the style of stdout: colour only on a terminal without NO_COLOR).
+   */
+  result(json: unknown, human: string | ((style: Style) => string)): void;
   /** Human text on stdout whatever the flags (commands without --json: package, sbom, config). */
   text(human: string): void;
 }
@@ -51,7 +55,7 @@ export async function openCommandOutput(opts: CommandOutputOptions): Promise<Com
     reporter,
     result(value, human) {
       if (json) out().write(`${JSON.stringify(redactDeep(value), null, 2)}\n`);
-      else text(typeof human === 'function' ? human() : human);
+      else text(typeof human === 'function' ? human(makeStyle(opts.out === undefined && wantsColor(process.stdout))) : human);
     },
     text,
   };

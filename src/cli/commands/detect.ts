@@ -5,7 +5,6 @@
 import type { Command } from 'commander';
 import { ExitCode, KilnError } from '../../errors.js';
 import { checkImageRef } from '../../image/image-ref.js';
-import { makeStyle, wantsColor } from '../../ui/style.js';
 import type { CliContext } from '../context.js';
 import { labelsFromEnv, parseEnvEntries } from './build.js';
 import { refuseExposedHostNetwork } from '../network-flags.js';
@@ -60,8 +59,7 @@ export function registerDetect(program: Command, ctx: CliContext): void {
         },
       ).finally(stopListening);
       const detects = Object.fromEntries([...result.detects].map(([k, r]) => [k, { status: r.status, exitCode: r.exitCode, plan: r.plan, output: r.output.map((o) => o.line) }]));
-      output.result({ ok: result.ok, trace: result.trace, group: result.group, groupExtensions: result.groupExtensions, plan: result.plan, detects }, () => {
-        const style = makeStyle(wantsColor(process.stdout));
+      output.result({ ok: result.ok, trace: result.trace, group: result.group, groupExtensions: result.groupExtensions, plan: result.plan, detects }, (style) => {
         const lines = flags.explain === true
           ? formatExplainTree({ builder: flags.builder, path: flags.path, trace: result.trace, ok: result.ok, planOf: (m) => result.detects.get(detectKey(m.kind, m.id, m.version))?.plan }, style)
           : result.ok
