@@ -5,6 +5,7 @@
  * it is gone.
  */
 import type { ContainerEngine, Labels, OutputStream } from '../ports.js';
+import { DEV_APP_LABEL } from '../cnb/labels.js';
 
 export interface AppContainerOptions {
   labels: Labels;
@@ -25,7 +26,7 @@ export async function startAppContainer(engine: ContainerEngine, image: string, 
       cmd,
       user: info?.config.user !== undefined && info.config.user !== '' ? info.config.user : 'root',
       network: 'host',
-      labels: { ...opts.labels, 'io.kiln.dev-app': image },
+      labels: { ...opts.labels, [DEV_APP_LABEL]: image },
       ...(opts.port !== undefined ? { env: { PORT: String(opts.port) } } : {}),
       ...(info?.config.workingDir ? { workingDir: info.config.workingDir } : {}),
       name: `the app (${image})`,

@@ -8,6 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { withDefaultTag } from '../image/image-ref.js';
 import { join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
+import { BASE_DISTRO_NAME_LABEL, BASE_DISTRO_VERSION_LABEL } from '../cnb/labels.js';
 import type { TarFileEntry } from '../image/tar-files.js';
 import type { ContainerEngine, IdSource, Labels, Mount, Reporter, ResourceLimits } from '../ports.js';
 import type { ExtensionNetwork } from '../lifecycle/extend/extend.js';
@@ -112,8 +113,8 @@ function platformEnvEntries(env: Env): TarFileEntry[] {
 
 /** The run image's target from its config and distro labels (buildpack.md, "Targets" CNB_TARGET_*; platform.md, "Target Data"). */
 export function targetOf(info: { os: string; architecture: string; variant?: string; config: { labels: Labels } }): { vars: TargetVars; target: Target } {
-  const name = info.config.labels['io.buildpacks.base.distro.name'] ?? '';
-  const version = info.config.labels['io.buildpacks.base.distro.version'] ?? '';
+  const name = info.config.labels[BASE_DISTRO_NAME_LABEL] ?? '';
+  const version = info.config.labels[BASE_DISTRO_VERSION_LABEL] ?? '';
   const vars: TargetVars = { os: info.os, arch: info.architecture, ...(info.variant ? { variant: info.variant } : {}), ...(name ? { distroName: name } : {}), ...(version ? { distroVersion: version } : {}) };
   const target: Target = { os: info.os, arch: info.architecture, variant: info.variant ?? '', distros: name !== '' ? [{ name, version }] : [] };
   return { vars, target };

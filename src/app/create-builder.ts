@@ -15,6 +15,7 @@ import { parseBuilderConfig } from '../cnb/builder-config.js';
 import type { BuilderConfig, SpecIssue } from '../cnb/models.js';
 import { formatIssue, SpecError, throwOnErrors } from '../cnb/spec-error.js';
 import type { ImageFetcher } from './image-fetcher.js';
+import { checkBaseImage } from './base-image-check.js';
 import { makeKilnTempDir } from '../kiln-temp-dir.js';
 
 export interface CreateBuilderRequest {
@@ -105,6 +106,7 @@ export async function createBuilder(engine: ContainerEngine, req: CreateBuilderR
   }
   const base = await inspectBase(engine, config.buildImage, configPath, req.fetcher);
   const user = cnbUserFromEnv(config.buildImage, base.config.env);
+  await checkBaseImage(engine, { image: config.buildImage, kind: 'build', user: `${user.uid}:${user.gid}`, labels: req.labels ?? {}, role: `build image (named in ${configPath})` });
   const tmp = await makeKilnTempDir('builder');
   try {
     const opts = { configDir: dirname(configPath), configFile: configPath, tmpRoot: tmp, engine, ...(req.fetcher !== undefined ? { fetchImage: (ref: string) => (req.fetcher as ImageFetcher).ensure(ref, 'package') } : {}) };

@@ -80,6 +80,16 @@ export async function createStack(engine: ContainerEngine, req: CreateStackReque
       onLine: (line) => reporter?.emit({ type: 'debug', message: line }),
     }));
   }
+  // Both images meet the base-image contract (cnb/base-image-contract.ts), or neither is left behind.
+  const labels = req.labels ?? {};
+  const { checkBaseImage } = await import('./base-image-check.js');
+  try {
+    await checkBaseImage(engine, { image: buildImage, kind: 'build', user: `${uid}:${gid}`, labels });
+    await checkBaseImage(engine, { image: runImage, kind: 'run', user: `${uid}:${gid}`, labels });
+  } catch (e) {
+    await Promise.all([engine.removeImage(buildImage, { force: true }), engine.removeImage(runImage, { force: true })]).catch(() => undefined);
+    throw e;
+  }
   reporter?.emit({ type: 'phase-end', phase: `stack ${stack}`, elapsedMs: Date.now() - started });
   return { stack, buildImage, runImage, buildId, runId };
 }

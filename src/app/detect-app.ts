@@ -15,7 +15,7 @@ import { copyAppSource } from '../lifecycle/app-source.js';
 import { candidateModules, detectKey, runDetects, type DetectRunResult } from '../lifecycle/detect.js';
 import type { Env } from '../lifecycle/container/module-env.js';
 import type { RunVolumes } from '../lifecycle/container/module-run.js';
-import type { PhaseContext } from '../lifecycle/phase-context.js';
+import { APP_DIR, LAYERS_DIR, type PhaseContext } from '../lifecycle/phase-context.js';
 import { readBuilder } from '../lifecycle/read-builder.js';
 import { resolveOrder, type TraceGroup } from '../lifecycle/resolve-order.js';
 import { seedVolumeFromImage, writeToVolume } from '../lifecycle/container/volume-io.js';
@@ -86,8 +86,8 @@ export async function explainDetect(deps: DetectDeps, req: DetectRequest): Promi
     const platformEnv: Env = { ...Object.fromEntries((project?.buildEnv ?? []).map((e) => [e.name, e.value])), ...req.env };
 
     for (const v of all) await deps.engine.createVolume(v, labels);
-    await seedVolumeFromImage(ctx, { volume: volumes.app, image: builder.info.id, path: '/workspace' });
-    await seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: '/layers' });
+    await seedVolumeFromImage(ctx, { volume: volumes.app, image: builder.info.id, path: APP_DIR });
+    await seedVolumeFromImage(ctx, { volume: volumes.scratch, image: builder.info.id, path: LAYERS_DIR });
     await copyAppSource(ctx, { volume: volumes.app, image: builder.info.id, dir, user: builder.user, include: project?.include ?? [], exclude: project?.exclude ?? [] });
     const envEntries: TarFileEntry[] = [{ path: 'env', type: 'directory', mode: 0o755 }, ...Object.entries(platformEnv).map(([k, v]) => ({ path: `env/${k}`, content: v, mode: 0o644 }))];
     await writeToVolume(ctx, { volume: volumes.platform, image: builder.info.id, dest: '/', tar: await makeTar(envEntries) });

@@ -6,7 +6,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ExitCode, KilnError } from '../errors.js';
-import { escapeId } from '../lifecycle/phase-context.js';
+import { escapeId } from '../cnb/paths.js';
 import { extendConfigToml, type GenerateReport } from './generate-report.js';
 
 export async function writeGenerateOutput(report: GenerateReport, dir: string): Promise<string> {

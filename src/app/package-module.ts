@@ -9,7 +9,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUILDPACK_LAYERS_LABEL, EXTENSION_LAYERS_LABEL, type ModuleLayerJson } from '../builder/builder-labels.js';
-import { escapeModuleId } from '../builder/builder-plan.js';
+import { CNB_DIR, escapeId } from '../cnb/paths.js';
 import { ExitCode, KilnError } from '../errors.js';
 import { digestHex, sha256Hex } from '../image/digest.js';
 import { imageArchiveStream, planImageArchive } from '../image/image-archive.js';
@@ -21,7 +21,9 @@ import type { ModuleKind } from '../cnb/models.js';
 import { parseToml } from '../cnb/toml.js';
 import { makeKilnTempDir } from '../kiln-temp-dir.js';
 
-export const PACKAGE_METADATA_LABEL = 'io.buildpacks.buildpackage.metadata';
+import { PACKAGE_METADATA_LABEL } from '../cnb/labels.js';
+
+export { PACKAGE_METADATA_LABEL };
 
 export interface PackageRequest {
   kind: ModuleKind;
@@ -67,8 +69,8 @@ export function packageLabels(kind: ModuleKind, m: ModuleIdentity, diffId: strin
 
 async function* moduleEntries(kind: ModuleKind, m: ModuleIdentity, dir: string): AsyncIterable<LayerEntry> {
   const root = { uid: 0, gid: 0, mode: 0o755 };
-  const base = `/cnb/${kind}s/${escapeModuleId(m.id)}`;
-  const parents = ['/cnb', `/cnb/${kind}s`, base].map((path) => ({ path, ...root }));
+  const base = `${CNB_DIR}/${kind}s/${escapeId(m.id)}`;
+  const parents = [CNB_DIR, `${CNB_DIR}/${kind}s`, base].map((path) => ({ path, ...root }));
   for await (const e of layerFromDir(dir, { prefix: `${base}/${m.version}`, uid: 0, gid: 0, parents, modes: 'world-readable', rootMode: 0o755 })) {
     if (e.type === 'symlink') yield { ...e, uid: 0, gid: 0 };
     else yield { ...e, uid: 0, gid: 0, mode: e.type === 'directory' || (e.mode & 0o111) !== 0 ? 0o755 : 0o644 };

@@ -10,10 +10,9 @@ import { hostname } from 'node:os';
 import { processAlive, processStart } from '../process-identity.js';
 import type { Labels } from '../ports.js';
 
-export const SESSION_LABEL = 'io.kiln.session';
-export const SESSION_PID_LABEL = 'io.kiln.session.pid';
-export const SESSION_HOST_LABEL = 'io.kiln.session.host';
-export const SESSION_START_LABEL = 'io.kiln.session.start';
+import { SESSION_HOST_LABEL, SESSION_LABEL, SESSION_PID_LABEL, SESSION_START_LABEL } from '../cnb/labels.js';
+
+export { SESSION_HOST_LABEL, SESSION_LABEL, SESSION_PID_LABEL, SESSION_START_LABEL };
 
 
 /** The labels a new session's resources carry. */

@@ -13,6 +13,7 @@ import type { ContainerEngine, ImageInfo, Labels } from '../ports.js';
 import { builderLabels, PACKAGE_METADATA_LABELS } from './builder-labels.js';
 import { builderLayerSpecs } from './builder-layers.js';
 import type { BuilderPlan } from './builder-plan.js';
+import { LAYERS_DIR } from '../cnb/paths.js';
 
 export interface BuilderImageInput {
   plan: BuilderPlan;
@@ -51,7 +52,7 @@ export async function writeBuilderImage(engine: ContainerEngine, input: BuilderI
   const { imageId, stream } = await imageArchiveStream({
     base: { layers: base.layers, os: base.os, architecture: base.architecture, ...(base.variant !== undefined ? { variant: base.variant } : {}) },
     layers,
-    config: { ...base.config, workingDir: '/layers', labels },
+    config: { ...base.config, workingDir: LAYERS_DIR, labels },
     created: reproducibleCreated(),
     tags: [input.tag],
   });

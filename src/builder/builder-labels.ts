@@ -8,15 +8,21 @@ import { PLATFORM_API, SUPPORTED_BUILDPACK_APIS } from '../cnb/api-version.js';
 import type { BuildpackDescriptor, OrderGroup, RunImageRef, Target } from '../cnb/models.js';
 import type { BuilderPlan, PlannedModule } from './builder-plan.js';
 
-export const BUILDER_METADATA_LABEL = 'io.buildpacks.builder.metadata';
-export const BUILDPACK_LAYERS_LABEL = 'io.buildpacks.buildpack.layers';
-export const EXTENSION_LAYERS_LABEL = 'io.buildpacks.extension.layers';
-export const BUILDPACK_ORDER_LABEL = 'io.buildpacks.buildpack.order';
-export const ORDER_EXTENSIONS_LABEL = 'io.buildpacks.buildpack.order-extensions';
-/** kiln's own label: the build base image the builder was made from (pack's labels do not name it). */
-export const BUILD_IMAGE_LABEL = 'io.kiln.builder.build-image';
+import {
+  BUILD_IMAGE_LABEL,
+  BUILDER_METADATA_LABEL,
+  BUILDPACK_LAYERS_LABEL,
+  BUILDPACK_METADATA_LABEL,
+  BUILDPACK_ORDER_LABEL,
+  EXTENSION_LAYERS_LABEL,
+  EXTENSION_METADATA_LABEL,
+  ORDER_EXTENSIONS_LABEL,
+  PACKAGE_METADATA_LABEL,
+} from '../cnb/labels.js';
+
+export { BUILD_IMAGE_LABEL, BUILDER_METADATA_LABEL, BUILDPACK_LAYERS_LABEL, BUILDPACK_ORDER_LABEL, EXTENSION_LAYERS_LABEL, ORDER_EXTENSIONS_LABEL };
 /** A builder must not carry these package labels (pack's builder format; distribution.md, "Buildpackage"). */
-export const PACKAGE_METADATA_LABELS = ['io.buildpacks.buildpack.metadata', 'io.buildpacks.extension.metadata', 'io.buildpacks.buildpackage.metadata'];
+export const PACKAGE_METADATA_LABELS = [BUILDPACK_METADATA_LABEL, EXTENSION_METADATA_LABEL, PACKAGE_METADATA_LABEL];
 
 /** An element of builder metadata's buildpacks/extensions lists (pack's ModuleInfo). */
 export interface ModuleInfoJson {

@@ -22,11 +22,8 @@ import type {
 import { stringifyOrderFile } from '../cnb/order.js';
 import { stringifyRunFile, stringifyStackFile } from '../cnb/run-file.js';
 import type { ModuleSource } from './module-source.js';
+import { escapeId } from '../cnb/paths.js';
 
-/** `/` in ids becomes `_` in paths (platform.md, "Build Image"; same rule as lifecycle/phase-context escapeId). */
-export function escapeModuleId(id: string): string {
-  return id.replace(/\//g, '_');
-}
 
 export interface PlannedModule {
   kind: ModuleKind;
@@ -122,7 +119,7 @@ export function planBuilder(input: PlanInput): PlanResult {
       kind: src.kind,
       descriptor,
       hostDir: src.dir,
-      imageDir: `cnb/${section}/${escapeModuleId(descriptor.id)}/${descriptor.version}`,
+      imageDir: `cnb/${section}/${escapeId(descriptor.id)}/${descriptor.version}`,
       contentDigest: src.contentDigest,
     };
     const existing = modules.get(k);

@@ -3,6 +3,7 @@
  * pack's shapes (platform.md, "Build Image"), so builders made by pack can be inspected too; anything malformed is
  * reported as a warning and left out rather than failing the whole inspect.
  */
+import { BASE_ID_LABEL, STACK_ID_LABEL } from '../cnb/labels.js';
 import type { ImageInfo } from '../ports.js';
 import type { ModuleRef, OrderGroup, RunImageRef } from '../cnb/models.js';
 import {
@@ -130,7 +131,7 @@ export function summariseBuilder(image: string, info: ImageInfo): BuilderSummary
   const uid = envValue(info.config.env, 'CNB_USER_ID');
   const gid = envValue(info.config.env, 'CNB_GROUP_ID');
   const buildImage = labels[BUILD_IMAGE_LABEL];
-  const baseId = labels['io.buildpacks.base.id'] ?? labels['io.buildpacks.stack.id'];
+  const baseId = labels[BASE_ID_LABEL] ?? labels[STACK_ID_LABEL];
   const lifecycleVersion = lc ? str(lc.version) : undefined;
   return {
     image,

@@ -14,7 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import * as tarStream from 'tar-stream';
 import { readTar, safeEntryPath } from '../image/tar-files.js';
 import type { BuilderModuleEntry, ModuleKind } from '../cnb/models.js';
-import { escapeModuleId } from './builder-plan.js';
+import { escapeId } from '../cnb/paths.js';
 
 async function writeLayer(layer: Readable, prefix: string, into: string): Promise<void> {
   for (const e of await readTar(layer, { maxBytes: 1024 * 1024 * 1024 })) {
@@ -56,7 +56,7 @@ export async function unpackPackage(archive: Readable, kind: ModuleKind, entry: 
     }
   }
   if (found.length === 0) throw new Error(`the package has no ${prefix}<id>/<version>/${kind}.toml`);
-  const wanted = entry.id !== '' ? found.filter((f) => f.id === escapeModuleId(entry.id) && (entry.version === '' || f.version === entry.version)) : found;
+  const wanted = entry.id !== '' ? found.filter((f) => f.id === escapeId(entry.id) && (entry.version === '' || f.version === entry.version)) : found;
   const [only] = wanted;
   if (wanted.length !== 1 || only === undefined) {
     throw new Error(`the package holds ${found.map((f) => `${f.id}@${f.version}`).join(', ')}; name the one to use with id (and version) in the entry`);

@@ -1,16 +1,19 @@
 /**
- * Composition root: builds the commander program, picks the reporter, wires the Docker engine, and
- * turns every failure into one rendered error and an exit code (docs/architecture.md, "Conventions").
+ * Composition root: builds the engine, output, clock and ids once (context.ts) and hands them to every
+ * command, builds the commander program, and turns every failure into one rendered error and an exit
+ * code (docs/architecture.md, "Conventions").
  */
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isKilnError, toKilnError } from '../errors.js';
 import { closeReporters, wantsJson } from '../ui/open-reporters.js';
 import { redactedError } from '../ui/redact-error.js';
 import { registerCommands } from './commands/index.js';
+import { createCliContext, type CliContext } from './context.js';
+import { KILN_VERSION } from './version.js';
 
-export const KILN_VERSION = '0.1.0';
+export { KILN_VERSION };
 
-export function buildProgram(): Command {
+export function buildProgram(ctx: CliContext = createCliContext()): Command {
   const program = new Command();
   program
     .name('kiln')
@@ -18,12 +21,12 @@ export function buildProgram(): Command {
     .version(KILN_VERSION, '-V, --version')
     .showHelpAfterError()
     .exitOverride();
-  registerCommands(program);
+  registerCommands(program, ctx);
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], ctx: CliContext = createCliContext()): Promise<number> {
+  const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
@@ -38,11 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     // Rendered once, here: a spinner is stopped first so the error is not torn by it.
     closeReporters();
     // The renderers load only when there is an error to render (issue 21: start-up).
-    if (wantsJson(argv)) (await import('../ui/json-reporter.js')).renderErrorJson(err, { err: process.stderr, out: process.stdout });
-    else {
-      const [{ renderError }, { wantsColor }] = await Promise.all([import('../ui/render-error.js'), import('../ui/style.js')]);
-      process.stderr.write(renderError(err, { color: wantsColor(process.stderr) }));
-    }
+    (await import('../ui/error-output.js')).writeError(err, { json: wantsJson(argv) });
     return err.exitCode;
   } finally {
     closeReporters();

@@ -1,7 +1,8 @@
 /**
  * buildpack.toml (buildpack.md, "buildpack.toml (TOML)"): parse, validate, normalise.
  */
-import { apiAtLeast } from './api-version.js';
+import { buildpackApi } from './api-features.js';
+import { BIONIC_STACK_ID } from './labels.js';
 import { decodeToml, describe, isTable, type DecodeContext, type TableReader } from './decode.js';
 import type { BuildpackDescriptor, ParseResult, Target } from './models.js';
 import { decodeModuleApi, decodeModuleInfo, decodeTargets, LINUX_TARGET } from './module-common.js';
@@ -15,7 +16,7 @@ export interface DescriptorOptions {
   hasExecutables?: boolean;
 }
 
-const BIONIC = 'io.buildpacks.stacks.bionic';
+const BIONIC = BIONIC_STACK_ID;
 
 export function parseBuildpackDescriptor(text: string, file: string, opts: DescriptorOptions = {}): ParseResult<BuildpackDescriptor> {
   return decodeToml(text, file, (root, ctx) => {
@@ -93,7 +94,7 @@ function decodeExecEnv(ctx: DecodeContext, bp: TableReader): string[] {
  */
 function targetsFromStacks(stacks: { id: string }[], api: string): Target[] {
   const out: Target[] = [];
-  const modernApi = api !== '' && apiAtLeast(api, '0.10');
+  const modernApi = buildpackApi(api).supports('targets');
   for (const s of stacks) {
     if (s.id === BIONIC && (modernApi || stacks.length === 1)) {
       out.push({ os: 'linux', arch: 'amd64', variant: '', distros: [{ name: 'ubuntu', version: '18.04' }] });

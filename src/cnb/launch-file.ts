@@ -7,7 +7,8 @@
  * - API < 0.9: `command` is a string, `direct` (default false) chooses exec vs shell; an array command
  *   is an error.
  */
-import { apiAtLeast, normaliseApiVersion } from './api-version.js';
+import { normaliseApiVersion } from './api-version.js';
+import { buildpackApi as apiLevel } from './api-features.js';
 import { decodeToml, describe, decodeStringArray, type TableReader } from './decode.js';
 import type { LaunchFile, ParseResult, ProcessSpec } from './models.js';
 
@@ -19,7 +20,7 @@ export function parseLaunchFile(text: string, file: string, buildpackApi: string
   if (normaliseApiVersion(buildpackApi) === undefined) {
     return { issues: [{ severity: 'error', file, keyPath: '', message: `cannot read without a valid Buildpack API (got "${buildpackApi}")` }] };
   }
-  const modern = apiAtLeast(buildpackApi, '0.9');
+  const modern = apiLevel(buildpackApi).supports('process-command-array');
   return decodeToml(text, file, (root, ctx) => {
     const labels = root.tableArray('labels', (l) => ({ key: l.reqString('key', { nonEmpty: true }), value: l.reqString('value') }));
     let defaultAt: string | undefined;
@@ -65,12 +66,12 @@ function decodeProcess(p: TableReader, api: string, modern: boolean): ProcessSpe
   const spec: ProcessSpec = { type, command, args, direct, default: dflt };
   const workingDir = p.optString('working-dir', { nonEmpty: true });
   if (workingDir !== undefined) {
-    if (apiAtLeast(api, '0.8')) spec.workingDir = workingDir;
+    if (apiLevel(api).supports('process-working-dir')) spec.workingDir = workingDir;
     else p.ctx.warn(p.keyPath('working-dir'), `is ignored for Buildpack API ${api} (needs 0.8)`);
   }
   if (p.has('exec-env')) {
     const execEnv = p.stringArray('exec-env');
-    if (apiAtLeast(api, '0.12')) spec.execEnv = execEnv;
+    if (apiLevel(api).supports('exec-env')) spec.execEnv = execEnv;
     else p.ctx.warn(p.keyPath('exec-env'), `is ignored for Buildpack API ${api} (needs 0.12)`);
   }
   return spec;

@@ -6,6 +6,7 @@
  * strings with TOML escaping and into shell scripts only as comments or quoted heredoc text, never as code.
  */
 import { SUPPORTED_BUILDPACK_APIS } from './api-version.js';
+import { REBASABLE_LABEL } from './labels.js';
 
 export type ExtensionKind = 'build' | 'run' | 'both';
 
@@ -151,7 +152,7 @@ USER root
 RUN mkdir -p /opt/${shortName(id)} && echo "run image extended by ${commentSafe(id)}" > /opt/${shortName(id)}/run.txt
 
 # The new layers only add files under /opt: safe to rebase onto a new run image (kiln rebase).
-LABEL io.buildpacks.rebasable="true"
+LABEL ${REBASABLE_LABEL}="true"
 
 # A run image must not be left as root (image_extension.md, "Dockerfile Requirements": user_id, group_id).
 ARG user_id

@@ -5,6 +5,7 @@
  * Errors are what a build refuses; warnings are the spec's SHOULDs; info is advice.
  */
 import type { SpecIssue } from '../cnb/models.js';
+import { REBASABLE_LABEL } from '../cnb/labels.js';
 import {
   dockerfileStructure,
   parseDockerfile,
@@ -105,11 +106,11 @@ export function lintRunDockerfile(text: string, file: string): LintFinding[] {
         `switches the run image to ${stage.baseName} and also extends it: a switch is portable as a lone FROM; kiln applies the rest on the switched image (docs/conformance.md), other platforms may refuse it`),
     );
   }
-  const rebasable = stage.commands.some((c) => c.keyword === 'LABEL' && /io\.buildpacks\.rebasable\s*=\s*"?true"?/.test(c.rest));
+  const rebasable = stage.commands.some((c) => c.keyword === 'LABEL' && new RegExp(`${REBASABLE_LABEL.replace(/\./g, '\\.')}\\s*=\\s*"?true"?`).test(c.rest));
   if (extendsIt && !rebasable) {
     out.push(
       finding(file, stage.from, 'info', 'rebasable-advice',
-        'no LABEL io.buildpacks.rebasable="true": the app image cannot be rebased; add it when the new layers do not depend on the run image\'s files'),
+        `no LABEL ${REBASABLE_LABEL}="true": the app image cannot be rebased; add it when the new layers do not depend on the run image's files`),
     );
   }
   return out;

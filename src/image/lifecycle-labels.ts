@@ -5,10 +5,9 @@
  * (an image from an older lifecycle may lack `process-types` or `store`) and strict about types.
  */
 
-export const LIFECYCLE_METADATA_LABEL = 'io.buildpacks.lifecycle.metadata';
-export const BUILD_METADATA_LABEL = 'io.buildpacks.build.metadata';
-export const PROJECT_METADATA_LABEL = 'io.buildpacks.project.metadata';
-export const REBASABLE_LABEL = 'io.buildpacks.rebasable';
+import { BUILD_METADATA_LABEL, LIFECYCLE_METADATA_LABEL, PROJECT_METADATA_LABEL, REBASABLE_LABEL } from '../cnb/labels.js';
+
+export { BUILD_METADATA_LABEL, LIFECYCLE_METADATA_LABEL, PROJECT_METADATA_LABEL, REBASABLE_LABEL };
 
 export interface LayerSha {
   /** `sha256:<hex>` diffID; "" where the lifecycle writes an empty placeholder. */

@@ -6,6 +6,7 @@
  * is copied into <generated>/<id>/ (the lifecycle reads `generate/` in place; image_extension.md, "Generation"). The outputs are read back, validated
  * (exit 92 with the Dockerfile's line), the run image is chosen and the plan filtered (generate-plan.ts).
  */
+import { platformApi } from '../cnb/api-features.js';
 import { ExitCode, KilnError } from '../errors.js';
 import { formatDockerfileIssue, validateBuildDockerfile, validateRunDockerfile, type RunDockerfileInfo } from '../image/dockerfile.js';
 import { remoteSourceIssues } from '../image/dockerfile-remote.js';
@@ -211,7 +212,8 @@ export async function collectOutput(ext: GroupMember, entries: OutputEntry[], wh
     failOnErrors(ext, remoteSourceIssues(text, `${where}/build.Dockerfile`, opts), warnings);
     out.buildDockerfile = text;
   }
-  const run = file('run.Dockerfile');
+  // Run-image extension is a Platform API feature (platform.md, "`extender` (optional)").
+  const run = platformApi.supports('run-image-extension') ? file('run.Dockerfile') : undefined;
   if (run !== undefined) {
     const text = run.toString('utf8');
     const v = validateRunDockerfile(text, `${where}/run.Dockerfile`);

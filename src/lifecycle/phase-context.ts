@@ -30,13 +30,5 @@ export interface BuildVolumes {
   platform: string;
 }
 
-export const APP_DIR = '/workspace';
-export const LAYERS_DIR = '/layers';
-export const PLATFORM_DIR = '/platform';
-export const BUILDPACKS_DIR = '/cnb/buildpacks';
-export const EXTENSIONS_DIR = '/cnb/extensions';
-
-/** `/` in module ids becomes `_` in paths (platform.md, "Build Image"). */
-export function escapeId(id: string): string {
-  return id.replace(/\//g, '_');
-}
+/** The well-known paths and the id escaping live in cnb/paths.ts; re-exported for the phases. */
+export { APP_DIR, BUILDPACKS_DIR, escapeId, EXTENSIONS_DIR, LAYERS_DIR, PLATFORM_DIR } from '../cnb/paths.js';

@@ -17,6 +17,7 @@ import type { EnvFile } from './build-env.js';
 import { scanTar } from './container/layers-scan.js';
 import { parseImageEnv } from './container/module-env.js';
 import { BUILDPACKS_DIR, EXTENSIONS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
+import { BUILD_CONFIG_ENV_DIR, CNB_DIR, ORDER_TOML, RUN_TOML, STACK_TOML } from '../cnb/paths.js';
 import { isMissingPath } from './container/volume-io.js';
 import { loadBuilderFiles, saveBuilderFiles, type BuilderFiles } from './builder-files-cache.js';
 
@@ -148,12 +149,12 @@ async function fetchBuilderFiles(ctx: PhaseContext, info: ImageInfo, user: CnbUs
   const id = await ctx.engine.createContainer({ image: info.id, cmd: ['true'], user: `${user.uid}:${user.gid}`, labels: ctx.labels });
   try {
     const sources: Array<[keyof BuilderFiles, string, boolean]> = [
-      ['order', '/cnb/order.toml', false],
-      ['run', '/cnb/run.toml', false],
-      ['stack', '/cnb/stack.toml', false],
+      ['order', ORDER_TOML, false],
+      ['run', RUN_TOML, false],
+      ['stack', STACK_TOML, false],
       ['buildpacks', BUILDPACKS_DIR, true],
       ['extensions', EXTENSIONS_DIR, true],
-      ['buildConfigEnv', '/cnb/build-config/env', false],
+      ['buildConfigEnv', BUILD_CONFIG_ENV_DIR, false],
     ];
     const files: BuilderFiles = {};
     await Promise.all(
@@ -195,28 +196,28 @@ export async function readBuilder(ctx: PhaseContext, image: string): Promise<Bui
 function parseBuilderFiles(image: string, info: ImageInfo, user: CnbUser, files: BuilderFiles): BuilderInfo {
   const orderText = fileText(files.order, 'order.toml');
   if (orderText === undefined) {
-    throw new KilnError({ action: `read builder ${image}`, cause: '/cnb/order.toml is missing', exitCode: ExitCode.config });
+    throw new KilnError({ action: `read builder ${image}`, cause: `${ORDER_TOML} is missing`, exitCode: ExitCode.config });
   }
-  const order = throwOnErrors(parseOrderFile(orderText, `${image}:/cnb/order.toml`), `read builder ${image}`);
+  const order = throwOnErrors(parseOrderFile(orderText, `${image}:${ORDER_TOML}`), `read builder ${image}`);
   let runImages: RunImageRef[] = [];
   const runText = fileText(files.run, 'run.toml');
   if (runText !== undefined) {
-    runImages = throwOnErrors(parseRunFile(runText, `${image}:/cnb/run.toml`), `read builder ${image}`).images;
+    runImages = throwOnErrors(parseRunFile(runText, `${image}:${RUN_TOML}`), `read builder ${image}`).images;
   } else {
     const stackText = fileText(files.stack, 'stack.toml');
-    const stack = stackText !== undefined ? throwOnErrors(parseStackFile(stackText, `${image}:/cnb/stack.toml`), `read builder ${image}`) : undefined;
+    const stack = stackText !== undefined ? throwOnErrors(parseStackFile(stackText, `${image}:${STACK_TOML}`), `read builder ${image}`) : undefined;
     if (stack?.runImage !== undefined) runImages = [stack.runImage];
   }
   const buildpacks = new Map<string, BuilderBuildpack>();
   for (const [dir, entries] of groupModules(files.buildpacks ?? [])) {
     const text = fileText(entries, 'buildpack.toml');
     if (text === undefined) continue;
-    const file = `${image}:/cnb/${dir}/buildpack.toml`;
+    const file = `${image}:${CNB_DIR}/${dir}/buildpack.toml`;
     const descriptor = throwOnErrors(parseBuildpackDescriptor(text, file, { hasExecutables: isExecutableEntry(entries, 'bin/build') }), `read builder ${image}`);
     buildpacks.set(moduleKey(descriptor.id, descriptor.version), {
       kind: 'buildpack',
       descriptor,
-      dir: `/cnb/${dir}`,
+      dir: `${CNB_DIR}/${dir}`,
       files: filesOf(entries),
       hasDetect: isExecutableEntry(entries, 'bin/detect'),
       hasBuild: isExecutableEntry(entries, 'bin/build'),
@@ -226,12 +227,12 @@ function parseBuilderFiles(image: string, info: ImageInfo, user: CnbUser, files:
   for (const [dir, entries] of groupModules(files.extensions ?? [])) {
     const text = fileText(entries, 'extension.toml');
     if (text === undefined) continue;
-    const file = `${image}:/cnb/${dir}/extension.toml`;
+    const file = `${image}:${CNB_DIR}/${dir}/extension.toml`;
     const descriptor = throwOnErrors(parseExtensionDescriptor(text, file, { hasExecutables: isExecutableEntry(entries, 'bin/detect') || isExecutableEntry(entries, 'bin/generate') }), `read builder ${image}`);
     extensions.set(moduleKey(descriptor.id, descriptor.version), {
       kind: 'extension',
       descriptor,
-      dir: `/cnb/${dir}`,
+      dir: `${CNB_DIR}/${dir}`,
       files: filesOf(entries),
       hasDetect: isExecutableEntry(entries, 'bin/detect'),
       hasGenerate: isExecutableEntry(entries, 'bin/generate'),

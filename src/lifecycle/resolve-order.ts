@@ -5,7 +5,8 @@
  * and the extension order are expanded only when reached, and bin/detect runs once per kind+id@version.
  */
 import { ExitCode, KilnError } from '../errors.js';
-import { apiAtLeast, isSupportedBuildpackApi, SUPPORTED_BUILDPACK_APIS } from '../cnb/api-version.js';
+import { isSupportedBuildpackApi, SUPPORTED_BUILDPACK_APIS } from '../cnb/api-version.js';
+import { buildpackApi } from '../cnb/api-features.js';
 import type { DetectPlan, GroupMember, ModuleDescriptor, ModuleKind, ModuleRef, OrderGroup, PlanFile, Target } from '../cnb/models.js';
 import { moduleLabel, resolvePlan, type PassedModule, type TraceGroup, type TraceMember, type TrialRecord } from './resolve-plan.js';
 
@@ -310,7 +311,7 @@ export async function resolveOrder(input: ResolveInput): Promise<ResolveResult> 
         branch.slots.push({ done: branch.done.at(-1) as Done });
         continue;
       }
-      if (input.execEnv !== undefined && desc.kind === 'buildpack' && apiAtLeast(desc.api, '0.12')) {
+      if (input.execEnv !== undefined && desc.kind === 'buildpack' && buildpackApi(desc.api).supports('exec-env')) {
         const envs = desc.execEnv;
         if (envs.length > 0 && !envs.includes('*') && !envs.includes(input.execEnv)) {
           // Skipped silently and not added to the group (buildpack.md, "Order Resolution", Platform 0.15).

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { BASE_DESCRIPTION_LABEL, BASE_DISTRO_NAME_LABEL, BASE_DISTRO_VERSION_LABEL, BASE_ID_LABEL, BASE_MAINTAINER_LABEL, BUSYBOX_BASE_ID, REBASABLE_LABEL } from '../cnb/labels.js';
 import { ExitCode, KilnError } from '../errors.js';
 import { kilnCacheDir } from '../kiln-cache-dir.js';
 import { makeTar, type TarFileEntry } from '../image/tar-files.js';
@@ -27,7 +28,7 @@ export const BUSYBOX_APPLETS = [
   'du', 'df', 'od', 'timeout', 'nproc', 'yes', 'vi', 'unzip',
 ];
 
-export const BUSYBOX_BASE_ID = 'io.kiln.stacks.busybox';
+export { BUSYBOX_BASE_ID };
 
 function cacheDir(): string {
   return kilnCacheDir('busybox');
@@ -156,12 +157,12 @@ export async function createBusyboxImage(engine: ContainerEngine, opts: BusyboxI
   const rootfs = await busyboxRootfsTar({ uid: opts.uid, gid: opts.gid, ...(opts.userName !== undefined ? { userName: opts.userName } : {}) });
   const version = await busyboxVersion();
   const labels: Labels = {
-    'io.buildpacks.base.id': BUSYBOX_BASE_ID,
-    'io.buildpacks.base.distro.name': 'busybox',
-    'io.buildpacks.base.distro.version': version,
-    'io.buildpacks.base.maintainer': 'kiln',
-    'io.buildpacks.base.description': `kiln busybox ${opts.kind} base image`,
-    ...(opts.kind === 'run' ? { 'io.buildpacks.rebasable': 'true' } : {}),
+    [BASE_ID_LABEL]: BUSYBOX_BASE_ID,
+    [BASE_DISTRO_NAME_LABEL]: 'busybox',
+    [BASE_DISTRO_VERSION_LABEL]: version,
+    [BASE_MAINTAINER_LABEL]: 'kiln',
+    [BASE_DESCRIPTION_LABEL]: `kiln busybox ${opts.kind} base image`,
+    ...(opts.kind === 'run' ? { [REBASABLE_LABEL]: 'true' } : {}),
     ...(opts.labels ?? {}),
   };
   const changes = [

@@ -11,13 +11,14 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { BASE_DESCRIPTION_LABEL, BASE_DISTRO_NAME_LABEL, BASE_DISTRO_VERSION_LABEL, BASE_HOMEPAGE_LABEL, BASE_ID_LABEL, BASE_MAINTAINER_LABEL, DEBIAN_BASE_ID, REBASABLE_LABEL, STACK_ID_LABEL } from '../cnb/labels.js';
 import { ExitCode, KilnError } from '../errors.js';
 import type { ContainerEngine, Labels } from '../ports.js';
 import { LineSplitter } from '../docker/line-splitter.js';
 
 const run = promisify(execFile);
 
-export const DEBIAN_BASE_ID = 'io.kiln.stacks.debian-bookworm';
+export { DEBIAN_BASE_ID };
 export const DEBIAN_SUITE = 'bookworm';
 export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 /** Packages on top of minbase: TLS roots for downloads during builds. */
@@ -110,14 +111,14 @@ function quote(v: string): string {
 
 export function debianLabels(kind: 'build' | 'run', extra: Labels = {}): Labels {
   return {
-    'io.buildpacks.base.id': DEBIAN_BASE_ID,
-    'io.buildpacks.base.distro.name': 'debian',
-    'io.buildpacks.base.distro.version': '12',
-    'io.buildpacks.base.maintainer': 'kiln',
-    'io.buildpacks.base.homepage': 'https://www.debian.org/',
-    'io.buildpacks.base.description': `kiln Debian ${DEBIAN_SUITE} ${kind} base image (debootstrap minbase)`,
-    'io.buildpacks.stack.id': DEBIAN_BASE_ID,
-    ...(kind === 'run' ? { 'io.buildpacks.rebasable': 'true' } : {}),
+    [BASE_ID_LABEL]: DEBIAN_BASE_ID,
+    [BASE_DISTRO_NAME_LABEL]: 'debian',
+    [BASE_DISTRO_VERSION_LABEL]: '12',
+    [BASE_MAINTAINER_LABEL]: 'kiln',
+    [BASE_HOMEPAGE_LABEL]: 'https://www.debian.org/',
+    [BASE_DESCRIPTION_LABEL]: `kiln Debian ${DEBIAN_SUITE} ${kind} base image (debootstrap minbase)`,
+    [STACK_ID_LABEL]: DEBIAN_BASE_ID,
+    ...(kind === 'run' ? { [REBASABLE_LABEL]: 'true' } : {}),
     ...extra,
   };
 }

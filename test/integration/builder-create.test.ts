@@ -15,7 +15,7 @@ import { inspectBuilder } from '../../src/app/inspect-builder.js';
 import { main } from '../../src/cli/main.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { ExitCode, KilnError } from '../../src/errors.js';
-import { readTar, type ReadTarEntry } from '../../src/image/tar-files.js';
+import { makeTar, readTar, type ReadTarEntry } from '../../src/image/tar-files.js';
 import { parseOrderFile } from '../../src/cnb/order.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { testLabels, testName } from '../helpers/test-labels.js';
@@ -269,6 +269,22 @@ describe('kiln builder create errors', () => {
     expect(e.message).toContain('kiln-test/absent-build:nope');
     expect(e.hint).toContain('kiln stack create busybox');
     expect(await engine.inspectImage(t)).toBeUndefined();
+  });
+
+  it('refuses a build image without the programs of the base-image contract (no sh on its PATH), naming it, and tags nothing', async () => {
+    const t = newTag('nosh');
+    const base = newTag('base-nosh');
+    const context = await makeTar([{ path: 'Dockerfile', content: `FROM ${bases().build}\nENV PATH=/nowhere\n` }]);
+    await engine.buildImage({ context, dockerfile: 'Dockerfile', buildArgs: {}, tag: base, labels });
+    const cfg = await writeConfig('nosh.toml', (x) => x.replace(bases().build, base));
+    const e = await failure(createBuilder(engine, { imageName: t, configPath: cfg, labels, kilnVersion: '0.1.0' }));
+    expect(e.exitCode).toBe(ExitCode.config);
+    expect(e.message).toContain(`use build image (named in ${cfg}) ${base}`);
+    expect(e.message).toContain('has no sh on its PATH');
+    expect(e.message).toContain('module prelude');
+    expect(await engine.inspectImage(t)).toBeUndefined();
+    // The check's container is gone (the others are the tree() containers above, removed in afterAll).
+    expect((await engine.listContainers({ labels: Object.entries(labels).map(([k, v]) => `${k}=${v}`) })).filter((c) => !containers.includes(c))).toEqual([]);
   });
 
   it('names file, key and line of a malformed builder.toml', async () => {

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { ExitCode, KilnError } from '../../errors.js';
 import type { ModuleKind } from '../../cnb/models.js';
+import type { CliContext } from '../context.js';
 
 /** The `buildpack` / `extension` parent command, shared with `package` (package.ts). */
 function parentOf(program: Command, kind: ModuleKind): Command {
@@ -23,7 +24,7 @@ interface NewFlags {
   json?: boolean;
 }
 
-function registerNew(program: Command, kind: ModuleKind): void {
+function registerNew(program: Command, ctx: CliContext, kind: ModuleKind): void {
   const cmd = parentOf(program, kind)
     .command('new <id>')
     .description(`create a working ${kind} (descriptor, bin/ scripts, README) in a new directory`)
@@ -33,7 +34,7 @@ function registerNew(program: Command, kind: ModuleKind): void {
     .option('--json', 'print the result as JSON on stdout');
   if (kind === 'extension') cmd.option('--kind <build|run|both>', 'which Dockerfiles bin/generate writes', 'both');
   cmd.action(async (id: string, flags: NewFlags) => {
-    const [{ newModule }, { parseScaffoldTarget, shortName }, { renderNewModule }] = await Promise.all([
+    const [{ newModule }, { parseScaffoldTarget, shortName }, { newModuleJson, newModuleHuman }] = await Promise.all([
       import('../../app/new-module.js'),
       import('../../cnb/module-templates.js'),
       import('../../ui/lint-report.js'),
@@ -48,26 +49,27 @@ function registerNew(program: Command, kind: ModuleKind): void {
       return parsed;
     });
     const r = await newModule({ kind, id, dir: flags.path ?? shortName(id), version: flags.version, targets, extensionKind });
-    renderNewModule({ kind, id, dir: flags.path ?? shortName(id), files: r.files }, { ...(flags.json === true ? { json: true } : {}) });
+    const shown = { kind, id, dir: flags.path ?? shortName(id), files: r.files };
+    (await ctx.output({ ...(flags.json === true ? { json: true } : {}) })).result(newModuleJson(shown), newModuleHuman(shown));
   });
 }
 
-function registerLint(program: Command, kind: ModuleKind): void {
+function registerLint(program: Command, ctx: CliContext, kind: ModuleKind): void {
   parentOf(program, kind)
     .command('lint [dir]')
     .description(`check a ${kind} directory: descriptor, executables${kind === 'extension' ? ', Dockerfiles under generate/' : ''}; exit 0 when no errors, ${ExitCode.config} otherwise`)
     .option('--json', 'print the findings as JSON on stdout')
     .action(async (dir: string | undefined, flags: { json?: boolean }) => {
-      const [{ lintModule }, { renderLintReport }] = await Promise.all([import('../../app/lint-module.js'), import('../../ui/lint-report.js')]);
+      const [{ lintModule }, { lintReportJson, lintReportHuman }] = await Promise.all([import('../../app/lint-module.js'), import('../../ui/lint-report.js')]);
       const report = await lintModule(kind, dir ?? '.');
-      renderLintReport(report, { ...(flags.json === true ? { json: true } : {}) });
+      (await ctx.output({ ...(flags.json === true ? { json: true } : {}) })).result(lintReportJson(report), (style) => lintReportHuman(report, style));
       if (report.findings.some((f) => f.severity === 'error')) process.exitCode = ExitCode.config;
     });
 }
 
-export function registerAuthorCommands(program: Command): void {
+export function registerAuthorCommands(program: Command, ctx: CliContext): void {
   for (const kind of ['buildpack', 'extension'] as const) {
-    registerNew(program, kind);
-    registerLint(program, kind);
+    registerNew(program, ctx, kind);
+    registerLint(program, ctx, kind);
   }
 }

@@ -2,7 +2,6 @@
  * What `kiln build` needs only once it runs, loaded by its action (issue 21: `kiln --version` and
  * `kiln --help` load neither dockerode nor the lifecycle).
  */
-export { randomBytes } from 'node:crypto';
 export { buildApp } from '../../app/build-app.js';
 export { publishImage, registryAuthFor } from '../../app/publish.js';
 export { pullPreviousImage } from '../../app/previous-image.js';
@@ -10,7 +9,5 @@ export { fetcherFor } from '../pull-options.js';
 export { chooseBuilder } from '../builder-choice.js';
 export { readKilnConfig } from '../../config/kiln-config.js';
 export { withDefaultTag } from '../../image/image-ref.js';
-export { createDockerEngine } from '../../docker/docker-engine.js';
-export { createCliReporter } from '../../ui/cli-output.js';
 export { observeEngine } from '../../ui/observed-engine.js';
 export { collectSummary, summaryOf } from '../../ui/summary.js';

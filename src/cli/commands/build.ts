@@ -16,6 +16,7 @@ import { EXTENSION_NETWORK_FLAG, parseExtensionNetwork, refuseExposedHostNetwork
 import { PULL_POLICY_OPTION } from '../pull-options.js';
 import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
 import { abortOnSignals } from '../interrupt.js';
+import type { CliContext } from '../context.js';
 
 interface BuildFlags extends LimitFlags {
   builder?: string;
@@ -190,7 +191,7 @@ export function buildRequestOf(image: string, flags: BuildFlags & { builder: str
   };
 }
 
-export function registerBuild(program: Command): void {
+export function registerBuild(program: Command, ctx: CliContext): void {
   program
     .command('build <image>')
     .description('Build an app image from source with a builder (detect, generate, extend, build, export)')
@@ -219,14 +220,13 @@ export function registerBuild(program: Command): void {
     .option(...PULL_POLICY_OPTION)
     .action(async (image: string, flags: BuildFlags) => {
       // Loaded when the command runs, not at start-up (issue 21).
-      const { randomBytes, buildApp, publishImage, registryAuthFor, pullPreviousImage, withDefaultTag, createDockerEngine, createCliReporter, observeEngine, collectSummary, summaryOf, fetcherFor, chooseBuilder, readKilnConfig } =
-        await import('./build-run.js');
+      const { buildApp, publishImage, registryAuthFor, pullPreviousImage, withDefaultTag, observeEngine, collectSummary, summaryOf, fetcherFor, chooseBuilder, readKilnConfig } = await import('./build-run.js');
       const config = await readKilnConfig();
       const builder = checkImageRef(await chooseBuilder(flags, config), 'the builder');
       const req = { ...buildRequestOf(image, { ...flags, builder }), runImageMirrors: config.runImageMirrors };
       await refuseExposedHostNetwork({ '--network': req.network, [EXTENSION_NETWORK_FLAG]: req.extensionNetwork });
-      const { reporter, facts } = collectSummary(await createCliReporter(flags));
-      const engine = observeEngine(createDockerEngine(), reporter, { verbose: flags.verbose === true });
+      const { reporter, facts } = collectSummary((await ctx.output({ ...flags, style: 'progress' })).reporter);
+      const engine = observeEngine(await ctx.engine(), reporter, { verbose: flags.verbose === true });
       const remote = remoteVolumeWarning(req.volumes);
       if (remote !== undefined) reporter.emit({ type: 'warning', message: remote });
       const abort = new AbortController();
@@ -234,9 +234,9 @@ export function registerBuild(program: Command): void {
       const stopListening = abortOnSignals(abort);
       try {
         if (flags.publish === true) await pullPreviousImage({ engine, reporter, fetcher }, withDefaultTag(req.image));
-        const outcome = await buildApp({ engine, reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal, fetcher }, req);
+        const outcome = await buildApp({ engine, reporter, ids: ctx.ids, signal: abort.signal, fetcher }, req);
         const size = (await engine.inspectImage(outcome.imageId))?.size;
-        reporter.emit({ type: 'result', result: summaryOf(outcome.export.tags[0] ?? req.image, outcome, facts, size, Date.now()) });
+        reporter.emit({ type: 'result', result: summaryOf(outcome.export.tags[0] ?? req.image, outcome, facts, size, ctx.clock.now()) });
         // Pushed here, once the image exists, so build-app stays registry-free (issue 7).
         if (flags.publish === true) await publishImage(engine, reporter, withDefaultTag(req.image), await registryAuthFor(req.image));
       } catch (e) {

@@ -4,10 +4,10 @@
  */
 import type { Command } from 'commander';
 import { checkImageRef } from '../../image/image-ref.js';
-import type { ContainerEngine } from '../../ports.js';
-import { defaultEngine, registerBuilderCreate } from './builder-create.js';
+import type { CliContext } from '../context.js';
+import { registerBuilderCreate } from './builder-create.js';
 
-export function registerBuilderInspect(builder: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
+export function registerBuilderInspect(builder: Command, ctx: CliContext): void {
   builder
     .command('inspect')
     .description('show what a builder image holds')
@@ -15,14 +15,14 @@ export function registerBuilderInspect(builder: Command, getEngine: () => Promis
     .option('--json', 'print JSON for tools instead of text')
     .action(async (image: string, opts: { json?: boolean }) => {
       const [{ inspectBuilder }, { formatBuilderSummary }] = await Promise.all([import('../../app/inspect-builder.js'), import('../../builder/builder-summary.js')]);
-      const summary = await inspectBuilder(await getEngine(), image);
-      process.stdout.write(opts.json === true ? `${JSON.stringify(summary, null, 2)}\n` : formatBuilderSummary(summary));
+      const summary = await inspectBuilder(await ctx.engine(), image);
+      (await ctx.output({ json: opts.json === true })).result(summary, () => formatBuilderSummary(summary));
     });
 }
 
 /** `kiln builder` with its subcommands. */
-export function registerBuilderCommands(program: Command, getEngine?: () => Promise<ContainerEngine>): void {
+export function registerBuilderCommands(program: Command, ctx: CliContext): void {
   const builder = program.command('builder').description('create and inspect builder images');
-  registerBuilderCreate(builder, getEngine);
-  registerBuilderInspect(builder, getEngine);
+  registerBuilderCreate(builder, ctx);
+  registerBuilderInspect(builder, ctx);
 }

@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import { kilnConfigPath, readKilnConfig, writeKilnConfig, type KilnConfig } from '../../config/kiln-config.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import { parsePullPolicy, PULL_POLICIES } from '../../registry/pull-policy.js';
-
-const say = (text: string): void => void process.stdout.write(`${text}\n`);
+import type { CliContext } from '../context.js';
 
 function listLines(c: KilnConfig): string[] {
   const lines = [`# ${kilnConfigPath()}`, `default-builder = ${c.defaultBuilder ?? '(not set)'}`, `pull-policy = ${c.pullPolicy ?? '(not set: if-not-present)'}`];
@@ -17,20 +16,21 @@ function listLines(c: KilnConfig): string[] {
   return lines;
 }
 
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
 function usage(cause: string, hint?: string): KilnError {
   return new KilnError({ action: 'change kiln config', cause, ...(hint !== undefined ? { hint } : {}), exitCode: ExitCode.usage });
 }
 
-async function update(fn: (c: KilnConfig) => string): Promise<void> {
-  const c = await readKilnConfig();
-  const message = fn(c);
-  await writeKilnConfig(c);
-  say(message);
-}
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
-export function registerConfig(program: Command): void {
+export function registerConfig(program: Command, ctx: CliContext): void {
+  /** One line of human text on stdout (ui/command-output.ts). */
+  const say = async (text: string): Promise<void> => (await ctx.output({})).text(`${text}\n`);
+  const update = async (fn: (c: KilnConfig) => string): Promise<void> => {
+    const c = await readKilnConfig();
+    const message = fn(c);
+    await writeKilnConfig(c);
+    await say(message);
+  };
   const config = program.command('config').description(`kiln's settings (${kilnConfigPath()}): default builder, pull policy, run-image mirrors`);
   config
     .command('list', { isDefault: true })
@@ -38,7 +38,7 @@ export function registerConfig(program: Command): void {
     .option('--json', 'print the settings as JSON')
     .action(async (o: { json?: boolean }) => {
       const c = await readKilnConfig();
-      say(o.json === true ? JSON.stringify(c, null, 2) : listLines(c).join('\n'));
+      (await ctx.output({ json: o.json === true })).result(c, () => `${listLines(c).join('\n')}\n`);
     });
   config
     .command('default-builder [image]')

@@ -5,8 +5,7 @@
 import type { Command } from 'commander';
 import { ExitCode, KilnError } from '../../errors.js';
 import { checkImageRef } from '../../image/image-ref.js';
-import { redactDeep, redactUrlCredentials } from '../../ui/redact.js';
-import { makeStyle, wantsColor } from '../../ui/style.js';
+import type { CliContext } from '../context.js';
 import { labelsFromEnv, parseEnvEntries } from './build.js';
 import { refuseExposedHostNetwork } from '../network-flags.js';
 import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
@@ -24,7 +23,7 @@ interface DetectFlags extends LimitFlags {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
-export function registerDetect(program: Command): void {
+export function registerDetect(program: Command, ctx: CliContext): void {
   program
     .command('detect')
     .description('Run detection only and show which group would build the app (--explain: the whole order as a tree)')
@@ -40,19 +39,16 @@ export function registerDetect(program: Command): void {
     .action(async (flags: DetectFlags) => {
       await refuseExposedHostNetwork({ '--network': flags.network });
       // Loaded when the command runs, not at start-up (issue 21).
-      const [{ randomBytes }, { explainDetect }, { createDockerEngine }, { detectKey }, { createCliReporter }, { formatExplainTree }] = await Promise.all([
-        import('node:crypto'),
+      const [{ explainDetect }, { detectKey }, { formatExplainTree }] = await Promise.all([
         import('../../app/detect-app.js'),
-        import('../../docker/docker-engine.js'),
         import('../../lifecycle/detect.js'),
-        import('../../ui/cli-output.js'),
         import('../../ui/explain-tree.js'),
       ]);
-      const reporter = await createCliReporter({ ...(flags.json === true ? { json: true } : {}), verbose: flags.verbose === true, quiet: flags.verbose !== true && flags.json !== true });
+      const output = await ctx.output({ style: 'progress', ...(flags.json === true ? { json: true } : {}), verbose: flags.verbose === true, quiet: flags.verbose !== true && flags.json !== true });
       const abort = new AbortController();
       const stopListening = abortOnSignals(abort);
       const result = await explainDetect(
-        { engine: createDockerEngine(), reporter, ids: { newId: () => randomBytes(6).toString('hex') }, signal: abort.signal },
+        { engine: await ctx.engine(), reporter: output.reporter, ids: ctx.ids, signal: abort.signal },
         {
           builder: flags.builder,
           path: flags.path,
@@ -62,18 +58,15 @@ export function registerDetect(program: Command): void {
           ...(process.env.KILN_LABELS !== undefined ? { labels: labelsFromEnv(process.env.KILN_LABELS) } : {}),
         },
       ).finally(stopListening);
-      if (flags.json === true) {
-        const detects = Object.fromEntries([...result.detects].map(([k, r]) => [k, { status: r.status, exitCode: r.exitCode, plan: r.plan, output: r.output.map((o) => o.line) }]));
-        process.stdout.write(`${JSON.stringify(redactDeep({ ok: result.ok, trace: result.trace, group: result.group, groupExtensions: result.groupExtensions, plan: result.plan, detects }), null, 2)}\n`);
-      } else {
-        const style = makeStyle(wantsColor(process.stdout));
+      const detects = Object.fromEntries([...result.detects].map(([k, r]) => [k, { status: r.status, exitCode: r.exitCode, plan: r.plan, output: r.output.map((o) => o.line) }]));
+      output.result({ ok: result.ok, trace: result.trace, group: result.group, groupExtensions: result.groupExtensions, plan: result.plan, detects }, (style) => {
         const lines = flags.explain === true
           ? formatExplainTree({ builder: flags.builder, path: flags.path, trace: result.trace, ok: result.ok, planOf: (m) => result.detects.get(detectKey(m.kind, m.id, m.version))?.plan }, style)
           : result.ok
             ? [...result.groupExtensions.map((m) => `${m.id}@${m.version} (extension)`), ...result.group.map((m) => `${m.id}@${m.version}`)]
             : [];
-        process.stdout.write(redactUrlCredentials(lines.map((l) => `${l}\n`).join('')));
-      }
+        return lines.map((l) => `${l}\n`).join('');
+      });
       if (!result.ok) {
         throw new KilnError({
           action: 'detect',

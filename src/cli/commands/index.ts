@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
 import { registerAuthorCommands } from './author.js';
 import { registerBuild } from './build.js';
 import { registerConfig } from './config.js';
@@ -11,18 +12,17 @@ import { registerRebase } from './rebase.js';
 import { registerSbom } from './sbom.js';
 import { registerStackCommands } from './stack-create.js';
 
-/** Each command file exports a register function; this is the one list of them. */
-export function registerCommands(program: Command): void {
-  registerBuild(program);
-  registerDetect(program);
-  registerBuilderCommands(program);
-  registerStackCommands(program);
-  registerRebase(program);
-  registerInspect(program);
-  registerSbom(program);
-  registerPackageCommands(program);
-  registerAuthorCommands(program);
-  registerConfig(program);
-  registerPrune(program);
-  // Commands are added here as they land (builder create/inspect, build, rebase, inspect, ...).
+/** Each command file exports a register function taking the program and the run's context (context.ts); this is the one list of them. */
+export function registerCommands(program: Command, ctx: CliContext): void {
+  registerBuild(program, ctx);
+  registerDetect(program, ctx);
+  registerBuilderCommands(program, ctx);
+  registerStackCommands(program, ctx);
+  registerRebase(program, ctx);
+  registerInspect(program, ctx);
+  registerSbom(program, ctx);
+  registerPackageCommands(program, ctx);
+  registerAuthorCommands(program, ctx);
+  registerConfig(program, ctx);
+  registerPrune(program, ctx);
 }

@@ -1,10 +1,9 @@
 /** `kiln inspect <image> [--json]`: an app image's run image, extensions, buildpacks, processes, layers, SBOM. */
 import type { Command } from 'commander';
 import { checkImageRef } from '../../image/image-ref.js';
-import type { ContainerEngine } from '../../ports.js';
-import { defaultEngine } from './builder-create.js';
+import type { CliContext } from '../context.js';
 
-export function registerInspect(program: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
+export function registerInspect(program: Command, ctx: CliContext): void {
   program
     .command('inspect <image>')
     .description('Show what a buildpacks app image holds (run image, extensions, buildpacks, processes, layers, SBOM)')
@@ -12,7 +11,7 @@ export function registerInspect(program: Command, getEngine: () => Promise<Conta
     .action(async (image: string, opts: { json?: boolean }) => {
       checkImageRef(image, 'kiln inspect <image>');
       const { formatAppImageSummary, inspectApp } = await import('../../app/inspect-app.js');
-      const s = await inspectApp(await getEngine(), image);
-      process.stdout.write(opts.json === true ? `${JSON.stringify(s, null, 2)}\n` : formatAppImageSummary(s));
+      const s = await inspectApp(await ctx.engine(), image);
+      (await ctx.output({ json: opts.json === true })).result(s, () => formatAppImageSummary(s));
     });
 }

@@ -1,13 +1,12 @@
 /** `kiln buildpack package` and `kiln extension package` (distribution.md, "Buildpackage"): a module dir -> image or file. */
 import type { Command } from 'commander';
 import { checkImageRef } from '../../image/image-ref.js';
-import type { ContainerEngine } from '../../ports.js';
+import type { CliContext } from '../context.js';
 import type { ModuleKind } from '../../cnb/models.js';
-import { defaultEngine } from './builder-create.js';
 import { PULL_POLICY_OPTION, pullPolicyOf } from '../pull-options.js';
 import { readKilnConfig } from '../../config/kiln-config.js';
 
-function registerPackage(program: Command, kind: ModuleKind, getEngine: () => Promise<ContainerEngine>): void {
+function registerPackage(program: Command, kind: ModuleKind, ctx: CliContext): void {
   program
     .command(kind)
     .description(`package ${kind}s`)
@@ -21,12 +20,12 @@ function registerPackage(program: Command, kind: ModuleKind, getEngine: () => Pr
       // A package is made from a directory only (no package.toml dependencies): the policy is checked, nothing is pulled.
       pullPolicyOf(opts, await readKilnConfig());
       const { packageModule } = await import('../../app/package-module.js');
-      const r = await packageModule(await getEngine(), { kind, dir: opts.path, target: name, file: opts.format === 'file' });
-      process.stdout.write(`packaged ${r.id}@${r.version} as ${r.target} (${r.imageId})\n`);
+      const r = await packageModule(await ctx.engine(), { kind, dir: opts.path, target: name, file: opts.format === 'file' });
+      (await ctx.output({})).text(`packaged ${r.id}@${r.version} as ${r.target} (${r.imageId})\n`);
     });
 }
 
-export function registerPackageCommands(program: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
-  registerPackage(program, 'buildpack', getEngine);
-  registerPackage(program, 'extension', getEngine);
+export function registerPackageCommands(program: Command, ctx: CliContext): void {
+  registerPackage(program, 'buildpack', ctx);
+  registerPackage(program, 'extension', ctx);
 }

@@ -5,9 +5,8 @@
  */
 import type { Command } from 'commander';
 import { checkImageRef } from '../../image/image-ref.js';
-import type { ContainerEngine } from '../../ports.js';
+import type { CliContext } from '../context.js';
 import { labelsFromEnv } from './build.js';
-import { defaultEngine, stderrReporter } from './builder-create.js';
 import { ALLOW_REMOTE_FLAG } from '../../image/dockerfile-remote.js';
 import { EXTENSION_NETWORK_FLAG, parseExtensionNetwork, refuseExposedHostNetwork } from '../network-flags.js';
 import { fetcherFor, PULL_POLICY_OPTION } from '../pull-options.js';
@@ -24,7 +23,7 @@ interface RebaseFlags {
   allowDockerfileRemote?: boolean;
 }
 
-export function registerRebase(program: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
+export function registerRebase(program: Command, ctx: CliContext): void {
   program
     .command('rebase <image>')
     .description('Move an app image onto a new run image without rebuilding (keeps every layer above the run image)')
@@ -42,14 +41,15 @@ export function registerRebase(program: Command, getEngine: () => Promise<Contai
       const extensionNetwork = flags.extensionNetwork !== undefined ? parseExtensionNetwork(flags.extensionNetwork) : undefined;
       await refuseExposedHostNetwork({ [EXTENSION_NETWORK_FLAG]: extensionNetwork });
       const dockerfiles = { ...(extensionNetwork !== undefined ? { extensionNetwork } : {}), ...(flags.allowDockerfileRemote === true ? { allowDockerfileRemote: true } : {}) };
-      const engine = await getEngine();
-      const reporter = stderrReporter({ quiet: flags.quiet === true, json: flags.json === true });
+      const engine = await ctx.engine();
+      const output = await ctx.output({ style: 'lines', quiet: flags.quiet === true, json: flags.json === true });
+      const reporter = output.reporter;
       const fetcher = await fetcherFor(flags, engine, reporter);
       const { rebaseApp } = await import('../../app/rebase-app.js');
       const out = await rebaseApp(
         { engine, reporter, fetcher },
         { image, ...(flags.runImage !== undefined ? { runImage: flags.runImage } : {}), force: flags.force === true, reextend: flags.reextend === true, publish: flags.publish === true, labels: labelsFromEnv(process.env.KILN_LABELS), ...dockerfiles },
       );
-      process.stdout.write(flags.json === true ? `${JSON.stringify(out, null, 2)}\n` : `rebased ${image} onto ${out.runImage}: ${out.imageId}\n`);
+      output.result(out, `rebased ${image} onto ${out.runImage}: ${out.imageId}\n`);
     });
 }

@@ -1,10 +1,9 @@
 /** `kiln sbom download <image> [--output-dir DIR]`: the launch SBOM files of an app image. */
 import type { Command } from 'commander';
 import { checkImageRef } from '../../image/image-ref.js';
-import type { ContainerEngine } from '../../ports.js';
-import { defaultEngine } from './builder-create.js';
+import type { CliContext } from '../context.js';
 
-export function registerSbom(program: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
+export function registerSbom(program: Command, ctx: CliContext): void {
   const sbom = program.command('sbom').description('work with the SBOM of an app image');
   sbom
     .command('download <image>')
@@ -13,8 +12,8 @@ export function registerSbom(program: Command, getEngine: () => Promise<Containe
     .action(async (image: string, opts: { outputDir: string }) => {
       checkImageRef(image, 'kiln sbom download <image>');
       const { downloadSbom } = await import('../../app/sbom-download.js');
-      const r = await downloadSbom(await getEngine(), image, opts.outputDir);
-      for (const f of r.files) process.stdout.write(`${join(r.outputDir, f)}\n`);
+      const r = await downloadSbom(await ctx.engine(), image, opts.outputDir);
+      (await ctx.output({})).text(r.files.map((f) => `${join(r.outputDir, f)}\n`).join(''));
     });
 }
 

@@ -6,8 +6,7 @@ import type { Command } from 'commander';
 import { createStack, DEFAULT_STACK_IMAGES, STACKS } from '../../app/create-stack.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import { checkImageRef } from '../../image/image-ref.js';
-import type { ContainerEngine } from '../../ports.js';
-import { defaultEngine, stderrReporter } from './builder-create.js';
+import type { CliContext } from '../context.js';
 
 interface StackCreateOptions {
   buildImage?: string;
@@ -26,7 +25,7 @@ function id(value: string | undefined, flag: string): number | undefined {
   return Number(value);
 }
 
-export function registerStackCommands(program: Command, getEngine: () => Promise<ContainerEngine> = defaultEngine): void {
+export function registerStackCommands(program: Command, ctx: CliContext): void {
   const stack = program.command('stack').description('make base images (build + run) without a registry');
   stack
     .command('create')
@@ -43,8 +42,9 @@ export function registerStackCommands(program: Command, getEngine: () => Promise
     .action(async (name: string, opts: StackCreateOptions) => {
       const uid = id(opts.uid, '--uid');
       const gid = id(opts.gid, '--gid');
+      const output = await ctx.output({ style: 'lines', quiet: opts.quiet === true, json: opts.json === true });
       const result = await createStack(
-        await getEngine(),
+        await ctx.engine(),
         {
           stack: name,
           ...(opts.buildImage !== undefined ? { buildImage: opts.buildImage } : {}),
@@ -52,9 +52,8 @@ export function registerStackCommands(program: Command, getEngine: () => Promise
           ...(uid !== undefined ? { uid } : {}),
           ...(gid !== undefined ? { gid } : {}),
         },
-        stderrReporter({ quiet: opts.quiet === true || opts.json === true }),
+        output.reporter,
       );
-      if (opts.json === true) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      else process.stdout.write(`created ${result.buildImage} (${result.buildId})\ncreated ${result.runImage} (${result.runId})\n`);
+      output.result(result, `created ${result.buildImage} (${result.buildId})\ncreated ${result.runImage} (${result.runId})\n`);
     });
 }

@@ -16,14 +16,12 @@ import { createHash } from 'node:crypto';
 import { ExitCode, KilnError } from '../../errors.js';
 import { makeTar } from '../../image/tar-files.js';
 import type { Labels } from '../../ports.js';
-import { escapeId, LAYERS_DIR, type CnbUser, type PhaseContext } from '../phase-context.js';
+import { APP_DIR, escapeId, LAYERS_DIR, type CnbUser, type PhaseContext } from '../phase-context.js';
 import { readFilesFromVolume, writeToVolume } from '../container/volume-io.js';
 
-export const CACHE_LABEL = 'io.kiln.cache';
-/** On an app image: the input key of the build that made it (app/input-key.ts, issue 21). */
-export const INPUT_KEY_LABEL = 'io.kiln.input-key';
-/** On an app image: JSON [{ref, id}] of the run image(s) an extension switched to, re-checked before reuse. */
-export const INPUT_IMAGES_LABEL = 'io.kiln.input-images';
+import { CACHE_LABEL, INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../../cnb/labels.js';
+
+export { CACHE_LABEL, INPUT_IMAGES_LABEL, INPUT_KEY_LABEL };
 export const CACHE_METADATA_FILE = 'kiln-cache.json';
 /** Where the cache volume is mounted in kiln's helper containers. */
 export const CACHE_DIR = '/kiln-cache';
@@ -169,7 +167,7 @@ export async function runCacheScript(ctx: PhaseContext, opts: { image: string; l
     mounts: [
       { type: 'volume', source: opts.layers, target: LAYERS_DIR },
       ...(opts.cache !== undefined ? [{ type: 'volume' as const, source: opts.cache, target: CACHE_DIR }] : []),
-      ...(opts.app !== undefined ? [{ type: 'volume' as const, source: opts.app, target: '/workspace' }] : []),
+      ...(opts.app !== undefined ? [{ type: 'volume' as const, source: opts.app, target: APP_DIR }] : []),
     ],
     network: 'none',
     labels: ctx.labels,

@@ -8,6 +8,7 @@ import type { LayerMetadataFile } from '../../cnb/models.js';
 import { emptyCacheMetadata, ensureCacheVolume, readCacheMetadata, runCacheScript, saveScript, writeCacheMetadata, type CachedLayer, type CacheMetadata, type SaveLayer } from './cache-volume.js';
 import { fingerprintScript, parseFingerprints, probeScript } from './fingerprint.js';
 import { EXTEND_CACHE_LABEL } from '../extend/cache.js';
+import { CACHE_LABEL } from '../../cnb/labels.js';
 import { APP_DIR, escapeId, LAYERS_DIR, type PhaseContext } from '../phase-context.js';
 import { SCRATCH_DIR } from '../container/module-run.js';
 import type { Labels } from '../../ports.js';
@@ -28,7 +29,7 @@ export interface OpenCacheOptions {
  */
 export async function openCache(ctx: PhaseContext, opts: OpenCacheOptions): Promise<{ meta: CacheMetadata; created: boolean }> {
   if (opts.clear) {
-    for (const id of await ctx.engine.listImages({ labels: [EXTEND_CACHE_LABEL, `io.kiln.cache=${opts.image}`] })) {
+    for (const id of await ctx.engine.listImages({ labels: [EXTEND_CACHE_LABEL, `${CACHE_LABEL}=${opts.image}`] })) {
       await ctx.engine.removeImage(id, { force: true }).catch(() => undefined);
     }
   }

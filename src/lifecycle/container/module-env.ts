@@ -8,7 +8,7 @@
  * ENV variable that is not in the final env (`env -u NAME ... <exe> <args>`, see moduleCommand).
  */
 import { shArgv } from './sh-script.js';
-import { apiAtLeast } from '../../cnb/api-version.js';
+import { buildpackApi } from '../../cnb/api-features.js';
 import type { ModuleKind } from '../../cnb/models.js';
 
 export type Env = Record<string, string>;
@@ -96,13 +96,13 @@ export function moduleCnbVars(input: ModuleVarsInput): Env {
   const out: Env = {};
   const { api, phase } = input;
   out[input.kind === 'extension' ? 'CNB_EXTENSION_DIR' : 'CNB_BUILDPACK_DIR'] = input.moduleDir;
-  const v08 = phase === 'generate' || apiAtLeast(api, '0.8');
+  const v08 = phase === 'generate' || buildpackApi(api).supports('cnb-dir-env');
   if (v08) out.CNB_PLATFORM_DIR = input.platformDir;
   if (phase === 'detect' && v08) out.CNB_BUILD_PLAN_PATH = input.planPath;
   if (phase !== 'detect' && v08) out.CNB_BP_PLAN_PATH = input.planPath;
   if (phase === 'build' && v08 && input.layersDir !== undefined) out.CNB_LAYERS_DIR = input.layersDir;
   if (phase === 'generate' && input.outputDir !== undefined) out.CNB_OUTPUT_DIR = input.outputDir;
-  if (input.target !== undefined && apiAtLeast(api, '0.10')) {
+  if (input.target !== undefined && buildpackApi(api).supports('targets')) {
     const t = input.target;
     out.CNB_TARGET_OS = t.os;
     out.CNB_TARGET_ARCH = t.arch;
@@ -110,7 +110,7 @@ export function moduleCnbVars(input: ModuleVarsInput): Env {
     if (t.distroName) out.CNB_TARGET_DISTRO_NAME = t.distroName;
     if (t.distroVersion) out.CNB_TARGET_DISTRO_VERSION = t.distroVersion;
   }
-  if (phase !== 'generate' && apiAtLeast(api, '0.12')) out.CNB_EXEC_ENV = input.execEnv ?? 'production';
+  if (phase !== 'generate' && buildpackApi(api).supports('exec-env')) out.CNB_EXEC_ENV = input.execEnv ?? 'production';
   return out;
 }
 

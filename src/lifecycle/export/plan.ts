@@ -2,6 +2,7 @@
  * The pure half of export (platform.md, "`exporter`"): which launch layers to tar or reuse, the generated layers'
  * files, the layer order, the image config and the labels. export/export.ts does the I/O around it.
  */
+import { LIFECYCLE_DIR } from '../../cnb/paths.js';
 import { ExitCode, KilnError } from '../../errors.js';
 import {
   BUILD_METADATA_LABEL,
@@ -238,7 +239,7 @@ export function planImage(input: ExportInput, built: BuiltLayers): ImagePlan {
   env = setEnv(env, 'CNB_PLATFORM_API', PLATFORM_API);
   env = setEnv(env, 'CNB_DEPRECATION_MODE', 'quiet');
   const runPath = envValue(base.env, 'PATH');
-  env = setEnv(env, 'PATH', `${PROCESS_DIR}:/cnb/lifecycle${runPath !== undefined && runPath !== '' ? `:${runPath}` : ''}`);
+  env = setEnv(env, 'PATH', `${PROCESS_DIR}:${LIFECYCLE_DIR}${runPath !== undefined && runPath !== '' ? `:${runPath}` : ''}`);
 
   const labels: Record<string, string> = { ...base.labels };
   for (const l of input.labels) labels[l.key] = l.value;

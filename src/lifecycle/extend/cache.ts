@@ -13,7 +13,9 @@ import { createHash } from 'node:crypto';
 import type { ExtendArg } from '../../cnb/models.js';
 import type { PhaseContext } from '../phase-context.js';
 
-export const EXTEND_CACHE_LABEL = 'io.kiln.extend-cache';
+import { EXTEND_CACHE_LABEL } from '../../cnb/labels.js';
+
+export { EXTEND_CACHE_LABEL };
 
 export interface ExtendKeyInput {
   kind: string;

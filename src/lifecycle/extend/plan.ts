@@ -7,7 +7,9 @@ import type { ExtendArg } from '../../cnb/models.js';
 export type ExtendKind = 'build' | 'run';
 
 /** The label a run image (and each extension's run.Dockerfile) uses to declare rebasability. */
-export const REBASABLE_LABEL = 'io.buildpacks.rebasable';
+import { REBASABLE_LABEL } from '../../cnb/labels.js';
+
+export { REBASABLE_LABEL };
 
 /** `User` of an image config split on the first ':' ("1000:1000" -> 1000/1000, "cnb" -> cnb/""; image_extension.md, "Phase: Extension"). */
 export function splitUser(user: string): { userId: string; groupId: string } {

@@ -37,17 +37,17 @@
  * - Shell variables named kiln_* are the script's own; an env file of that name would clash.
  */
 import { PLATFORM_API } from '../../cnb/api-version.js';
+import { APP_DIR, LAUNCHER_PATH, LAYERS_DIR, PROCESS_DIR } from '../../cnb/paths.js';
 
-export const LAUNCHER_PATH = '/cnb/lifecycle/launcher';
-export const PROCESS_DIR = '/cnb/process';
+export { LAUNCHER_PATH, PROCESS_DIR };
 
 export const LAUNCHER_SCRIPT = `#!/bin/sh
 # kiln launcher (see src/lifecycle/launcher/launcher-script.ts for what it does and how it differs
 # from the lifecycle's launcher). Exit code 82 = failed before exec.
 kiln_die() { printf 'kiln launcher: %s\\n' "$1" >&2; exit 82; }
 
-kiln_layers=\${CNB_LAYERS_DIR:-/layers}
-kiln_app=\${CNB_APP_DIR:-/workspace}
+kiln_layers=\${CNB_LAYERS_DIR:-${LAYERS_DIR}}
+kiln_app=\${CNB_APP_DIR:-${APP_DIR}}
 # Platform API >= 0.10 chooses the process by the entrypoint only: CNB_PROCESS_TYPE is ignored with the
 # lifecycle launcher's warning, which names the supported way (platform.md "launcher", digest 10).
 if [ -n "\${CNB_PROCESS_TYPE-}" ]; then

@@ -14,7 +14,7 @@
  * One file per item avoids any quoting or separator problem: items may contain spaces, quotes or
  * newlines. Numbered names keep the shell's lexical glob order equal to the item order.
  */
-import { compareApi } from '../../cnb/api-version.js';
+import { buildpackApi } from '../../cnb/api-features.js';
 import type { GroupMember } from '../../cnb/models.js';
 import type { LaunchProcess } from '../export/config-metadata.js';
 import { escapeId } from '../phase-context.js';
@@ -38,7 +38,7 @@ function itemName(i: number): string {
 export function userArgsMode(p: LaunchProcess, group: GroupMember[]): 'replace' | 'append' {
   if (p.command.length > 1) return 'replace';
   const api = group.find((g) => g.id === p.buildpackId)?.api;
-  return api !== undefined && compareApi(api, '0.9') < 0 ? 'append' : 'replace';
+  return api !== undefined && !buildpackApi(api).supports('user-args-replace') ? 'append' : 'replace';
 }
 
 /** Files and directories (entries ending in '/') of the table, in a stable order. */

@@ -2,11 +2,12 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildRequestOf, registerBuild } from '../../../src/cli/commands/build.js';
+import { createCliContext } from '../../../src/cli/context.js';
 
 describe('--no-reuse', () => {
   it('is a build flag and becomes noReuse in the request; absent, the request has no noReuse', () => {
     const program = new Command();
-    registerBuild(program);
+    registerBuild(program, createCliContext());
     const build = program.commands.find((c) => c.name() === 'build');
     expect(build?.options.some((o) => o.long === '--no-reuse')).toBe(true);
     const base = { builder: 'b', path: '.', env: [], volume: [] };

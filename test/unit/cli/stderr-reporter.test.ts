@@ -1,6 +1,6 @@
 /** Issue 17 point 2: `builder create --json` and `rebase --json` carry the pull events as JSON lines on stderr. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { stderrReporter } from '../../../src/cli/commands/builder-create.js';
+import { stderrReporter } from '../../../src/ui/line-reporter.js';
 
 afterEach(() => vi.restoreAllMocks());
 
