@@ -3,7 +3,7 @@
  * run image and committed by the daemon instead of passing through kiln. The image then holds the
  * layer with the layer's owner, mode and fixed mtime, awkward names and all; the same dir gives the
  * same image id again; a new small layer below it goes in first through an intermediate image; a run
- * image without a shell makes export stream the layer instead (the temp-file path's image id); an
+ * image without a shell makes export write the layer to a temp file instead (that path's image id); an
  * interrupt while the copy runs ends with exit 130 and tags nothing; and
  * the committed and intermediate images carry the context's labels, so a build's cleanup finds them.
  */
@@ -95,7 +95,6 @@ async function input(tag: string, over: Partial<ExportInput> = {}, runRef = base
     groupExtensions: [],
     layerMetadata: { 'test/big': { big: launchOnly } },
     layerBytes: { 'test_big/big': 700_000_000 },
-    streamThreshold: 1000,
     storeMetadata: {},
     processes: [{ type: 'web', command: ['ls'], args: [], direct: true, default: true, buildpackId: 'test/big' }],
     defaultProcessType: 'web',
@@ -171,11 +170,11 @@ describe('committed export on the daemon', () => {
     expect(out.layers[n + 1]).toBe(committed);
   });
 
-  it('streams the layer instead when the run image has no shell, with the temp-file path image id', async () => {
+  it('writes the layer to a temp file instead when the run image has no shell, with the temp-file path image id', async () => {
     const events: KilnEvent[] = [];
-    const plain = await exportImage(context([]), await input(tags[4] as string, { layerBytes: {}, commitLayers: false }, shellless));
+    const plain = await exportImage(context([]), await input(tags[4] as string, { layerBytes: {} }, shellless));
     const out = await exportImage(context(events), await input(tags[3] as string, {}, shellless));
-    expect(debug(events).some((m) => /committing a layer failed: .*"sh": executable file not found.*; streaming the layers into the load instead/s.test(m))).toBe(true);
+    expect(debug(events).some((m) => /committing a layer failed: .*"sh": executable file not found.*; writing the layers to temp files instead/s.test(m))).toBe(true);
     expect(out.imageId).toBe(plain.imageId);
     expect((await engine.inspectImage(tags[3] as string))?.id).toBe(plain.imageId);
   });
