@@ -11,6 +11,7 @@ import { decodeLifecycleMetadata, type LifecycleMetadata } from '../../../src/im
 import { makeTar, readTar, type TarFileEntry } from '../../../src/image/tar-files.js';
 import { exportImage, type ExportInput } from '../../../src/lifecycle/export/export.js';
 import type { PhaseContext } from '../../../src/lifecycle/phase-context.js';
+import { COMMIT_THRESHOLD, transportOf } from '../../../src/lifecycle/export/transport.js';
 import type { ContainerEngine, ContainerSpec, ImageInfo, KilnEvent } from '../../../src/ports.js';
 
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -224,5 +225,44 @@ describe('exportImage (fake engine)', () => {
     const load = fake.loaded[2] as Loaded;
     expect(load.files.get(load.manifest[0]?.Layers[2] ?? '')?.equals(goneTar)).toBe(true);
     expect(load.files.has(load.manifest[0]?.Layers[1] ?? '')).toBe(true);
+  });
+});
+
+describe('exportImage: which transport a changed launch layer takes (export/transport.ts)', () => {
+  const big = { layerBytes: { 'test_a/a-changed': COMMIT_THRESHOLD } };
+
+  it('takes a temp file below COMMIT_THRESHOLD bytes and without a byte count, commits from it on', () => {
+    expect(transportOf(undefined)).toBe('file');
+    expect(transportOf(COMMIT_THRESHOLD - 1)).toBe('file');
+    expect(transportOf(COMMIT_THRESHOLD)).toBe('commit');
+  });
+
+  it('falls back to the temp file, with its image id, when the run image cannot host the copy (no sh, the copy script fails)', async () => {
+    const plain = setup();
+    const want = await exportImage(plain.ctx, plain.input());
+    const failures: Array<() => Promise<never> | Promise<{ exitCode: number }>> = [
+      () => Promise.reject(new KilnError({ action: 'run the container', cause: 'exec: "sh": executable file not found in $PATH' })),
+      () => Promise.resolve({ exitCode: 3 }),
+    ];
+    for (const fail of failures) {
+      const { fake, ctx, input, events } = setup();
+      const tried: string[] = [];
+      const withCopy = { ...ctx, engine: { ...ctx.engine, runContainer: (spec: ContainerSpec) => (tried.push(spec.cmd[3] ?? ''), fail()) } } as PhaseContext;
+      const got = await exportImage(withCopy, input(big));
+      expect(tried).toEqual(['kiln-commit']);
+      expect(got.imageId).toBe(want.imageId);
+      expect(events.some((e) => e.type === 'debug' && /committing a layer failed: .*; writing the layers to temp files instead/.test(e.message))).toBe(true);
+      expect(fake.loaded.length).toBe(1);
+    }
+  });
+
+  it('fails the export (62) instead of falling back when the daemon fails for another reason, so a run never gets another image id', async () => {
+    const { fake, ctx, input } = setup();
+    const failing = { ...ctx, engine: { ...ctx.engine, runContainer: () => Promise.reject(new Error('commit: write /var/lib/docker/tmp: no space left on device')) } } as PhaseContext;
+    const err = await exportImage(failing, input(big)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KilnError);
+    expect((err as KilnError).exitCode).toBe(62);
+    expect((err as KilnError).message).toMatch(/no space left on device/);
+    expect(fake.loaded.length).toBe(0);
   });
 });
