@@ -16,10 +16,11 @@
  * ours, so a committed layer's diffID differs from what a temp file of the same dir gives; it is
  * stable for the same content on the same daemon, and an unchanged rebuild reuses it by fingerprint.
  *
- * CommitFailed means the run image cannot host the copy (no sh; the copy script exits non-zero: a tool
- * missing, the path in the run image already): the same images give the same verdict on every run, so
- * the caller's fallback to temp files is deterministic. Anything else (the daemon failing an
- * intermediate load, a commit that did not add exactly one layer, an interrupt) fails the export.
+ * CommitFailed means the run image cannot host the copy (no sh; the copy script's exit 3, 4 or 5: the
+ * path in the run image already, a tool missing, no such dir): the same images give the same verdict
+ * on every run, so the caller's fallback to temp files is deterministic. Anything else (the copy
+ * failing otherwise, the daemon failing an intermediate load, a commit that did not add exactly one
+ * layer, an interrupt) fails the export.
  */
 import { ExitCode, isKilnError } from '../../errors.js';
 import type { ImageInfo } from '../../ports.js';
@@ -72,7 +73,10 @@ export function copyScript(layer: CommitLayer): ShScript {
   const script = [
     'set -e',
     'src=$1; dst=$2; owner=$3; shift 3',
-    '[ -d "$src" ]',
+    // Exit 3, 4 and 5 say the run image (or the layer) cannot take this path (CANNOT_COPY): the same
+    // images and content give them on every run, so the layer goes through a temp file instead.
+    `for t in cp chown chmod mkdir find touch; do command -v "$t" >/dev/null 2>&1 || { printf 'the run image has no %s\\n' "$t" >&2; exit 4; }; done`,
+    `[ -d "$src" ] || { printf '%s is not a dir\\n' "$src" >&2; exit 5; }`,
     // Already in the run image: cp would nest or merge; the layer goes through a temp file instead.
     `if [ -e "$dst" ] || [ -L "$dst" ]; then printf '%s is in the run image already\\n' "$dst" >&2; exit 3; fi`,
     // One command per line or per loop step: set -e does not stop inside an && list.
@@ -97,6 +101,9 @@ export function copyScript(layer: CommitLayer): ShScript {
 function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
+
+/** Exit codes of the copy script for "this run image (or layer) cannot be committed" (copyScript). */
+const CANNOT_COPY = [3, 4, 5];
 
 /** The daemon could not start the copy: the run image has no `sh` (the OCI runtime's words for it). */
 function cannotStart(e: unknown): boolean {
@@ -124,7 +131,10 @@ async function commitOne(ctx: PhaseContext, opts: CommitOptions, image: string, 
       if (cannotStart(e)) throw new CommitFailed(isKilnError(e) ? e.causeText : e instanceof Error ? e.message : String(e));
       throw e;
     });
-  if (r.exitCode !== 0) throw new CommitFailed(`the copy of ${layer.volumePath} exited ${r.exitCode}${output.length > 0 ? `: ${output.slice(-3).join(' / ')}` : ''}`);
+  const said = output.length > 0 ? `: ${output.slice(-3).join(' / ')}` : '';
+  if (CANNOT_COPY.includes(r.exitCode)) throw new CommitFailed(`the copy of ${layer.volumePath} exited ${r.exitCode}${said}`);
+  // Any other failure (a full disk, a daemon fault) could pass on the next run: no fallback to another image id.
+  if (r.exitCode !== 0) throw new Error(`the copy of ${layer.volumePath} into the run image exited ${r.exitCode}${said}`);
   if (r.imageId === undefined) throw new Error(`the daemon did not commit the copy of ${layer.volumePath}`);
   const info = await ctx.engine.inspectImage(r.imageId);
   if (info === undefined) throw new Error(`the daemon does not know the committed image ${r.imageId}`);

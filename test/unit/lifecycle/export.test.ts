@@ -237,7 +237,7 @@ describe('exportImage: which transport a changed launch layer takes (export/tran
     expect(transportOf(COMMIT_THRESHOLD)).toBe('commit');
   });
 
-  it('falls back to the temp file, with its image id, when the run image cannot host the copy (no sh, the copy script fails)', async () => {
+  it('falls back to the temp file, with its image id, when the run image cannot host the copy (no sh; the copy script says so: exit 3, 4 or 5)', async () => {
     const plain = setup();
     const want = await exportImage(plain.ctx, plain.input());
     const failures: Array<() => Promise<never> | Promise<{ exitCode: number }>> = [
@@ -257,12 +257,18 @@ describe('exportImage: which transport a changed launch layer takes (export/tran
   });
 
   it('fails the export (62) instead of falling back when the daemon fails for another reason, so a run never gets another image id', async () => {
-    const { fake, ctx, input } = setup();
-    const failing = { ...ctx, engine: { ...ctx.engine, runContainer: () => Promise.reject(new Error('commit: write /var/lib/docker/tmp: no space left on device')) } } as PhaseContext;
-    const err = await exportImage(failing, input(big)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(KilnError);
-    expect((err as KilnError).exitCode).toBe(62);
-    expect((err as KilnError).message).toMatch(/no space left on device/);
-    expect(fake.loaded.length).toBe(0);
+    const failures: Array<[() => Promise<{ exitCode: number }>, RegExp]> = [
+      [() => Promise.reject(new Error('commit: write /var/lib/docker/tmp: no space left on device')), /no space left on device/],
+      [() => Promise.resolve({ exitCode: 1 }), /the copy of test_a\/a-changed into the run image exited 1/],
+    ];
+    for (const [fail, says] of failures) {
+      const { fake, ctx, input } = setup();
+      const failing = { ...ctx, engine: { ...ctx.engine, runContainer: fail } } as PhaseContext;
+      const err = await exportImage(failing, input(big)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(KilnError);
+      expect((err as KilnError).exitCode).toBe(62);
+      expect((err as KilnError).message).toMatch(says);
+      expect(fake.loaded.length).toBe(0);
+    }
   });
 });
