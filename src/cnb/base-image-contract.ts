@@ -1,7 +1,7 @@
 /**
  * What a base image must hold for kiln to work with it, in one place (issue 16 point 4): the programs
  * kiln's own scripts run in containers of the build image (the module prelude, the cache and
- * fingerprint helpers, the renames of ignored layers, the layer listings of export) and of the run
+ * fingerprint helpers, the renames of ignored layers) and of the run
  * image (the launcher, lifecycle/launcher/launcher-script.ts). `kiln stack create` and `kiln builder
  * create` check it (app/base-image-check.ts) and name what is missing. The environment part of the
  * contract (CNB_USER_ID, CNB_GROUP_ID, a non-root USER; platform.md, "Build Image", "Run Image") is
@@ -19,7 +19,6 @@ export interface ContractProgram {
 const PRELUDE = 'the module prelude (lifecycle/container/module-env.ts)';
 const CACHE = 'the cache helpers (lifecycle/cache/)';
 const FINGERPRINT = 'the layer fingerprints (lifecycle/cache/fingerprint.ts)';
-const LISTING = 'the layer listings of export (lifecycle/export/dir-listing.ts)';
 const LAUNCHER = 'the launcher (lifecycle/launcher/launcher-script.ts)';
 
 /** Every program a build image must have; `sh` first, since every other check runs in it. */
@@ -32,22 +31,19 @@ export const BUILD_IMAGE_PROGRAMS: readonly ContractProgram[] = [
   { name: 'env', usedBy: PRELUDE },
   { name: 'mv', usedBy: `${CACHE}, the renames of ignored layers (lifecycle/build.ts)` },
   { name: 'cp', usedBy: CACHE },
-  { name: 'find', usedBy: `${FINGERPRINT}, ${LISTING}` },
+  { name: 'find', usedBy: FINGERPRINT },
   { name: 'sort', usedBy: FINGERPRINT },
-  { name: 'xargs', usedBy: `${FINGERPRINT}, ${LISTING}` },
-  { name: 'stat', usedBy: `${FINGERPRINT}, ${LISTING}` },
+  { name: 'xargs', usedBy: FINGERPRINT },
+  { name: 'stat', usedBy: FINGERPRINT },
   { name: 'md5sum', usedBy: FINGERPRINT },
   { name: 'sha256sum', usedBy: FINGERPRINT },
   { name: 'cut', usedBy: FINGERPRINT },
   { name: 'sleep', usedBy: FINGERPRINT },
-  { name: 'mktemp', usedBy: LISTING },
-  { name: 'tr', usedBy: LISTING },
-  { name: 'wc', usedBy: LISTING },
 ];
 
 /**
  * Every program a run image must have. Export's fast path for big layers (lifecycle/export/commit.ts)
- * also uses cp, chown, find and touch there, but falls back to streaming without them.
+ * also uses cp, chown, chmod, mkdir, find and touch there, but writes big layers to temp files without them.
  */
 export const RUN_IMAGE_PROGRAMS: readonly ContractProgram[] = [
   { name: 'sh', usedBy: LAUNCHER },

@@ -1,7 +1,7 @@
 /**
- * A minimal tar writer for image archives whose members may be streamed while they are produced
- * (issue 5: a layer goes from a container's archive straight into docker load). Each member's size is
- * declared in its header up front; the content must come to exactly that many bytes. When it does
+ * A minimal tar writer for image archives whose members are streamed into docker load (a layer's temp
+ * file is not read into memory). Each member's size is declared in its header up front; the content
+ * must come to exactly that many bytes (a temp file that changed after it was sized). When it does
  * not, the archive fails with SizeMismatchError BEFORE the member is complete: the last chunk is held
  * back until the total is known to be right, so a reader of the output (the daemon's load) always
  * sees a truncated archive, never a well-formed one with wrong content.

@@ -34,15 +34,8 @@ export interface ArchiveBase extends Pick<ImageInfo, 'layers' | 'os' | 'architec
   history?: HistoryEntry[];
 }
 
-/**
- * A layer on top of the base: a tar file to ship, one the daemon has on this exact chain, or one the
- * caller writes into the archive itself under `member` (a streamed layer: docker load finds a layer by
- * the path the manifest gives, which need not be named after its diffID).
- */
-export type ArchiveLayer =
-  | { diffId: string; history: HistoryEntry; tarPath: string }
-  | { diffId: string; history: HistoryEntry; reuse: true }
-  | { diffId: string; history: HistoryEntry; member: string };
+/** A layer on top of the base: a tar file to ship, or one the daemon has on this exact chain. */
+export type ArchiveLayer = { diffId: string; history: HistoryEntry; tarPath: string } | { diffId: string; history: HistoryEntry; reuse: true };
 
 export interface ImageArchiveOptions {
   base: ArchiveBase;
@@ -89,7 +82,7 @@ export function planImageArchive(opts: ImageArchiveOptions): ImageArchivePlan {
   });
   const configName = `${digestHex(imageId)}.json`;
   // One path per diffID, also for layers that are not in the archive (see the header comment).
-  const paths = [...opts.base.layers.map(layerName), ...opts.layers.map((l) => ('member' in l ? l.member : layerName(l.diffId)))];
+  const paths = [...opts.base.layers.map(layerName), ...opts.layers.map((l) => layerName(l.diffId))];
   const manifest = [{ Config: configName, RepoTags: opts.tags.length > 0 ? opts.tags : null, Layers: paths }];
   const files = new Map<string, string>();
   for (const l of opts.layers) {

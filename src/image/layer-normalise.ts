@@ -1,8 +1,8 @@
 /**
  * The one place that decides what a source tar entry becomes in a reproducible layer (platform.md, "Build Reproducibility"):
- * normaliseTarStream (tar-stream entries), the fast re-header Transform (layer-reheader.ts) and the
- * size prediction from a directory listing (layer-size.ts) all map entries through EntryMapper, so
- * the three cannot disagree about names, types, hard links or what is skipped.
+ * normaliseTarStream (tar-stream entries) and the fast re-header Transform (layer-reheader.ts) both
+ * map entries through EntryMapper, so the two cannot disagree about names, types, hard links or what
+ * is skipped.
  */
 import { safeEntryPath, UnsafeTarEntryError } from './tar-files.js';
 

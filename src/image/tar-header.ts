@@ -1,7 +1,6 @@
 /**
  * Tar header bytes for reproducible layer entries, produced by tar-stream's own header codec
- * (headers.js), so a layer re-headered by hand (layer-reheader.ts) or sized in advance (layer-size.ts)
- * has exactly the bytes writeLayerTar's tar-stream packer writes: same diffIDs, same image ids.
+ * (headers.js), so a layer re-headered by hand (layer-reheader.ts) has exactly the bytes writeLayerTar's tar-stream packer writes: same diffIDs, same image ids.
  *
  * tar-stream does not export headers.js (its package "exports" lists only the main entry), so it is
  * loaded by file path next to the resolved main module. The unit tests compare this file's output

@@ -3,7 +3,8 @@
  * run image and committed by the daemon instead of passing through kiln. The image then holds the
  * layer with the layer's owner, mode and fixed mtime, awkward names and all; the same dir gives the
  * same image id again; a new small layer below it goes in first through an intermediate image; a run
- * image without a shell makes export stream the layer instead (the temp-file path's image id); an
+ * image without a shell, or with the layer's path in it already, makes export write the layer to a
+ * temp file instead (that path's image id); an
  * interrupt while the copy runs ends with exit 130 and tags nothing; and
  * the committed and intermediate images carry the context's labels, so a build's cleanup finds them.
  */
@@ -25,7 +26,7 @@ const bases = useBusyboxImages(engine, { runUid: 1000, runGid: 1000, name: 'expo
 const layersVolume = testName('commit-layers');
 const appVolume = testName('commit-app');
 const shellless = `kiln-test/export-commit-noshell:${runId}`;
-const tags = ['committed', 'again', 'below', 'noshell', 'noshell-plain', 'interrupted'].map((t) => `kiln-test/export-commit:${runId}-${t}`);
+const tags = ['committed', 'again', 'below', 'noshell', 'noshell-plain', 'interrupted', 'occupied', 'occupied-plain'].map((t) => `kiln-test/export-commit:${runId}-${t}`);
 
 const MAKE_LAYERS = [
   'set -e',
@@ -48,6 +49,8 @@ const MAKE_LAYERS = [
 ].join('\n');
 
 let blobMd5 = '';
+/** A run image with /layers/test_big/big in it already (made by one test; removed in afterAll). */
+let occupied = '';
 
 beforeAll(async () => {
   await engine.createVolume(layersVolume, labels);
@@ -70,6 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const t of [...tags, shellless]) await engine.removeImage(t, { force: true }).catch(() => undefined);
+  if (occupied !== '') await engine.removeImage(occupied, { force: true }).catch(() => undefined);
   const filter = { labels: Object.entries(exportLabels).map(([k, v]) => `${k}=${v}`) };
   for (const id of await engine.listImages(filter)) await engine.removeImage(id, { force: true }).catch(() => undefined);
   await engine.removeVolume(layersVolume);
@@ -95,7 +99,6 @@ async function input(tag: string, over: Partial<ExportInput> = {}, runRef = base
     groupExtensions: [],
     layerMetadata: { 'test/big': { big: launchOnly } },
     layerBytes: { 'test_big/big': 700_000_000 },
-    streamThreshold: 1000,
     storeMetadata: {},
     processes: [{ type: 'web', command: ['ls'], args: [], direct: true, default: true, buildpackId: 'test/big' }],
     defaultProcessType: 'web',
@@ -171,13 +174,24 @@ describe('committed export on the daemon', () => {
     expect(out.layers[n + 1]).toBe(committed);
   });
 
-  it('streams the layer instead when the run image has no shell, with the temp-file path image id', async () => {
+  it('writes the layer to a temp file instead when the run image has no shell, with the temp-file path image id', async () => {
     const events: KilnEvent[] = [];
-    const plain = await exportImage(context([]), await input(tags[4] as string, { layerBytes: {}, commitLayers: false }, shellless));
+    const plain = await exportImage(context([]), await input(tags[4] as string, { layerBytes: {} }, shellless));
     const out = await exportImage(context(events), await input(tags[3] as string, {}, shellless));
-    expect(debug(events).some((m) => /committing a layer failed: .*"sh": executable file not found.*; streaming the layers into the load instead/s.test(m))).toBe(true);
+    expect(debug(events).some((m) => /committing a layer failed: .*"sh": executable file not found.*; writing the layers to temp files instead/s.test(m))).toBe(true);
     expect(out.imageId).toBe(plain.imageId);
     expect((await engine.inspectImage(tags[3] as string))?.id).toBe(plain.imageId);
+  });
+
+  it('writes the layer to a temp file instead when its path is in the run image already (the copy script exits 3)', async () => {
+    const made = await engine.runContainer({ image: bases().run, cmd: ['sh', '-c', 'mkdir -p /layers/test_big/big'], user: '0:0', labels: exportLabels, network: 'none', commit: true });
+    expect(made.exitCode).toBe(0);
+    occupied = made.imageId as string;
+    const plain = await exportImage(context([]), await input(tags[7] as string, { layerBytes: {} }, occupied));
+    const events: KilnEvent[] = [];
+    const out = await exportImage(context(events), await input(tags[6] as string, {}, occupied));
+    expect(debug(events).some((m) => /committing a layer failed: the copy of test_big\/big exited 3: .*is in the run image already; writing the layers to temp files instead/.test(m))).toBe(true);
+    expect(out.imageId).toBe(plain.imageId);
   });
 
   it('an interrupt while the copy runs ends the export with exit 130, tags nothing and leaves no container', async () => {

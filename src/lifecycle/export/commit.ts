@@ -1,28 +1,32 @@
 /**
- * Committed layers (issue 5): a big launch layer goes into the daemon without passing through kiln.
- * A root container of the (extended) run image, with the layers volume mounted under /dev (a tmpfs, so
- * the mount point is not a change of the container's filesystem), copies the layer dir to its place,
- * gives it the layer's owner and mtime (platform.md, "Build Reproducibility": owner uid/gid, 1980-01-01T00:00:01Z, the parents
- * /layers and /layers/<bp> as our tars write them), and is committed: the daemon tars and applies the
- * change itself, which costs about what loading that layer does. Plain loads move every byte twice
- * more (out of the volume through kiln, then into the load's temp dir), so this is the path that
- * keeps a 1 GiB layer's export near a plain `docker load`.
+ * Committed layers (issue 5; the fast path of export/transport.ts): a big launch layer goes into the
+ * daemon without passing through kiln. A root container of the (extended) run image, with the layers
+ * volume mounted under /dev (a tmpfs, so the mount point is not a change of the container's
+ * filesystem), copies the layer dir to its place, gives it the layer's owner and mtime (platform.md,
+ * "Build Reproducibility": owner uid/gid, 1980-01-01T00:00:01Z, the parents /layers and /layers/<bp> as
+ * our tars write them), and is committed: the daemon tars and applies the change itself, which costs
+ * about what loading that layer does. A temp file moves every byte twice more (out of the volume
+ * through kiln into the file, then into the load), so this is the path that keeps a 1 GiB layer's
+ * export near a plain `docker load` (docs/architecture.md, "Export: how layers reach the daemon").
  *
  * The layer must sit on the chain of everything below it: when that is not the image the container
  * would start from (a new small layer below it), an intermediate image with exactly those layers is
  * loaded first. Intermediate and committed images carry the session labels: build-app's cleanup
  * removes them; the app image keeps their layers. The daemon's tar of the change is not byte-for-byte
- * ours, so a committed layer's diffID differs from what a temp-file export of the same dir gives; it
- * is stable for the same content, and an unchanged rebuild reuses it by fingerprint anyway.
+ * ours, so a committed layer's diffID differs from what a temp file of the same dir gives; it is
+ * stable for the same content on the same daemon, and an unchanged rebuild reuses it by fingerprint.
  *
- * Anything that goes wrong (a run image without sh, cp, chown, find or touch; a path already in the
- * run image) is a CommitFailed, and the caller streams the layers instead; an interrupt is not.
+ * CommitFailed means the run image cannot host the copy (no sh; the copy script's exit 3, 4 or 5: the
+ * path in the run image already, a tool missing, no such dir): the same images give the same verdict
+ * on every run, so the caller's fallback to temp files is deterministic. Anything else (the copy
+ * failing otherwise, the daemon failing an intermediate load, a commit that did not add exactly one
+ * layer, an interrupt) fails the export.
  */
 import { ExitCode, isKilnError } from '../../errors.js';
 import type { ImageInfo } from '../../ports.js';
 import type { ImagePlan } from './plan.js';
 import { loadExportImage, type LayerFile } from './load.js';
-import type { BigLayer } from './stream.js';
+import type { CommitLayer } from './transport.js';
 import type { PhaseContext } from '../phase-context.js';
 import { REPRODUCIBLE_MTIME } from '../../image/tar-files.js';
 import { shArgv, type ShScript } from '../container/sh-script.js';
@@ -36,7 +40,7 @@ export interface CommitOptions {
   layersVolume: string;
   /** The (extended) run image. */
   base: ImageInfo;
-  layers: BigLayer[];
+  layers: CommitLayer[];
   /** The image plan, given the diffIDs found so far (placeholder -> diffID). */
   planFor: (diffIds: ReadonlyMap<string, string>) => ImagePlan;
   files: Map<string, LayerFile>;
@@ -63,14 +67,17 @@ export class CommitFailed extends Error {
  * (sh-script.ts): source, destination, owner, then per parent dir its path, owner and octal mode. The
  * parent loop rotates its triples to the end, so they are in place again for the final touch.
  */
-export function copyScript(layer: BigLayer): ShScript {
+export function copyScript(layer: CommitLayer): ShScript {
   const { placement } = layer;
   const parents = placement.parents ?? [];
   const script = [
     'set -e',
     'src=$1; dst=$2; owner=$3; shift 3',
-    '[ -d "$src" ]',
-    // Already in the run image: cp would nest or merge; the layer is streamed instead.
+    // Exit 3, 4 and 5 say the run image (or the layer) cannot take this path (CANNOT_COPY): the same
+    // images and content give them on every run, so the layer goes through a temp file instead.
+    `for t in cp chown chmod mkdir find touch; do command -v "$t" >/dev/null 2>&1 || { printf 'the run image has no %s\\n' "$t" >&2; exit 4; }; done`,
+    `[ -d "$src" ] || { printf '%s is not a dir\\n' "$src" >&2; exit 5; }`,
+    // Already in the run image: cp would nest or merge; the layer goes through a temp file instead.
     `if [ -e "$dst" ] || [ -L "$dst" ]; then printf '%s is in the run image already\\n' "$dst" >&2; exit 3; fi`,
     // One command per line or per loop step: set -e does not stop inside an && list.
     'kiln_n=$(($# / 3))',
@@ -95,30 +102,44 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function interrupted(e: unknown): boolean {
-  return isKilnError(e) && e.exitCode === ExitCode.interrupted;
+/** Exit codes of the copy script for "this run image (or layer) cannot be committed" (copyScript). */
+const CANNOT_COPY = [3, 4, 5];
+
+/** The daemon could not start the copy: the run image has no `sh` (the OCI runtime's words for it). */
+function cannotStart(e: unknown): boolean {
+  const text = isKilnError(e) ? `${e.causeText} ${e.message}` : e instanceof Error ? e.message : String(e);
+  return /executable file not found|exec[^\n]*no such file or directory/i.test(text);
 }
 
 /** Runs the copy on `image` and commits it; returns the new image's id and layers. */
-async function commitOne(ctx: PhaseContext, opts: CommitOptions, image: string, layer: BigLayer): Promise<ImageInfo> {
+async function commitOne(ctx: PhaseContext, opts: CommitOptions, image: string, layer: CommitLayer): Promise<ImageInfo> {
   const output: string[] = [];
-  const r = await ctx.engine.runContainer({
-    image,
-    cmd: shArgv(copyScript(layer), 'kiln-commit'),
-    user: '0:0',
-    workingDir: '/',
-    mounts: [{ type: 'volume', source: opts.layersVolume, target: SOURCE_MOUNT, readOnly: true }],
-    labels: ctx.labels,
-    commit: true,
-    onLine: (_s, line) => void output.push(line),
-    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
-  });
-  if (r.exitCode !== 0 || r.imageId === undefined) throw new CommitFailed(`the copy of ${layer.volumePath} exited ${r.exitCode}${output.length > 0 ? `: ${output.slice(-3).join(' / ')}` : ''}`);
+  const r = await ctx.engine
+    .runContainer({
+      image,
+      cmd: shArgv(copyScript(layer), 'kiln-commit'),
+      user: '0:0',
+      workingDir: '/',
+      mounts: [{ type: 'volume', source: opts.layersVolume, target: SOURCE_MOUNT, readOnly: true }],
+      labels: ctx.labels,
+      commit: true,
+      onLine: (_s, line) => void output.push(line),
+      ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
+    })
+    .catch((e: unknown) => {
+      if (isKilnError(e) && e.exitCode === ExitCode.interrupted) throw e;
+      if (cannotStart(e)) throw new CommitFailed(isKilnError(e) ? e.causeText : e instanceof Error ? e.message : String(e));
+      throw e;
+    });
+  const said = output.length > 0 ? `: ${output.slice(-3).join(' / ')}` : '';
+  if (CANNOT_COPY.includes(r.exitCode)) throw new CommitFailed(`the copy of ${layer.volumePath} exited ${r.exitCode}${said}`);
+  // Any other failure (a full disk, a daemon fault) could pass on the next run: no fallback to another image id.
+  if (r.exitCode !== 0) throw new Error(`the copy of ${layer.volumePath} into the run image exited ${r.exitCode}${said}`);
+  if (r.imageId === undefined) throw new Error(`the daemon did not commit the copy of ${layer.volumePath}`);
   const info = await ctx.engine.inspectImage(r.imageId);
-  if (info === undefined) throw new CommitFailed(`the daemon does not know the committed image ${r.imageId}`);
+  if (info === undefined) throw new Error(`the daemon does not know the committed image ${r.imageId}`);
   return info;
 }
-
 /** An image whose layers are exactly the plan's base and first `count` layers. */
 async function intermediate(ctx: PhaseContext, opts: CommitOptions, plan: ImagePlan, count: number, chains: string[][]): Promise<{ id: string; layers: string[] }> {
   const partial: ImagePlan = { ...plan, layers: plan.layers.slice(0, count), config: { ...plan.config, labels: { ...ctx.labels } } };
@@ -134,35 +155,32 @@ async function intermediate(ctx: PhaseContext, opts: CommitOptions, plan: ImageP
   return { id, layers: [...partial.baseLayers, ...partial.layers.map((l) => l.diffId)] };
 }
 
-/** Commits every layer of opts.layers, bottom to top; throws CommitFailed (or an interrupt) when one fails. */
+/**
+ * Commits every layer of opts.layers, bottom to top. Throws CommitFailed when the run image cannot host
+ * the copy (the caller writes temp files instead); any other error fails the export.
+ */
 export async function commitLayers(ctx: PhaseContext, opts: CommitOptions): Promise<Committed> {
   const diffIds = new Map<string, string>();
   const chains: string[][] = [];
   let current = { id: opts.base.id, layers: opts.base.layers };
-  try {
-    for (const layer of opts.layers) {
-      const plan = opts.planFor(diffIds);
-      const all = [...plan.baseLayers, ...plan.layers.map((l) => l.diffId)];
-      const at = all.indexOf(layer.placeholder);
-      if (at < plan.baseLayers.length) throw new CommitFailed(`${layer.volumePath} is not in the image plan`);
-      const below = all.slice(0, at);
-      if (!sameList(below, current.layers)) {
-        current = await intermediate(ctx, opts, plan, at - plan.baseLayers.length, chains);
-        chains.push(current.layers);
-      }
-      const start = Date.now();
-      const info = await commitOne(ctx, opts, current.id, layer);
-      if (info.layers.length !== below.length + 1 || !sameList(info.layers.slice(0, -1), below)) throw new CommitFailed(`the commit of ${layer.volumePath} did not add exactly one layer`);
-      const diffId = info.layers[info.layers.length - 1] as string;
-      ctx.reporter.emit({ type: 'debug', message: `layer ${layer.volumePath}: committed by the daemon in ${Date.now() - start} ms (${diffId})` });
-      diffIds.set(layer.placeholder, diffId);
-      chains.push(info.layers);
-      current = { id: info.id, layers: info.layers };
+  for (const layer of opts.layers) {
+    const plan = opts.planFor(diffIds);
+    const all = [...plan.baseLayers, ...plan.layers.map((l) => l.diffId)];
+    const at = all.indexOf(layer.placeholder);
+    if (at < plan.baseLayers.length) throw new Error(`${layer.volumePath} is not in the image plan`);
+    const below = all.slice(0, at);
+    if (!sameList(below, current.layers)) {
+      current = await intermediate(ctx, opts, plan, at - plan.baseLayers.length, chains);
+      chains.push(current.layers);
     }
-  } catch (e) {
-    if (interrupted(e) || e instanceof CommitFailed) throw e;
-    // A KilnError's action names the whole copy script; its cause is what went wrong.
-    throw new CommitFailed(isKilnError(e) ? e.causeText : e instanceof Error ? e.message : String(e));
+    const start = Date.now();
+    const info = await commitOne(ctx, opts, current.id, layer);
+    if (info.layers.length !== below.length + 1 || !sameList(info.layers.slice(0, -1), below)) throw new Error(`the commit of ${layer.volumePath} did not add exactly one layer`);
+    const diffId = info.layers[info.layers.length - 1] as string;
+    ctx.reporter.emit({ type: 'debug', message: `layer ${layer.volumePath}: committed by the daemon in ${Date.now() - start} ms (${diffId})` });
+    diffIds.set(layer.placeholder, diffId);
+    chains.push(info.layers);
+    current = { id: info.id, layers: info.layers };
   }
   return { diffIds, chains };
 }

@@ -2,18 +2,15 @@
  * The export phase (platform.md, "`exporter`"): launch layers, SBOM and app dir stream out of the volumes through
  * reproducible tars (LayerReheader) into temp files, the launcher/config/process-type layers are
  * generated, and the image is loaded into the daemon as an archive that carries only the layers it
- * does not have yet. Big launch layers (ExportInput.layerBytes or listings, streamThreshold) skip the
- * temp file: they are committed by the daemon itself (export/commit.ts); when that fails they are
- * streamed into the load (export/stream.ts), and when that fails too, written to temp files after all.
- * The decisions are in export/plan.ts (pure); this file only moves bytes.
+ * does not have yet. Big launch layers are committed by the daemon instead (export/transport.ts decides,
+ * export/commit.ts does it); when the run image cannot host their copy, they go through temp files too.
+ * The decisions are in export/plan.ts and export/transport.ts (pure); this file only moves bytes.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ExitCode, KilnError, toKilnError } from '../../errors.js';
-import { sha256Hex } from '../../image/digest.js';
 import { reheadToFile } from '../../image/layer-reheader.js';
-import { predictLayerTarSize } from '../../image/layer-size.js';
 import { layerFromFiles, normaliseTarStream, writeLayerTar, type LayerEntry, type ParentDir, type TarStreamOptions } from '../../image/layer-tar.js';
 import type { TarFileEntry } from '../../image/tar-files.js';
 import {
@@ -32,9 +29,8 @@ import {
 import { planSlices, type AppEntry } from './slices.js';
 import type { ExportInput, ExportResult } from './types.js';
 import { loadExportImage, type LayerFile } from './load.js';
-import { loadStreamed, StreamFailed, type BigLayer, type StreamedLayer } from './stream.js';
-import { listLayerDirs } from './dir-listing.js';
 import { CommitFailed, commitLayers, type Committed } from './commit.js';
+import { placeholderOf, transportOf, type CommitLayer } from './transport.js';
 import { APP_DIR, escapeId, LAYERS_DIR, type PhaseContext } from '../phase-context.js';
 import { isMissingPath, readFromVolume } from '../container/volume-io.js';
 import { makeKilnTempDir } from '../../kiln-temp-dir.js';
@@ -43,9 +39,6 @@ export type { ExportInput, ExportResult } from './types.js';
 
 /** Temp files for the layers this export wrote, by diffID. */
 type Files = Map<string, LayerFile>;
-
-/** Launch layers at least this big are committed by the daemon, or streamed into the load. */
-export const STREAM_THRESHOLD = 32 * 1024 * 1024;
 
 async function tarInto(dir: string, name: string, entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>, files: Files): Promise<string> {
   const path = join(dir, `${name}.tar`);
@@ -95,48 +88,23 @@ async function tarLaunchLayer(ctx: PhaseContext, input: ExportInput, ref: Launch
   return source === undefined ? undefined : reheadInto(dir, name, source, launchPlacement(input, ref), files);
 }
 
-/** A big layer, with its predicted tar size when it has a listing (ExportInput.listings). */
-type Candidate = BigLayer & { size?: number };
-
-/**
- * Committed or streamed when big enough (ExportInput.streamThreshold): by its listing's predicted tar
- * size, else by the build's byte count (ExportInput.layerBytes); says why not in a debug event.
- */
-function bigPlan(ctx: PhaseContext, input: ExportInput, ref: LaunchLayerRef): Candidate | undefined {
-  const placement = launchPlacement(input, ref);
-  const listing = input.listings?.[ref.volumePath];
-  const size = listing === undefined ? undefined : predictLayerTarSize(listing, placement);
-  if (listing !== undefined && size === undefined) ctx.reporter.emit({ type: 'debug', message: `layer ${ref.volumePath}: its listing gives no tar size` });
-  const bytes = size ?? input.layerBytes?.[ref.volumePath];
-  if (bytes === undefined || bytes < (input.streamThreshold ?? STREAM_THRESHOLD)) return undefined;
-  ctx.reporter.emit({ type: 'debug', message: `layer ${ref.volumePath}: ${bytes} bytes, committed or streamed into the load` });
-  return { volumePath: ref.volumePath, placement, placeholder: `sha256:${sha256Hex(`kiln streamed layer ${ref.volumePath}`)}`, ...(size !== undefined ? { size } : {}) };
+/** A changed launch layer the daemon commits (export/transport.ts), or undefined for a temp file. */
+function commitPlan(ctx: PhaseContext, input: ExportInput, ref: LaunchLayerRef): CommitLayer | undefined {
+  const bytes = input.layerBytes?.[ref.volumePath];
+  if (transportOf(bytes) !== 'commit') return undefined;
+  ctx.reporter.emit({ type: 'debug', message: `layer ${ref.volumePath}: ${bytes} bytes, committed by the daemon` });
+  return { volumePath: ref.volumePath, placement: launchPlacement(input, ref), placeholder: placeholderOf(ref.volumePath) };
 }
 
 interface LaunchLayers {
   built: BuiltLayers['buildpackLayers'];
-  /** Big layers (committed or streamed), by index in `built` (whose diffId is the placeholder until then). */
-  big: Map<number, Candidate>;
-}
-
-/** The big layers with predicted tar sizes, listing those without (one container); undefined when one has none. */
-async function withSizes(ctx: PhaseContext, input: ExportInput, layers: Candidate[]): Promise<StreamedLayer[] | undefined> {
-  const unsized = layers.filter((l) => l.size === undefined).map((l) => l.volumePath);
-  const listings = unsized.length === 0 ? {} : await listLayerDirs(ctx, { image: input.helperImage, layers: input.volumes.layers }, unsized).catch(() => undefined);
-  if (listings === undefined) return undefined;
-  const out: StreamedLayer[] = [];
-  for (const l of layers) {
-    const listing = listings[l.volumePath];
-    const size = l.size ?? (listing === undefined ? undefined : predictLayerTarSize(listing, l.placement));
-    if (size === undefined) return undefined;
-    out.push({ ...l, size });
-  }
-  return out;
+  /** Layers to commit, by index in `built` (whose diffId is the placeholder until then). */
+  big: Map<number, CommitLayer>;
 }
 
 async function buildpackLayers(ctx: PhaseContext, input: ExportInput, dir: string, files: Files): Promise<LaunchLayers> {
   const built: BuiltLayers['buildpackLayers'] = [];
-  const big = new Map<number, Candidate>();
+  const big = new Map<number, CommitLayer>();
   for (const ref of launchLayers(input)) {
     const same = input.unchanged?.[ref.volumePath];
     if (same !== undefined) {
@@ -145,9 +113,9 @@ async function buildpackLayers(ctx: PhaseContext, input: ExportInput, dir: strin
       built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId: same });
       continue;
     }
-    const candidate = bigPlan(ctx, input, ref);
+    const candidate = commitPlan(ctx, input, ref);
     if (candidate !== undefined) {
-      // Its layer event comes once its diffID is known (after the load).
+      // Its layer event comes once its diffID is known (after the commit).
       big.set(built.length, candidate);
       built.push({ buildpackId: ref.buildpackId, name: ref.name, diffId: candidate.placeholder });
       continue;
@@ -193,8 +161,8 @@ async function appLayers(ctx: PhaseContext, input: ExportInput, dir: string, fil
 }
 
 /**
- * Loads the image: with the streamed launch layers when there are any, else (or when streaming them
- * fails: a listing that did not predict the tar exactly) with every layer from a temp file.
+ * Loads the image: the big launch layers committed first (export/transport.ts), or, when the run image
+ * cannot host their copy (CommitFailed), written to temp files like every other layer.
  */
 async function load(ctx: PhaseContext, input: ExportInput, o: { bp: LaunchLayers; built: BuiltLayers; files: Files; dir: string }): Promise<{ plan: ImagePlan; imageId: string }> {
   const base = input.runImage.extended?.info ?? input.runImage.info;
@@ -202,38 +170,25 @@ async function load(ctx: PhaseContext, input: ExportInput, o: { bp: LaunchLayers
   const withIds = (ids: ReadonlyMap<string, string>): BuiltLayers => ({ ...o.built, buildpackLayers: o.built.buildpackLayers.map((l) => ({ ...l, diffId: ids.get(l.diffId) ?? l.diffId })) });
   const planFor = (ids: ReadonlyMap<string, string>): ImagePlan => planImage(input, withIds(ids));
   const refs = launchLayers(input).filter((r) => input.unchanged?.[r.volumePath] === undefined);
-  const refOf = (s: BigLayer): LaunchLayerRef => refs.find((r) => r.volumePath === s.volumePath) as LaunchLayerRef;
+  const refOf = (s: CommitLayer): LaunchLayerRef => refs.find((r) => r.volumePath === s.volumePath) as LaunchLayerRef;
   const big = [...o.bp.big.values()];
-  if (big.length > 0 && input.commitLayers !== false) {
-    const committed = await commitLayers(ctx, { layersVolume: input.volumes.layers, base, layers: big, planFor, files: o.files, dir: o.dir, ...previous }).catch((e: unknown): Committed | undefined => {
-      if (!(e instanceof CommitFailed)) throw e;
-      ctx.reporter.emit({ type: 'debug', message: `${e.message}; streaming the layers into the load instead` });
-      return undefined;
-    });
-    if (committed !== undefined) {
-      for (const s of big) launchDecision(ctx, input, refOf(s), committed.diffIds.get(s.placeholder));
-      const plan = planFor(committed.diffIds);
-      return { plan, imageId: await loadExportImage(ctx, { plan, base, files: o.files, tags: input.tags, dir: o.dir, knownChains: committed.chains, ...previous }) };
-    }
-  }
-  const streamed = big.length > 0 ? await withSizes(ctx, input, big) : undefined;
-  if (streamed !== undefined) {
-    try {
-      const r = await loadStreamed(ctx, { layersVolume: input.volumes.layers, helperImage: input.helperImage, streamed, planFor, base, files: o.files, tags: input.tags, dir: o.dir, ...previous });
-      for (const s of streamed) launchDecision(ctx, input, refOf(s), r.diffIds.get(s.placeholder));
-      return { plan: r.plan, imageId: r.imageId };
-    } catch (e) {
-      if (!(e instanceof StreamFailed)) throw e;
-      ctx.reporter.emit({ type: 'debug', message: `${e.message}; writing the streamed layers to temp files instead` });
-    }
-  }
+  const committed =
+    big.length === 0
+      ? undefined
+      : await commitLayers(ctx, { layersVolume: input.volumes.layers, base, layers: big, planFor, files: o.files, dir: o.dir, ...previous }).catch((e: unknown): Committed | undefined => {
+          if (!(e instanceof CommitFailed)) throw e;
+          ctx.reporter.emit({ type: 'debug', message: `${e.message}; writing the layers to temp files instead` });
+          return undefined;
+        });
   const ids = new Map<string, string>();
   for (const [i, s] of o.bp.big) {
     const ref = refOf(s);
-    ids.set(s.placeholder, launchDecision(ctx, input, ref, await tarLaunchLayer(ctx, input, ref, o.dir, `bp-${i}`, o.files)));
+    const diffId = committed !== undefined ? committed.diffIds.get(s.placeholder) : await tarLaunchLayer(ctx, input, ref, o.dir, `bp-${i}`, o.files);
+    ids.set(s.placeholder, launchDecision(ctx, input, ref, diffId));
   }
   const plan = planFor(ids);
-  return { plan, imageId: await loadExportImage(ctx, { plan, base, files: o.files, tags: input.tags, dir: o.dir, ...previous }) };
+  const knownChains = committed !== undefined ? { knownChains: committed.chains } : {};
+  return { plan, imageId: await loadExportImage(ctx, { plan, base, files: o.files, tags: input.tags, dir: o.dir, ...knownChains, ...previous }) };
 }
 
 /**

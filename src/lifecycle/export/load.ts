@@ -84,15 +84,13 @@ export interface Shipping {
 /**
  * Which layers the archive must carry: all from the first one the daemon does not have on the same
  * chain (base and previous image); those without a tar of this export are taken from the previous
- * image. `pending` are stand-in diffIDs of layers streamed into the load (their real diffID is known
- * only once they are written): they count as changed and need no file.
+ * image.
  */
 export async function planShipping(
   ctx: PhaseContext,
-  opts: { plan: ImagePlan; files: Map<string, LayerFile>; dir: string; previousImageId?: string; pending?: ReadonlySet<string>; knownChains?: string[][] },
+  opts: { plan: ImagePlan; files: Map<string, LayerFile>; dir: string; previousImageId?: string; knownChains?: string[][] },
 ): Promise<Shipping> {
   const { plan } = opts;
-  const pending = opts.pending ?? new Set<string>();
   const diffIds = [...plan.baseLayers, ...plan.layers.map((l) => l.diffId)];
   const known: string[][] = [plan.baseLayers, ...(opts.knownChains ?? [])];
   if (opts.previousImageId !== undefined && opts.previousImageId !== '') {
@@ -101,7 +99,7 @@ export async function planShipping(
   }
   const reusable = Math.max(plan.baseLayers.length, reusablePrefixLength(diffIds, known));
   const files = new Map(opts.files);
-  const missing = new Set(plan.layers.filter((l, i) => plan.baseLayers.length + i >= reusable && !files.has(l.diffId) && !pending.has(l.diffId)).map((l) => l.diffId));
+  const missing = new Set(plan.layers.filter((l, i) => plan.baseLayers.length + i >= reusable && !files.has(l.diffId)).map((l) => l.diffId));
   if (missing.size > 0 && opts.previousImageId !== undefined) {
     for (const [d, f] of await layersFromSavedImage(ctx, opts.previousImageId, missing, opts.dir)) files.set(d, f);
   }
@@ -111,13 +109,11 @@ export async function planShipping(
   return { reusable, files };
 }
 
-/** The plan's layers as archive layers: reused below `reusable`, else from a file or a streamed member. */
-export function archiveLayers(plan: ImagePlan, shipping: Shipping, members: ReadonlyMap<string, string> = new Map()): ArchiveLayer[] {
+/** The plan's layers as archive layers: reused below `reusable`, else from a file. */
+export function archiveLayers(plan: ImagePlan, shipping: Shipping): ArchiveLayer[] {
   return plan.layers.map((l, i) => {
     const history: HistoryEntry = { created_by: l.createdBy };
     if (plan.baseLayers.length + i < shipping.reusable) return { diffId: l.diffId, history, reuse: true };
-    const member = members.get(l.diffId);
-    if (member !== undefined) return { diffId: l.diffId, history, member };
     const file = shipping.files.get(l.diffId);
     if (file === undefined) throw new Error(`layer ${l.diffId} (${l.createdBy}) is neither in the daemon on this chain nor in the previous image`);
     return { diffId: l.diffId, history, tarPath: file.path };

@@ -2,7 +2,6 @@
  * What the export phase is given (produced from the build phase's results by the build use case) and
  * what it returns. Kept apart from export/export.ts so pure code and tests can import it without the engine.
  */
-import type { ListedEntry } from '../../image/layer-size.js';
 import type { LifecycleMetadata } from '../../image/lifecycle-labels.js';
 import type { ImageInfo } from '../../ports.js';
 import type { GroupMember, LaunchLabel, LayerMetadataFile, Slice } from '../../cnb/models.js';
@@ -78,30 +77,11 @@ export interface ExportInput {
    */
   unchanged?: Record<string, string>;
   /**
-   * Listings of dirs made in a container after the last bin/build (dir-listing.ts: listingScript, then
-   * parseListings, then exportListings for the keys), keyed like `unchanged`: a launch layer's
-   * `volumePath` ("<bp>/<layer>"; "sbom/launch" and "app" are accepted too but not used yet). A launch
-   * layer that is not in `unchanged` and whose listing predicts a tar of at least `streamThreshold`
-   * bytes is streamed into docker load instead of going through a temp file (export/stream.ts). Optional:
-   * a dir without a listing, or whose listing gives no prediction, takes the temp-file path; a listing
-   * that turns out wrong (the dir changed after it was listed) costs one failed load, then the temp-file
-   * path. The listing must be made after the dir's last change.
-   */
-  listings?: Record<string, ListedEntry[]>;
-  /**
    * Bytes of the files of each launch layer dir, by volume path (the build's scan of the layers dir).
-   * A changed launch layer of at least `streamThreshold` bytes (by its listing's prediction when it has
-   * one, else by this) is committed by the daemon (export/commit.ts), else streamed into the load, and
-   * only then written to a temp file. A dir without either goes through a temp file.
+   * A changed launch layer of at least COMMIT_THRESHOLD bytes (export/transport.ts) is committed by
+   * the daemon (export/commit.ts); every other one, and one without a count, goes through a temp file.
    */
   layerBytes?: Record<string, number>;
-  /** Smallest size of a launch layer that is committed or streamed (default STREAM_THRESHOLD, 32 MiB; tests use 0). */
-  streamThreshold?: number;
-  /**
-   * Layers picked for streaming are first committed by the daemon (export/commit.ts); streaming is the
-   * fallback. false streams them straight away (tests of the streamed path).
-   */
-  commitLayers?: boolean;
   /** Image `created` (SOURCE_DATE_EPOCH as RFC 3339); default 1980-01-01T00:00:01Z. */
   created?: string;
 }

@@ -11,6 +11,7 @@ import { decodeLifecycleMetadata, type LifecycleMetadata } from '../../../src/im
 import { makeTar, readTar, type TarFileEntry } from '../../../src/image/tar-files.js';
 import { exportImage, type ExportInput } from '../../../src/lifecycle/export/export.js';
 import type { PhaseContext } from '../../../src/lifecycle/phase-context.js';
+import { COMMIT_THRESHOLD, transportOf } from '../../../src/lifecycle/export/transport.js';
 import type { ContainerEngine, ContainerSpec, ImageInfo, KilnEvent } from '../../../src/ports.js';
 
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -227,73 +228,47 @@ describe('exportImage (fake engine)', () => {
   });
 });
 
-describe('exportImage with listings (streamed launch layers)', () => {
-  const listing = (size: number): ExportInput['listings'] => ({
-    'test_a/a-changed': [
-      { path: '.', kind: 'directory', size: 4096, nlink: 2, ino: '1' },
-      { path: 'f', kind: 'file', size, nlink: 1, ino: '2' },
-    ],
+describe('exportImage: which transport a changed launch layer takes (export/transport.ts)', () => {
+  const big = { layerBytes: { 'test_a/a-changed': COMMIT_THRESHOLD } };
+
+  it('takes a temp file below COMMIT_THRESHOLD bytes and without a byte count, commits from it on', () => {
+    expect(transportOf(undefined)).toBe('file');
+    expect(transportOf(COMMIT_THRESHOLD - 1)).toBe('file');
+    expect(transportOf(COMMIT_THRESHOLD)).toBe('commit');
   });
 
-  it('streams a listed layer into the load under its own member name: same layers and image id as through temp files', async () => {
+  it('falls back to the temp file, with its image id, when the run image cannot host the copy (no sh; the copy script says so: exit 3, 4 or 5)', async () => {
     const plain = setup();
     const want = await exportImage(plain.ctx, plain.input());
-    const { fake, ctx, input, events } = setup();
-    const got = await exportImage(ctx, input({ listings: listing(3), streamThreshold: 0 }));
-    expect(got.imageId).toBe(want.imageId);
-    expect(got.layers).toEqual(want.layers);
-    const { manifest, files } = fake.loaded[0] as Loaded;
-    expect(manifest[0]?.Layers[1]).toBe('kiln-stream-0/layer.tar');
-    expect(sha(files.get('kiln-stream-0/layer.tar') ?? Buffer.alloc(0))).toBe(got.layers[1]);
-    expect(events).toContainEqual({ type: 'layer', decision: 'added', layer: 'test/a:a-changed' });
-    expect(fake.containers.size).toBe(0);
-  });
-
-  it('keeps small layers on the temp-file path (threshold)', async () => {
-    const { fake, ctx, input } = setup();
-    await exportImage(ctx, input({ listings: listing(3) }));
-    expect((fake.loaded[0] as Loaded).manifest[0]?.Layers[1]).not.toMatch(/^kiln-stream/);
-  });
-
-  it('falls back to temp files when the listing predicted the wrong size: the streamed load fails, the second one succeeds', async () => {
-    const plain = setup();
-    const want = await exportImage(plain.ctx, plain.input());
-    const { fake, ctx, input, events } = setup();
-    let loads = 0;
-    const engine = ctx.engine;
-    const counting = { ...ctx, engine: { ...engine, loadImage: (a: Readable | Buffer) => (loads++, engine.loadImage(a)) } };
-    // Only the tar size counts (3 bytes and 2 bytes both pad to one block): these two miss it.
-    for (const size of [0, 600]) {
-      const got = await exportImage(counting, input({ listings: listing(size), streamThreshold: 0 }));
+    const failures: Array<() => Promise<never> | Promise<{ exitCode: number }>> = [
+      () => Promise.reject(new KilnError({ action: 'run the container', cause: 'exec: "sh": executable file not found in $PATH' })),
+      () => Promise.resolve({ exitCode: 3 }),
+    ];
+    for (const fail of failures) {
+      const { fake, ctx, input, events } = setup();
+      const tried: string[] = [];
+      const withCopy = { ...ctx, engine: { ...ctx.engine, runContainer: (spec: ContainerSpec) => (tried.push(spec.cmd[3] ?? ''), fail()) } } as PhaseContext;
+      const got = await exportImage(withCopy, input(big));
+      expect(tried).toEqual(['kiln-commit']);
       expect(got.imageId).toBe(want.imageId);
+      expect(events.some((e) => e.type === 'debug' && /committing a layer failed: .*; writing the layers to temp files instead/.test(e.message))).toBe(true);
+      expect(fake.loaded.length).toBe(1);
     }
-    expect(loads).toBe(4); // two attempts per export
-    expect(fake.loaded.length).toBe(2); // only the temp-file loads got through
-    expect(events.filter((e) => e.type === 'debug' && /instead of the \d+ declared/.test(e.message)).length).toBe(2);
-    expect(events.filter((e) => e.type === 'layer').length).toBe(2); // one event per export, not per attempt
-    expect(fake.containers.size).toBe(0);
   });
 
-  it('an interrupt while the layer is streamed fails the load (exit 130) and loads nothing', async () => {
-    const { fake, ctx, input } = setup();
-    const ac = new AbortController();
-    const engine = ctx.engine;
-    const aborting = {
-      ...ctx,
-      signal: ac.signal,
-      engine: {
-        ...engine,
-        getArchive: async (id: string, path: string) => {
-          const s = await engine.getArchive(id, path);
-          if (path.endsWith('a-changed')) setTimeout(() => ac.abort(), 0);
-          return s;
-        },
-      },
-    };
-    const err = await exportImage(aborting, input({ listings: listing(3), streamThreshold: 0 })).catch((e: unknown) => e);
-    expect((err as KilnError).exitCode).toBe(130);
-    expect(fake.loaded.length).toBe(0);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(fake.containers.size).toBe(0);
+  it('fails the export (62) instead of falling back when the daemon fails for another reason, so a run never gets another image id', async () => {
+    const failures: Array<[() => Promise<{ exitCode: number }>, RegExp]> = [
+      [() => Promise.reject(new Error('commit: write /var/lib/docker/tmp: no space left on device')), /no space left on device/],
+      [() => Promise.resolve({ exitCode: 1 }), /the copy of test_a\/a-changed into the run image exited 1/],
+    ];
+    for (const [fail, says] of failures) {
+      const { fake, ctx, input } = setup();
+      const failing = { ...ctx, engine: { ...ctx.engine, runContainer: fail } } as PhaseContext;
+      const err = await exportImage(failing, input(big)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(KilnError);
+      expect((err as KilnError).exitCode).toBe(62);
+      expect((err as KilnError).message).toMatch(says);
+      expect(fake.loaded.length).toBe(0);
+    }
   });
 });

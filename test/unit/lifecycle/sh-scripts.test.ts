@@ -14,7 +14,6 @@ import { RENAME_SCRIPT } from '../../../src/lifecycle/build.js';
 import { layerNameProblem, postProcess } from '../../../src/lifecycle/build-post.js';
 import { saveScript } from '../../../src/lifecycle/cache/cache-volume.js';
 import { fingerprintScript, parseFingerprints, probeScript } from '../../../src/lifecycle/cache/fingerprint.js';
-import { listingScript, parseListings } from '../../../src/lifecycle/export/dir-listing.js';
 import { copyScript } from '../../../src/lifecycle/export/commit.js';
 import { moduleCommand, PRELUDE_SCRIPT } from '../../../src/lifecycle/container/module-env.js';
 import { shArgv, type ShScript } from '../../../src/lifecycle/container/sh-script.js';
@@ -49,7 +48,6 @@ describe('every kiln sh script is fixed text; values are parameters', () => {
     ['save (cache/cache-volume.ts)', (n) => saveScript([{ buildpackId: `bp/${n}`, name: n, keep: true }, { buildpackId: 'bp', name: n, keep: false }])],
     ['fingerprints', (n) => fingerprintScript([`/layers/${n}`])],
     ['fingerprint probe', (n) => probeScript(`/s/${n}`, [`/layers/${n}`], `/w/${n}`)],
-    ['listing', (n) => listingScript([`/layers/${n}`])],
     ['commit copy', (n) => copyScript(big(n) as Parameters<typeof copyScript>[0])],
     ['prelude', (n) => ({ script: moduleCommand([], {}, `/cnb/${n}`, [n], { dirs: [`/layers/${n}`], files: [{ path: `/p/${n}`, content: n, mode: 0o444 }], doneFile: `/d/${n}` })[2] ?? '', args: [] })],
   ];
@@ -86,7 +84,7 @@ describe('every kiln sh script is fixed text; values are parameters', () => {
     expect(await pwned(root)).toBe(false);
   });
 
-  it('listings and fingerprints see layer dirs with hostile names, and run nothing', async () => {
+  it('fingerprints see layer dirs with hostile names, and run nothing', async () => {
     const root = join(dir, 'layers');
     await mkdir(root);
     for (const n of HOSTILE) {
@@ -95,8 +93,6 @@ describe('every kiln sh script is fixed text; values are parameters', () => {
       await writeFile(join(root, `${n}.toml`), '');
     }
     const paths = HOSTILE.map((n) => join(root, n));
-    const listed = parseListings((await sh(listingScript(paths), root)).split('\n'));
-    expect([...listed.keys()].sort()).toEqual([...paths].sort());
     const fps = parseFingerprints((await sh(fingerprintScript(paths), root)).split('\n'));
     expect([...fps.keys()].sort()).toEqual([...paths].sort());
     await writeFile(join(dir, 'marker'), '');
