@@ -14,9 +14,10 @@ import { extendStepsFor, runGenerate } from '../lifecycle/generate.js';
 import type { TargetVars } from '../lifecycle/container/module-env.js';
 import type { PhaseContext } from '../lifecycle/phase-context.js';
 import type { GroupMember, PlanFile } from '../cnb/models.js';
-import { SESSION_LABEL, targetOf } from './build-app.js';
+import { SESSION_LABEL } from './session-owner.js';
+import { targetOf } from './run-image-target.js';
 import { fetchRunImage, mirrorNotice } from './run-image-resolve.js';
-import type { PhasesInput } from './build-phases.js';
+import type { PhasesInput } from './build-request.js';
 
 export interface ExtensionsResult {
   /** The image bin/build runs in: the extended builder, or the builder. */

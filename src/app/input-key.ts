@@ -21,8 +21,7 @@ import { CACHE_LABEL, INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../lifecycle/c
 import type { Env } from '../lifecycle/container/module-env.js';
 import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
 import type { ProjectDescriptor } from '../cnb/models.js';
-import type { BuildRequest } from './build-app.js';
-import type { PhasesResult } from './build-phases.js';
+import type { BuildRequest, PhasesResult } from './build-request.js';
 import { summariseAppImage } from './inspect-app.js';
 
 /** Bumped when what the key covers changes, so keys of older kilns never match. */

@@ -2,7 +2,8 @@
  * `kiln rebase --reextend` (beyond pack): the run.Dockerfiles recorded at build time (label
  * dev.kiln.extend.run, src/image/extend-record.ts) are applied again, with the extend phase's own code
  * (lifecycle/extend/extend.ts), on the new run image; the rebase then puts the app layers on that result
- * instead of moving the old extension layers. Intermediates carry a session label and are removed.
+ * instead of moving the old extension layers. Intermediates carry the label of a session
+ * (build-session.ts) and are removed when it closes.
  */
 import { randomBytes } from 'node:crypto';
 import { ExitCode, KilnError } from '../errors.js';
@@ -10,10 +11,8 @@ import { decodeExtendRecord, EXTEND_RECORD_LABEL, type RecordedStep } from '../i
 import type { Reextension } from '../image/rebase-plan.js';
 import { makeTar } from '../image/tar-files.js';
 import { extendImage, type ExtensionNetwork } from '../lifecycle/extend/extend.js';
-import type { PhaseContext } from '../lifecycle/phase-context.js';
 import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
-
-import { SESSION_LABEL, sessionLabels } from './session-owner.js';
+import { openBuildSession } from './build-session.js';
 
 export async function reextendRunImage(
   deps: { engine: ContainerEngine; reporter: Reporter },
@@ -33,11 +32,10 @@ export async function reextendRunImage(
   } catch (e) {
     throw new KilnError({ action, cause: (e as Error).message, exitCode: ExitCode.rebase, original: e });
   }
-  const session = randomBytes(6).toString('hex');
-  const ctx: PhaseContext = { engine: deps.engine, reporter: deps.reporter, labels: { ...labels, ...sessionLabels(session) }, ids: { newId: () => randomBytes(6).toString('hex') } };
-  const cleanup = async (): Promise<void> => {
-    for (const id of await deps.engine.listImages({ labels: [`${SESSION_LABEL}=${session}`] })) await deps.engine.removeImage(id, { force: true });
-  };
+  // A session like a build's (build-session.ts), without volumes: closing it removes the intermediates.
+  const session = openBuildSession({ ...deps, ids: { newId: () => randomBytes(6).toString('hex') } }, { labels });
+  const { ctx } = session;
+  const cleanup = (): Promise<void> => session.close();
   const empty = await makeTar([]);
   for (const s of steps) {
     if (s.appContext === true || s.contextOmitted === true) {

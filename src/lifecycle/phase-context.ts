@@ -1,5 +1,17 @@
 import type { ContainerEngine, IdSource, Labels, Reporter, ResourceLimits } from '../ports.js';
-import type { VolumeHost } from './container/volume-io.js';
+
+/**
+ * A created (never started) container that mounts every volume of one build, kept for the whole build,
+ * so a copy in or out of those volumes is one archive request instead of create + copy + remove (issue 5,
+ * warm rebuilds). Creating it also seeds the volumes mounted over image directories (seedVolumeFromImage:
+ * /workspace and /layers of the builder). Session cleanup removes it with the rest
+ * (app/build-session.ts). Made by container/volume-io.ts createVolumeHost.
+ */
+export interface VolumeHost {
+  id: string;
+  /** volume name -> where it is mounted in the host container. */
+  mounts: Map<string, string>;
+}
 
 /** What every lifecycle phase is given: the engine, where to report, what to label, when to stop. */
 export interface PhaseContext {

@@ -86,6 +86,19 @@ describe('kiln detect --explain', () => {
     expect(await leftovers(engine, fileLabel)).toEqual({ containers: [], images: [], volumes: [] });
   });
 
+  it('honours --descriptor as kiln build does: the project group replaces the order, and it fails the same way (exit 20)', async () => {
+    const descriptor = join(fixtures, 'apps/never-project.toml');
+    const r = await cli(['detect', '--explain', '--builder', builderTag, '--path', join(fixtures, 'apps/simple'), '--descriptor', descriptor]);
+    expect(r.code).toBe(20);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toContain('└── group 1: fail — non-optional kiln-test/never@0.1.0 failed (exit 100)');
+    expect(lines.some((l) => l.includes('group 2'))).toBe(false);
+    const missing = await cli(['detect', '--builder', builderTag, '--path', join(fixtures, 'apps/simple'), '--descriptor', join(fixtures, 'apps/no-such-project.toml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no-such-project.toml');
+    expect(await leftovers(engine, fileLabel)).toEqual({ containers: [], images: [], volumes: [] });
+  });
+
   it('kiln build --json: events on stderr and the summary on stdout; a failing build exits 20 with an error event and ok:false', async () => {
     const ok = await cli(['build', appTag, '--json', '--builder', builderTag, '--path', join(fixtures, 'apps/simple')]);
     expect(ok.code).toBe(0);

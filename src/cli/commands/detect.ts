@@ -14,6 +14,7 @@ import { abortOnSignals } from '../interrupt.js';
 interface DetectFlags extends LimitFlags {
   builder: string;
   path: string;
+  descriptor?: string;
   env: string[];
   explain?: boolean;
   network?: string;
@@ -29,6 +30,7 @@ export function registerDetect(program: Command, ctx: CliContext): void {
     .description('Run detection only and show which group would build the app (--explain: the whole order as a tree)')
     .requiredOption('-B, --builder <image>', 'builder image (must exist in the Docker daemon)', (v: string) => checkImageRef(v, '--builder'))
     .option('-p, --path <dir>', 'app source directory', '.')
+    .option('-d, --descriptor <file>', 'project descriptor (default <path>/project.toml), as for kiln build')
     .option('-e, --env <K=V>', 'build-time env var (repeatable)', collect, [])
     .option('--explain', 'show every candidate group, each module pass/fail/skip with exit code and plan entries')
     .option('--network <mode>', 'network mode of detect containers (default none)')
@@ -52,6 +54,7 @@ export function registerDetect(program: Command, ctx: CliContext): void {
         {
           builder: flags.builder,
           path: flags.path,
+          ...(flags.descriptor !== undefined ? { descriptor: flags.descriptor } : {}),
           env: parseEnvEntries(flags.env),
           limits: limitsOf(flags),
           ...(flags.network !== undefined ? { network: flags.network } : {}),

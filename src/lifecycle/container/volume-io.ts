@@ -8,7 +8,7 @@ import { isKilnError } from '../../errors.js';
 import { readTarFiles, type TarFileEntry } from '../../image/tar-files.js';
 import { packTarStream, type PackEntry, type PackOptions, type PackProgress } from '../../image/tar-pack-stream.js';
 import { showProgress } from './upload-progress.js';
-import type { PhaseContext } from '../phase-context.js';
+import type { PhaseContext, VolumeHost } from '../phase-context.js';
 
 /** Where the volume is mounted inside the helper container. */
 const MOUNT = '/kiln-volume';
@@ -29,17 +29,7 @@ function createHelper(ctx: PhaseContext, volume: string, image: string, target: 
   });
 }
 
-/**
- * A created (never started) container that mounts every volume of one build, kept for the whole build,
- * so a copy in or out of those volumes is one archive request instead of create + copy + remove (issue 5,
- * warm rebuilds). Creating it also seeds the volumes mounted over image directories (seedVolumeFromImage:
- * /workspace and /layers of the builder). Session cleanup removes it with the rest.
- */
-export interface VolumeHost {
-  id: string;
-  /** volume name -> where it is mounted in the host container. */
-  mounts: Map<string, string>;
-}
+export type { VolumeHost } from '../phase-context.js';
 
 export async function createVolumeHost(ctx: PhaseContext, image: string, mounts: Array<{ volume: string; target: string }>): Promise<VolumeHost> {
   const id = await ctx.engine.createContainer({

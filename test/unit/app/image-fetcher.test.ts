@@ -2,17 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { createImageFetcher } from '../../../src/app/image-fetcher.js';
 import { runImageCandidates } from '../../../src/app/run-image-choice.js';
 import { KilnError } from '../../../src/errors.js';
-import type { ContainerEngine, ImageInfo, KilnEvent, PullOptions, RegistryAuth } from '../../../src/ports.js';
+import type { KilnEvent, PullOptions, RegistryAuth } from '../../../src/ports.js';
 import type { PullPolicy } from '../../../src/registry/pull-policy.js';
+import { FakeEngine, fakeImage } from '../../helpers/fake-engine.js';
 
-const info = (id: string): ImageInfo => ({ id, repoTags: [], repoDigests: [], os: 'linux', architecture: 'amd64', layers: [], config: { env: [], user: '', workingDir: '', entrypoint: null, cmd: null, labels: {} }, size: 0, created: '' });
 
 /** A daemon holding `have`; pulls of `remote` succeed (with one progress line), others fail like a registry 404. */
 function fakeEngine(have: string[], remote: string[]) {
   const local = new Set(have);
   const pulls: { ref: string; auth?: RegistryAuth }[] = [];
-  const engine = {
-    inspectImage: (ref: string) => Promise.resolve(local.has(ref) ? info(`sha256:${ref.length}`) : undefined),
+  const engine = new FakeEngine({
+    inspectImage: (ref: string) => Promise.resolve(local.has(ref) ? fakeImage(`sha256:${ref.length}`) : undefined),
     pullImage: (ref: string, o: PullOptions = {}) => {
       pulls.push({ ref, ...(o.auth !== undefined ? { auth: o.auth } : {}) });
       if (!remote.includes(ref)) return Promise.reject(new KilnError({ action: `pull image ${ref}`, cause: 'registry x answered: manifest unknown', exitCode: 5 }));
@@ -22,7 +22,7 @@ function fakeEngine(have: string[], remote: string[]) {
       local.add(ref);
       return Promise.resolve();
     },
-  } as unknown as ContainerEngine;
+  });
   return { engine, pulls };
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { moduleIdentity, packageLabels } from '../../../src/app/package-module.js';
 import { hasRegistryHost, publishImage } from '../../../src/app/publish.js';
-import type { ContainerEngine, KilnEvent } from '../../../src/ports.js';
+import type { KilnEvent } from '../../../src/ports.js';
+import { FakeEngine } from '../../helpers/fake-engine.js';
 
 describe('publish', () => {
   it('tells registry hosts from Docker Hub names', () => {
@@ -15,11 +16,11 @@ describe('publish', () => {
   it('pushes through the engine and reports; an engine without pushImage is an error', async () => {
     const pushed: string[] = [];
     const events: KilnEvent[] = [];
-    const engine = { pushImage: (ref: string) => Promise.resolve(void pushed.push(ref)) } as unknown as ContainerEngine;
+    const engine = new FakeEngine({ pushImage: (ref: string) => Promise.resolve(void pushed.push(ref)) });
     await publishImage(engine, { emit: (e) => events.push(e) }, 'team/app:1');
     expect(pushed).toEqual(['team/app:1']);
     expect(events.map((e) => e.type)).toEqual(['warning', 'info', 'info']);
-    await expect(publishImage({} as ContainerEngine, { emit: () => undefined }, 'x')).rejects.toThrow(/cannot push/);
+    await expect(publishImage(new FakeEngine(), { emit: () => undefined }, 'x')).rejects.toThrow(/cannot push/);
   });
 });
 

@@ -10,7 +10,8 @@ import { readTar } from '../../../src/image/tar-files.js';
 import { appSourceStream, appSourceTar } from '../../../src/lifecycle/app-source.js';
 import { writeToVolumes } from '../../../src/lifecycle/container/volume-io.js';
 import type { PhaseContext } from '../../../src/lifecycle/phase-context.js';
-import type { ContainerEngine, KilnEvent } from '../../../src/ports.js';
+import type { KilnEvent } from '../../../src/ports.js';
+import { FakeEngine } from '../../helpers/fake-engine.js';
 
 const user = { uid: 1000, gid: 1001 };
 let dir = '';
@@ -82,15 +83,13 @@ describe('the app tar is streamed (issue 14, point 9)', () => {
 
 describe('writeToVolumes with a streamed app', () => {
   function fakeCtx(events: KilnEvent[], received: Buffer[]): PhaseContext {
-    const engine = {
-      createContainer: () => Promise.resolve('helper'),
-      removeContainer: () => Promise.resolve(),
+    const engine = new FakeEngine({
       putArchive: async (_id: string, _dest: string, tar: Readable | Buffer) => {
         if (Buffer.isBuffer(tar)) received.push(tar);
         else for await (const c of tar) received.push(c as Buffer);
       },
-    } as unknown as ContainerEngine;
-    return { engine, reporter: { emit: (e) => events.push(e) }, labels: {}, ids: { newId: () => 'x' }, volumeHost: { id: 'host', mounts: new Map([['app', '/workspace']]) } } as PhaseContext;
+    });
+    return { engine, reporter: { emit: (e) => events.push(e) }, labels: {}, ids: { newId: () => 'x' }, volumeHost: { id: 'host', mounts: new Map([['app', '/workspace']]) } };
   }
 
   it('reports the file that cannot be read, not the truncated request', async () => {

@@ -13,6 +13,7 @@ import { exportImage, type ExportInput } from '../../../src/lifecycle/export/exp
 import type { PhaseContext } from '../../../src/lifecycle/phase-context.js';
 import { COMMIT_THRESHOLD, transportOf } from '../../../src/lifecycle/export/transport.js';
 import type { ContainerEngine, ContainerSpec, ImageInfo, KilnEvent } from '../../../src/ports.js';
+import { FakeEngine as SharedFakeEngine, notUsed } from '../../helpers/fake-engine.js';
 
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -34,42 +35,23 @@ const RUN: ImageInfo = {
   config: { env: ['PATH=/bin'], user: '1000:1000', workingDir: '/', entrypoint: null, cmd: null, labels: {} },
 };
 
-/** Volumes are maps of relative path -> entry; getArchive serves them like the daemon (root element first). */
+/**
+ * The shared fake engine (test/helpers/fake-engine.ts) keeps the helper containers, images and tags;
+ * volumes are maps of relative path -> entry here, and getArchive serves them like the daemon (root
+ * element first). Calls export must not make fail the test.
+ */
 class FakeEngine {
   volumes = new Map<string, TarFileEntry[]>();
-  containers = new Map<string, ContainerSpec>();
-  created = 0;
   loaded: Loaded[] = [];
-  images = new Map<string, ImageInfo>([[RUN.id, RUN]]);
-  tags = new Map<string, string>();
   saved: Buffer | undefined;
+  readonly daemon: SharedFakeEngine;
 
-  engine(): ContainerEngine {
-    const notUsed = (): never => {
-      throw new Error('not used by export');
-    };
-    return {
-      ping: notUsed,
-      runContainer: notUsed,
-      putArchive: notUsed,
-      buildImage: notUsed,
-      importImage: notUsed,
-      createVolume: notUsed,
-      removeVolume: notUsed,
-      volumeExists: notUsed,
-      listContainers: notUsed,
-      listVolumes: notUsed,
-      listImages: notUsed,
-      removeImage: notUsed,
-      createContainer: (spec) => {
-        const id = `c${++this.created}`;
-        this.containers.set(id, spec);
-        return Promise.resolve(id);
-      },
-      removeContainer: (id) => {
-        this.containers.delete(id);
-        return Promise.resolve();
-      },
+  constructor() {
+    const notUsedByExport = Object.fromEntries(
+      (['ping', 'runContainer', 'putArchive', 'buildImage', 'importImage', 'createVolume', 'removeVolume', 'volumeExists', 'listContainers', 'listVolumes', 'listImages', 'removeImage'] as const).map((m) => [m, notUsed(m)]),
+    );
+    this.daemon = new SharedFakeEngine({
+      ...notUsedByExport,
       getArchive: async (id, path) => {
         const mount = this.containers.get(id)?.mounts?.[0];
         const entries = this.volumes.get(mount?.source ?? '') ?? [];
@@ -95,13 +77,30 @@ class FakeEngine {
         for (const t of manifest[0]?.RepoTags ?? []) this.tags.set(t, id);
         return [id];
       },
-      inspectImage: (ref) => Promise.resolve(this.images.get(this.tags.get(ref) ?? ref)),
-      tagImage: (ref, target) => {
-        this.tags.set(target, ref);
-        return Promise.resolve();
-      },
       saveImage: () => Promise.resolve(Readable.from([this.saved ?? Buffer.alloc(0)])),
-    };
+    });
+    this.images.set(RUN.id, RUN);
+  }
+
+  get containers(): Map<string, ContainerSpec> {
+    return this.daemon.containers;
+  }
+
+  get images(): Map<string, ImageInfo> {
+    return this.daemon.images;
+  }
+
+  get tags(): Map<string, string> {
+    return this.daemon.tags;
+  }
+
+  /** Helper containers created so far. */
+  get created(): number {
+    return this.daemon.whats('createContainer').length;
+  }
+
+  engine(): ContainerEngine {
+    return this.daemon;
   }
 }
 

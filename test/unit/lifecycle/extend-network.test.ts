@@ -9,7 +9,8 @@ import { makeTar } from '../../../src/image/tar-files.js';
 import { extendCacheKey } from '../../../src/lifecycle/extend/cache.js';
 import { extendImage, type ExtendInput } from '../../../src/lifecycle/extend/extend.js';
 import type { PhaseContext } from '../../../src/lifecycle/phase-context.js';
-import type { BuildSpec, ContainerEngine, ImageInfo } from '../../../src/ports.js';
+import type { BuildSpec, ImageInfo } from '../../../src/ports.js';
+import { FakeEngine, notUsed } from '../../helpers/fake-engine.js';
 
 const IMAGE: ImageInfo = {
   id: `sha256:${'a'.repeat(64)}`,
@@ -24,17 +25,14 @@ const IMAGE: ImageInfo = {
 };
 
 function ctxWith(builds: BuildSpec[]): PhaseContext {
-  const engine = new Proxy({} as ContainerEngine, {
-    get: (_t, name) => {
-      if (name === 'inspectImage') return async () => IMAGE;
-      if (name === 'listImages') return async () => [];
-      if (name === 'buildImage') return async (spec: BuildSpec) => (builds.push(spec), { imageId: IMAGE.id });
-      return () => {
-        throw new Error(`${String(name)} not used`);
-      };
-    },
+  const unused = Object.fromEntries((['ping', 'runContainer', 'createContainer', 'removeContainer', 'putArchive', 'getArchive', 'loadImage', 'importImage', 'saveImage', 'tagImage', 'removeImage', 'createVolume', 'removeVolume', 'volumeExists', 'listContainers', 'listVolumes'] as const).map((m) => [m, notUsed(m)]));
+  const engine = new FakeEngine({
+    ...unused,
+    inspectImage: async () => IMAGE,
+    listImages: async () => [],
+    buildImage: async (spec: BuildSpec) => (builds.push(spec), { imageId: IMAGE.id }),
   });
-  return { engine, reporter: { emit: () => undefined }, labels: { 'io.kiln.session': 's' }, ids: { newId: () => 'id' } } as unknown as PhaseContext;
+  return { engine, reporter: { emit: () => undefined }, labels: { 'io.kiln.session': 's' }, ids: { newId: () => 'id' } };
 }
 
 // A run-kind application that builds also rewrites the result (extend/persist.ts: save, filter, load), which

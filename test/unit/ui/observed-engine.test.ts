@@ -1,32 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ContainerEngine, KilnEvent } from '../../../src/ports.js';
+import type { KilnEvent } from '../../../src/ports.js';
 import { observeEngine } from '../../../src/ui/observed-engine.js';
 import { redactEnv, redactEnvList } from '../../../src/ui/redact.js';
-
-function fakeEngine(): ContainerEngine {
-  const nope = (): Promise<never> => Promise.reject(new Error('not in this test'));
-  return {
-    ping: () => Promise.resolve(),
-    runContainer: () => Promise.resolve({ exitCode: 0 }),
-    createContainer: () => Promise.resolve('c1'),
-    removeContainer: () => Promise.resolve(),
-    putArchive: () => Promise.resolve(),
-    getArchive: nope,
-    buildImage: () => Promise.resolve({ imageId: 'sha256:b' }),
-    loadImage: () => Promise.resolve(['sha256:l']),
-    importImage: () => Promise.resolve('sha256:i'),
-    saveImage: nope,
-    inspectImage: () => Promise.resolve(undefined),
-    tagImage: () => Promise.resolve(),
-    removeImage: () => Promise.resolve(),
-    createVolume: () => Promise.resolve(),
-    removeVolume: () => Promise.resolve(),
-    volumeExists: () => Promise.resolve(false),
-    listContainers: () => Promise.resolve([]),
-    listVolumes: () => Promise.resolve([]),
-    listImages: () => Promise.resolve([]),
-  };
-}
+import { FakeEngine } from '../../helpers/fake-engine.js';
 
 describe('--verbose container specs and waits', () => {
   it('redacts secret-looking env values', () => {
@@ -43,7 +19,7 @@ describe('--verbose container specs and waits', () => {
 
   it('reports container specs only with verbose, and waits around image loads', async () => {
     const events: KilnEvent[] = [];
-    const engine = observeEngine(fakeEngine(), { emit: (e) => events.push(e) }, { verbose: true });
+    const engine = observeEngine(new FakeEngine(), { emit: (e) => events.push(e) }, { verbose: true });
     await engine.runContainer({ image: 'sha256:0123456789abcdef0123', cmd: ['/cnb/buildpacks/x/bin/detect'], user: '1000:1000', env: { CNB_PLATFORM_DIR: '/platform', MY_SECRET: 'hunter2' }, mounts: [{ type: 'volume', source: 'v', target: '/workspace', readOnly: true }], labels: {} });
     await engine.loadImage(Buffer.alloc(0));
     expect(events).toEqual([
@@ -56,7 +32,7 @@ describe('--verbose container specs and waits', () => {
       { type: 'wait-end', id: 'w1' },
     ]);
     const quiet: KilnEvent[] = [];
-    await observeEngine(fakeEngine(), { emit: (e) => quiet.push(e) }, { verbose: false }).runContainer({ image: 'i', cmd: [], user: '1', labels: {} });
+    await observeEngine(new FakeEngine(), { emit: (e) => quiet.push(e) }, { verbose: false }).runContainer({ image: 'i', cmd: [], user: '1', labels: {} });
     expect(quiet).toEqual([]);
   });
 });
