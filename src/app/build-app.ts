@@ -26,6 +26,8 @@ import { lockCacheVolume } from './build-lock.js';
 import { runPhases, type PhasesResult } from './build-phases.js';
 import { createImageFetcher, type ImageFetcher } from './image-fetcher.js';
 import { checkReuse } from './input-key.js';
+import { ephemeralBuilder, type EphemeralInput } from './ephemeral-builder.js';
+import type { ModuleFlags } from './module-choice.js';
 import { SESSION_LABEL, sessionLabels } from './session-owner.js';
 import { warnAboutDeadSessions } from './dead-sessions.js';
 
@@ -67,6 +69,19 @@ export interface BuildRequest {
   noReuse?: boolean;
   /** pids / memory limits of module containers and Dockerfile builds; unset: the defaults (module-limits.ts). */
   limits?: ResourceLimits;
+  /** Further tags of the app image (-t/--tag): each is written with it (and pushed with --publish). */
+  tags?: string[];
+  /** Modules added to the builder (--buildpack, --extension, --pre-buildpack, --post-buildpack; app/module-choice.ts). */
+  modules?: ModuleFlags;
+  /** The CNB user of the build instead of the builder's (--uid / --gid; app/ephemeral-builder.ts). */
+  uid?: number;
+  gid?: number;
+  /** The image analyze reads as the previous image (--previous-image); default: the app image. */
+  previousImage?: string;
+  /** The image's creation time, RFC 3339 (--creation-time); default reproducible (platform.md, "Build Reproducibility"). */
+  creationTime?: string;
+  /** --sbom-output-dir: the SBOM files come back in the outcome (app/build-outputs.ts); the previous image is never reused. */
+  sbomOutputDir?: string;
 }
 
 export interface BuildDeps {
@@ -91,8 +106,16 @@ async function checkAppDir(path: string): Promise<void> {
   if (!st.isDirectory()) throw new KilnError({ action: `read the app source ${dir}`, cause: 'it is not a directory', hint: 'pass the app directory with --path', exitCode: ExitCode.config, subject: dir });
 }
 
+function projectFileOf(req: Pick<BuildRequest, 'descriptor' | 'path'>): string {
+  return req.descriptor !== undefined ? resolve(req.descriptor) : join(resolve(req.path), 'project.toml');
+}
+
+function ephemeralInputOf(req: BuildRequest, project: ProjectDescriptor | undefined): EphemeralInput {
+  return { flags: req.modules ?? {}, ...(req.uid !== undefined ? { uid: req.uid } : {}), ...(req.gid !== undefined ? { gid: req.gid } : {}), project, projectFile: projectFileOf(req), cwd: process.cwd(), labels: req.labels ?? {} };
+}
+
 export async function readProject(req: Pick<BuildRequest, 'descriptor' | 'path'>): Promise<ProjectDescriptor | undefined> {
-  const file = req.descriptor !== undefined ? resolve(req.descriptor) : join(resolve(req.path), 'project.toml');
+  const file = projectFileOf(req);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -204,7 +227,8 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     const project = await readProject(req);
     const fetcher = deps.fetcher ?? createImageFetcher({ engine: deps.engine, reporter: deps.reporter, policy: 'never' });
     await fetcher.ensure(req.builder, 'builder');
-    const builder: BuilderInfo = await readBuilder(ctx, req.builder);
+    // Modules from flags and project.toml, --uid/--gid: the builder of this build (ephemeral-builder.ts).
+    const builder: BuilderInfo = await ephemeralBuilder(ctx, await readBuilder(ctx, req.builder), ephemeralInputOf(req, project));
     const runImageRef = req.runImage ?? builder.runImages[0]?.image;
     if (runImageRef === undefined) {
       throw new KilnError({ action: 'choose the run image', cause: `builder ${req.builder} names no run image`, hint: 'pass --run-image', exitCode: ExitCode.config });

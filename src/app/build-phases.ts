@@ -7,6 +7,7 @@ import { ExitCode, KilnError } from '../errors.js';
 import type { ImageInfo, KilnEvent, Reporter } from '../ports.js';
 import { analyzePrevious, type Analyzed } from '../lifecycle/analyze.js';
 import { runBuild, type BuildResult } from '../lifecycle/build.js';
+import type { SbomCopy } from '../lifecycle/build-post.js';
 import { defaultCacheVolume, type CacheMetadata } from '../lifecycle/cache/cache-volume.js';
 import { fingerprintDirs, layerPath, openCache, saveCache, startFingerprintProbe, unchangedDirs, type Fingerprints } from '../lifecycle/cache/steps.js';
 import { planRestore, restoreLayers } from '../lifecycle/restore.js';
@@ -53,6 +54,8 @@ export interface PhasesResult {
   dockerBuilds: number;
   /** The cache volume used. */
   cacheVolume: string;
+  /** The build's SBOM files (paths below <layers>), for --sbom-output-dir; absent when the image was reused. */
+  sbom?: SbomCopy[];
 }
 
 async function timed<T>(reporter: Reporter, phase: string, fn: () => Promise<T>): Promise<T> {
@@ -63,11 +66,9 @@ async function timed<T>(reporter: Reporter, phase: string, fn: () => Promise<T>)
   return out;
 }
 
-/** project.toml's [[io.buildpacks.group]] (with pre/post) replaces the builder's order (pack behaviour). */
-function effectiveOrder(builder: BuilderInfo, project: ProjectDescriptor | undefined): OrderFile {
-  if (project === undefined || project.group.length === 0) return builder.order;
-  const group = [...(project.preGroup ?? []), ...project.group, ...(project.postGroup ?? [])];
-  return { order: [{ group }], orderExtensions: builder.order.orderExtensions };
+/** The builder's order: project.toml's groups and --buildpack are already in it (app/ephemeral-builder.ts). */
+function effectiveOrder(builder: BuilderInfo): OrderFile {
+  return builder.order;
 }
 
 /** `err: <id>@<version> (<code>)`, or with the reason when bin/detect exited 0 but its output was refused. */
@@ -91,7 +92,7 @@ function showOutput(reporter: Reporter, r: DetectRunResult, asDebug: boolean): v
  */
 async function detect(ctx: PhaseContext, input: PhasesInput): Promise<Extract<ResolveResult, { ok: true }>> {
   const { builder } = input;
-  const order = effectiveOrder(builder, input.project);
+  const order = effectiveOrder(builder);
   const modules = candidateModules(builder, order);
   const results = await runDetects(
     ctx,
@@ -145,11 +146,11 @@ async function detect(ctx: PhaseContext, input: PhasesInput): Promise<Extract<Re
 /**
  * project-metadata.toml as pack derives it from project.toml: a `source` of type "project" with the
  * declared version, when the project declares one (io.buildpacks.project.metadata, platform.md, "Labels").
- * project.toml's source-url is not kept by the parser, so metadata.url is not written.
+ * project.toml's source-url goes into `source.metadata.url`, as pack writes it.
  */
 export function projectMetadataOf(project: ProjectDescriptor | undefined): Record<string, unknown> {
-  if (project === undefined || project.version === '') return {};
-  return { source: { type: 'project', version: { declared: project.version } } };
+  if (project === undefined || (project.version === '' && project.sourceUrl === undefined)) return {};
+  return { source: { type: 'project', version: { declared: project.version }, ...(project.sourceUrl !== undefined ? { metadata: { url: project.sourceUrl } } : {}) } };
 }
 
 interface CacheState {
@@ -163,9 +164,9 @@ interface CacheState {
 /** Analyze (platform.md, "`analyzer`") and open the cache volume (cache/cache-volume.ts): before detect, as the lifecycle does. */
 async function analyze(ctx: PhaseContext, input: PhasesInput): Promise<CacheState> {
   const volume = input.req.cacheVolume ?? defaultCacheVolume(input.req.image);
-  const previous = await analyzePrevious(ctx, input.req.image);
+  const previous = await analyzePrevious(ctx, input.req.previousImage ?? input.req.image);
   const { meta, created } = await openCache(ctx, { volume, image: input.req.image, clear: input.req.clearCache === true, labels: input.req.labels ?? {}, helperImage: input.builder.info.id });
-  if (previous !== undefined) ctx.reporter.emit({ type: 'info', message: `Previous image ${input.req.image} (${previous.imageId.slice(0, 19)})` });
+  if (previous !== undefined) ctx.reporter.emit({ type: 'info', message: `Previous image ${input.req.previousImage ?? input.req.image} (${previous.imageId.slice(0, 19)})` });
   ctx.reporter.emit({ type: 'info', message: `Cache volume ${volume}${input.req.clearCache === true ? ' (cleared)' : ''}` });
   return { volume, previous, meta, created };
 }
@@ -202,9 +203,9 @@ function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions
     if (bp.store !== undefined) storeMetadata[bp.id] = bp.store;
   }
   const sde = process.env.SOURCE_DATE_EPOCH;
-  const created = sde !== undefined && /^\d+$/.test(sde) ? new Date(Number(sde) * 1000).toISOString().replace('.000Z', 'Z') : undefined;
+  const created = input.req.creationTime ?? (sde !== undefined && /^\d+$/.test(sde) ? new Date(Number(sde) * 1000).toISOString().replace('.000Z', 'Z') : undefined);
   return {
-    tags: [input.req.image],
+    tags: [input.req.image, ...(input.req.tags ?? []).filter((t) => t !== input.req.image)],
     runImage: ext.runImage,
     user: input.builder.user,
     volumes: { layers: input.volumes.layers, app: input.volumes.app },
@@ -334,5 +335,6 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
     export: exported,
     dockerBuilds: ext.dockerBuilds,
     cacheVolume: cache.volume,
+    sbom: built.sbom,
   };
 }

@@ -14,3 +14,4 @@ export { createDockerEngine } from '../../docker/docker-engine.js';
 export { createCliReporter } from '../../ui/cli-output.js';
 export { observeEngine } from '../../ui/observed-engine.js';
 export { collectSummary, summaryOf } from '../../ui/summary.js';
+export { applyTags, writeReport, writeSbomOutput } from '../../app/build-outputs.js';
