@@ -53,13 +53,13 @@ export interface EphemeralInput {
   fetcher?: ImageFetcher;
 }
 
-function notProvided(loc: ModuleLocator, builder: BuilderInfo): KilnError {
+function notProvided(loc: ModuleLocator, builder: BuilderInfo, also?: string): KilnError {
   const map = loc.kind === 'buildpack' ? builder.buildpacks : builder.extensions;
   const have = [...map.keys()].sort().join(', ') || 'none';
   const want = loc.ref !== undefined ? (loc.ref.version !== '' ? `${loc.ref.id}@${loc.ref.version}` : loc.ref.id) : (loc.uri ?? '');
   return new KilnError({
     action: `use ${loc.where}`,
-    cause: `${want === '' ? 'the entry names no module' : `${loc.kind} ${want} is not in builder ${builder.image}`} (it has: ${have})`,
+    cause: `${want === '' ? 'the entry names no module' : `${loc.kind} ${want} is not in builder ${builder.image}`} (it has: ${have})${also !== undefined ? `, ${also}` : ''}`,
     hint: `name a ${loc.kind} directory, a .tgz/.cnb file, docker://<image>, or <id>@<version> of a ${loc.kind} the builder has`,
     exitCode: ExitCode.config,
     subject: loc.where,
@@ -180,7 +180,11 @@ export async function ephemeralBuilder(ctx: PhaseContext, base: BuilderInfo, inp
       if (loc.fromBuilder === true || (loc.inline === undefined && loc.uri === undefined)) continue;
       // A bare word or id@version the builder has is that module, not an image name.
       if (loc.ref !== undefined && findRef(loc, base, []) !== undefined) continue;
-      const planned = await readAdded(loc, n, tmp, input, ctx);
+      const planned = await readAdded(loc, n, tmp, input, ctx).catch((e: unknown) => {
+        // A bare word is first a module id of the builder, then an image name: when it is neither, say both.
+        if (loc.ref !== undefined && e instanceof KilnError) throw notProvided(loc, base, `nor an image kiln can read (${e.causeText})`);
+        throw e;
+      });
       readOf.set(loc, planned);
       if (!added.some((m) => m.kind === planned.kind && m.imageDir === planned.imageDir && m.contentDigest === planned.contentDigest)) added.push(planned);
     }

@@ -57,7 +57,7 @@ export function flagLocator(text: string, flag: string, kind: ModuleKind, cwd: s
   if (kind === 'buildpack' && text === FROM_BUILDER) return { kind, where, baseDir: cwd, fromBuilder: true };
   if (/^docker:\/\//i.test(text) || exists(resolve(cwd, text))) return { kind, where, baseDir: cwd, uri: text };
   const m = ID_AT_VERSION.exec(text);
-  if (m?.[1] !== undefined && m[2] !== undefined && !text.includes('/./') && !text.startsWith('.')) return { kind, where, baseDir: cwd, ref: { id: m[1], version: m[2] }, uri: text };
+  if (m?.[1] !== undefined && m[2] !== undefined && !text.startsWith('.') && !text.startsWith('/')) return { kind, where, baseDir: cwd, ref: { id: m[1], version: m[2] } };
   // A bare word: a module id of the builder, else an image name (a path that does not exist is reported as such).
   if (!text.startsWith('.') && !text.startsWith('/')) return { kind, where, baseDir: cwd, ref: { id: text, version: '' }, uri: text };
   return { kind, where, baseDir: cwd, uri: text };
