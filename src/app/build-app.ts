@@ -19,7 +19,7 @@ import { readBuilder, type BuilderInfo } from '../lifecycle/read-builder.js';
 import { createVolumeHost, seedVolumeFromImage, writeToVolumes } from '../lifecycle/container/volume-io.js';
 import type { ProjectDescriptor, Target } from '../cnb/models.js';
 import { parseProjectDescriptor } from '../cnb/project-descriptor.js';
-import { throwOnErrors } from '../cnb/spec-error.js';
+import { formatIssue, throwOnErrors } from '../cnb/spec-error.js';
 import { defaultCacheVolume } from '../lifecycle/cache/cache-volume.js';
 import { effectiveLimits } from '../lifecycle/container/module-limits.js';
 import { lockCacheVolume } from './build-lock.js';
@@ -114,7 +114,8 @@ function ephemeralInputOf(req: BuildRequest, project: ProjectDescriptor | undefi
   return { flags: req.modules ?? {}, ...(req.uid !== undefined ? { uid: req.uid } : {}), ...(req.gid !== undefined ? { gid: req.gid } : {}), project, projectFile: projectFileOf(req), cwd: process.cwd(), labels: req.labels ?? {} };
 }
 
-export async function readProject(req: Pick<BuildRequest, 'descriptor' | 'path'>): Promise<ProjectDescriptor | undefined> {
+/** project.toml, parsed; its warnings (the legacy 0.1 schema, unknown keys) go to `warn`. */
+export async function readProject(req: Pick<BuildRequest, 'descriptor' | 'path'>, warn?: (message: string) => void): Promise<ProjectDescriptor | undefined> {
   const file = projectFileOf(req);
   let text: string;
   try {
@@ -123,7 +124,10 @@ export async function readProject(req: Pick<BuildRequest, 'descriptor' | 'path'>
     if (req.descriptor === undefined && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new KilnError({ action: `read ${file}`, cause: (e as Error).message, exitCode: ExitCode.config, original: e });
   }
-  return throwOnErrors(parseProjectDescriptor(text, file), `read ${file}`);
+  const parsed = parseProjectDescriptor(text, file);
+  const project = throwOnErrors(parsed, `read ${file}`);
+  for (const w of parsed.issues.filter((i) => i.severity === 'warning')) warn?.(formatIssue(w));
+  return project;
 }
 
 /** /platform/env/<NAME> files (buildpack.md, "Environment Variable Modification Rules"), root-owned and read-only for modules. */
@@ -224,7 +228,7 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
   // Alongside the build: what dead kiln runs left behind is pointed out (kiln prune removes it).
   const leftoverCheck = warnAboutDeadSessions(deps.engine, deps.reporter, req.labels).catch(() => undefined);
   try {
-    const project = await readProject(req);
+    const project = await readProject(req, (message) => deps.reporter.emit({ type: 'warning', message }));
     const fetcher = deps.fetcher ?? createImageFetcher({ engine: deps.engine, reporter: deps.reporter, policy: 'never' });
     await fetcher.ensure(req.builder, 'builder');
     // Modules from flags and project.toml, --uid/--gid: the builder of this build (ephemeral-builder.ts).

@@ -20,7 +20,7 @@ export function registerPrune(program: Command, getEngine: () => Promise<Contain
     .command('prune')
     .description('Remove what kiln runs that died (SIGKILL, crash) left behind: containers, volumes and images of sessions whose kiln is gone')
     .option('--caches', 'also remove cache volumes of app images that no longer exist')
-    .option('--extended', 'also remove kept extended builder and run images (io.kiln.extend-cache)')
+    .option('--extended', 'also remove kept extended builder and run images (io.kiln.extend-cache) and ephemeral builders (io.kiln.ephemeral-builder)')
     .option('--all', 'the same as --caches --extended')
     .option('--dry-run', 'say what would be removed, remove nothing')
     .option('--json', 'print the result as JSON on stdout')

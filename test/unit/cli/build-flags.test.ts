@@ -36,3 +36,22 @@ describe('pack build flags', () => {
     expect(text).toContain('image-id = "sha256:abc"');
   });
 });
+
+describe('readProject', () => {
+  it('passes the legacy-schema warning on', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readProject } = await import('../../../src/app/build-app.js');
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-project-'));
+    try {
+      await writeFile(join(dir, 'project.toml'), '[project]\nid = "old"\n[[build.buildpacks]]\nid = "a"\n');
+      const warnings: string[] = [];
+      const p = await readProject({ path: dir }, (m) => warnings.push(m));
+      expect(p?.group.map((g) => g.id)).toEqual(['a']);
+      expect(warnings).toEqual([expect.stringContaining('legacy project descriptor 0.1')]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
