@@ -80,6 +80,8 @@ export interface BuildRequest {
   previousImage?: string;
   /** The image's creation time, RFC 3339 (--creation-time); default reproducible (platform.md, "Build Reproducibility"). */
   creationTime?: string;
+  /** Where the app is in module containers and in the image (--workspace; app/workspace.ts); default /workspace. */
+  workspace?: string;
   /** --sbom-output-dir: the SBOM files come back in the outcome (app/build-outputs.ts); the previous image is never reused. */
   sbomOutputDir?: string;
 }
@@ -220,6 +222,7 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     platform: `kiln-${sessionId}-platform`,
     scratch: `kiln-${sessionId}-scratch`,
     extra: req.volumes,
+    ...(req.workspace !== undefined ? { appDir: req.workspace } : {}),
   };
   // Before anything is created: a second build of the same cache volume fails here (build-lock.ts).
   const lock = lockCacheVolume(req.cacheVolume ?? defaultCacheVolume(req.image), req.image);

@@ -25,6 +25,7 @@ import { runExtensions, type ExtensionsResult } from './build-extensions.js';
 import type { BuildRequest } from './build-app.js';
 import type { ImageFetcher } from './image-fetcher.js';
 import { inputKeyLabels } from './input-key.js';
+import { keyedByWorkspace } from './workspace.js';
 
 export interface PhasesInput {
   req: BuildRequest;
@@ -209,6 +210,7 @@ function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions
     runImage: ext.runImage,
     user: input.builder.user,
     volumes: { layers: input.volumes.layers, app: input.volumes.app },
+    ...(input.req.workspace !== undefined ? { appDir: input.req.workspace } : {}),
     helperImage: input.builder.info.id,
     group,
     groupExtensions,
@@ -296,7 +298,7 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
     const prev = cache.previous;
     // Fingerprints decide what export may skip only when the cache knows diffIDs and there is a previous
     // image (the probe above); otherwise (first build, --clear-cache) they are only for next time (below).
-    const early = probe === undefined ? undefined : await probe.result.catch(() => fingerprints(ctx, input, cache, built));
+    const early = probe === undefined ? undefined : keyedByWorkspace(await probe.result.catch(() => fingerprints(ctx, input, cache, built)), input.req.workspace);
     const exportInput: ExportInput = {
       ...exportInputOf(input, resolved.group, resolved.groupExtensions, ext, built),
       ...(prev?.metadata !== undefined ? { previous: prev.metadata } : {}),
@@ -313,7 +315,7 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
       await late;
       throw e;
     });
-    const fps = early ?? (await (late as Promise<Fingerprints>));
+    const fps = early ?? keyedByWorkspace(await (late as Promise<Fingerprints>), input.req.workspace);
     input.keepImage(out.imageId);
     try {
       await saveCache(ctx, { volume: cache.volume, helperImage: input.builder.info.id, layersVolume: input.volumes.layers, old: cache.meta, fps, built: built.buildpacks, exportedLabels: out.labels });

@@ -100,6 +100,11 @@ async function readAdded(loc: ModuleLocator, n: number, tmp: string, input: Ephe
     tmpRoot: tmp,
     engine: ctx.engine,
     ...(fetcher !== undefined ? { fetchImage: (ref: string) => fetcher.ensure(ref, loc.kind) } : {}),
+  }).catch((e: unknown) => {
+    // module-source.ts's hint speaks of builder.toml; here the module was named by a flag or project.toml.
+    if (!(e instanceof KilnError)) throw e;
+    const relative = loc.where.startsWith('--') ? 'the working directory' : 'project.toml';
+    throw new KilnError({ action: `read ${loc.where}`, cause: e.causeText, hint: `name a ${loc.kind} directory or a .tgz/.tar/.cnb file (relative to ${relative}), docker://<image>, or <id>@<version> of a ${loc.kind} the builder has`, exitCode: e.exitCode, subject: loc.where, original: e });
   });
   const issues: SpecIssue[] = [];
   const planned = planModuleSource(src, loc.where, issues, (keyPath, message) => issues.push({ severity: 'error', file: loc.where, keyPath, message }));

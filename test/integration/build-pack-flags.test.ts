@@ -6,6 +6,8 @@
  */
 import { chmod, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
@@ -15,6 +17,7 @@ import { runKiln } from '../helpers/cli.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
 import { cleanupByLabel, runId, testName } from '../helpers/test-labels.js';
 
+const run = promisify(execFile);
 const engine = createDockerEngine();
 const root = join(import.meta.dirname, '../..');
 const fixtures = join(root, 'test/fixtures/pack-flags');
@@ -98,6 +101,10 @@ describe('kiln build: modules added to the builder', () => {
     const ok = await build(app('b-id'), ['-b', 'kiln-test/first@1.0.0']);
     expect(ok.code, ok.err).toBe(0);
     expect(ok.result?.buildpacks).toEqual(['kiln-test/first@1.0.0']);
+    const missing = await build(app('b-missing'), ['-b', './no-such-dir']);
+    expect(missing.code).toBe(2);
+    expect(lines(missing.err)).toContain('failed to read --buildpack ./no-such-dir');
+    expect(lines(missing.err)).toContain('does not exist');
     const bad = await build(app('b-unknown'), ['-b', 'kiln-test/nope@1.0.0']);
     expect(bad.code).toBe(2);
     expect(lines(bad.err)).toContain('--buildpack kiln-test/nope@1.0.0');
@@ -212,6 +219,21 @@ describe('kiln build: outputs and other flags', () => {
     const bad = await build(app('created-bad'), ['--creation-time', 'yesterday']);
     expect(bad.code).toBe(3);
     expect(bad.err).toContain('--creation-time');
+  });
+
+  it('--workspace puts the app there, in the build and in the image', async () => {
+    const image = app('workspace');
+    const r = await build(image, ['-b', join(fixtures, 'bp-adhoc'), '--workspace', '/srv/app']);
+    expect(r.code, r.err).toBe(0);
+    expect(lines(r.err)).toContain('adhoc build: pwd=/srv/app app=app content');
+    const info = await engine.inspectImage(image);
+    expect(info?.config.workingDir).toBe('/srv/app');
+    expect(info?.config.env).toContain('CNB_APP_DIR=/srv/app');
+    const { stdout } = await run('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'cat', image, '/srv/app/app.txt']);
+    expect(stdout.trim()).toBe('app content');
+    const bad = await build(app('workspace-bad'), ['--workspace', '/layers/app']);
+    expect(bad.code).toBe(3);
+    expect(lines(bad.err)).toContain('--workspace');
   });
 
   it('-D picks the default process', async () => {

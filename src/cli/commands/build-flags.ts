@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { ExitCode, KilnError } from '../../errors.js';
 import { checkImageRef, withDefaultTag } from '../../image/image-ref.js';
 import type { BuildRequest } from '../../app/build-app.js';
+import { parseWorkspace } from '../../app/workspace.js';
 
 export interface PackBuildFlags {
   tag?: string[];
@@ -20,6 +21,7 @@ export interface PackBuildFlags {
   creationTime?: string;
   uid?: string;
   gid?: string;
+  workspace?: string;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -70,6 +72,7 @@ export function packFlagsRequest(image: string, f: PackBuildFlags): Partial<Buil
     ...(f.previousImage !== undefined ? { previousImage: f.previousImage.startsWith('sha256:') ? f.previousImage : checkImageRef(f.previousImage, '--previous-image') } : {}),
     ...(f.creationTime !== undefined ? { creationTime: parseCreationTime(f.creationTime) } : {}),
     ...(f.sbomOutputDir !== undefined ? { sbomOutputDir: f.sbomOutputDir } : {}),
+    ...(f.workspace !== undefined && parseWorkspace(f.workspace) !== '/workspace' ? { workspace: parseWorkspace(f.workspace) } : {}),
   };
 }
 
@@ -88,5 +91,6 @@ export function declarePackFlags(cmd: Command): Command {
     .option('--report-output-dir <dir>', 'path to export the build report.toml to; omitting the flag yields no report file')
     .option('--creation-time <time>', "desired create time in the output image config: a Unix timestamp (e.g. '1641013200') or 'now' (default: 1980-01-01T00:00:01Z, or SOURCE_DATE_EPOCH)")
     .option('--uid <uid>', "override the UID of the user buildpacks run as (the builder's CNB_USER_ID); a positive number")
+    .option('--workspace <dir>', 'location at which to mount the app dir in the build image, and where it is in the app image (default /workspace)')
     .option('--gid <gid>', "override the GID of the user's group (the builder's CNB_GROUP_ID); a positive number");
 }

@@ -55,3 +55,21 @@ describe('readProject', () => {
     }
   });
 });
+
+describe('--env-file (repeatable)', () => {
+  it('applies the files in order, then --env', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { buildRequestOf } = await import('../../../src/cli/commands/build.js');
+    const dir = await mkdtemp(join(tmpdir(), 'kiln-envfile-'));
+    try {
+      await writeFile(join(dir, 'a.env'), 'A=1\nB=from-a\n');
+      await writeFile(join(dir, 'b.env'), 'B=from-b\nC=from-b\n');
+      const req = buildRequestOf('app', { builder: 'b', path: '.', env: ['C=from-env'], envFile: [join(dir, 'a.env'), join(dir, 'b.env')], volume: [] });
+      expect(req.env).toEqual({ A: '1', B: 'from-b', C: 'from-env' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
