@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { ExitCode, KilnError } from '../../errors.js';
 import { checkImageRef, withDefaultTag } from '../../image/image-ref.js';
 import type { BuildRequest } from '../../app/build-app.js';
-import { parseWorkspace } from '../../app/workspace.js';
+import { posix } from 'node:path';
 
 export interface PackBuildFlags {
   tag?: string[];
@@ -46,6 +46,19 @@ export function parseId(flag: '--uid' | '--gid', value: string): number {
     throw usage(flag, `"${value}" must be a positive number`, 'buildpacks never run as root (0); give the id of a non-root user');
   }
   return Number(value);
+}
+
+/** Paths the app must not be mounted on, under or above: the lifecycle's own (phase-context.ts) and the system's. */
+const RESERVED = ['/layers', '/platform', '/cnb', '/bin', '/sbin', '/lib', '/usr', '/etc', '/dev', '/proc', '/sys', '/tmp', '/kiln-volumes'];
+
+/** `--workspace`: an absolute path (a relative one is taken below `/`, as pack), not `/` nor a reserved dir. */
+export function parseWorkspace(value: string): string {
+  const dir = posix.normalize(posix.join('/', value)).replace(/\/+$/, '');
+  const bad = (cause: string): KilnError => usage('--workspace', `"${value}" ${cause}`, 'pick a directory of its own, e.g. --workspace /app');
+  if (dir === '' || value.trim() === '') throw bad('is not a directory');
+  if (/[\s:,]/.test(dir)) throw bad('must not contain spaces, colons or commas');
+  if (RESERVED.some((r) => dir === r || dir.startsWith(`${r}/`) || r.startsWith(`${dir}/`))) throw bad(`is or overlaps a directory the build needs (${RESERVED.join(', ')})`);
+  return dir;
 }
 
 function moduleValue(flag: string, value: string): string {

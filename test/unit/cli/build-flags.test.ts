@@ -73,3 +73,20 @@ describe('--env-file (repeatable)', () => {
     }
   });
 });
+
+describe('--workspace', () => {
+  it('takes an absolute path (a relative one below /, as pack) that overlaps no directory the build needs', async () => {
+    const { parseWorkspace } = await import('../../../src/cli/commands/build-flags.js');
+    expect(parseWorkspace('/srv/app/')).toBe('/srv/app');
+    expect(parseWorkspace('app')).toBe('/app');
+    for (const bad of ['/', '/layers', '/layers/x', '/cnb', '/a b', '']) expect(() => parseWorkspace(bad)).toThrow(/--workspace/);
+  });
+
+  it('keys the cached app fingerprint by a non-default workspace, so its layer is never taken for another', async () => {
+    const { keyedByWorkspace } = await import('../../../src/app/workspace.js');
+    const fps = { byPath: new Map([['app', 'f1'], ['bp/l', 'f2']]) };
+    expect(keyedByWorkspace(fps, undefined)).toBe(fps);
+    expect(keyedByWorkspace(fps, '/workspace')).toBe(fps);
+    expect([...keyedByWorkspace(fps, '/srv').byPath]).toEqual([['app', 'f1@/srv'], ['bp/l', 'f2']]);
+  });
+});
