@@ -59,7 +59,7 @@ function notProvided(loc: ModuleLocator, builder: BuilderInfo, also?: string): K
   const want = loc.ref !== undefined ? (loc.ref.version !== '' ? `${loc.ref.id}@${loc.ref.version}` : loc.ref.id) : (loc.uri ?? '');
   return new KilnError({
     action: `use ${loc.where}`,
-    cause: `${want === '' ? 'the entry names no module' : `${loc.kind} ${want} is not in builder ${builder.image}`} (it has: ${have})${also !== undefined ? `, ${also}` : ''}`,
+    cause: `${want === '' ? 'the entry names no module' : `${loc.kind} ${want} is not on the builder ${builder.image}`} (it has: ${have})${also !== undefined ? `, ${also}` : ''}`,
     hint: `name a ${loc.kind} directory, a .tgz/.cnb file, docker://<image>, or <id>@<version> of a ${loc.kind} the builder has`,
     exitCode: ExitCode.config,
     subject: loc.where,
