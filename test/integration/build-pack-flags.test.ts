@@ -15,7 +15,8 @@ import { EPHEMERAL_BUILDER_LABEL } from '../../src/app/ephemeral-builder.js';
 import { useBusyboxImages } from '../helpers/busybox-images.js';
 import { runKiln } from '../helpers/cli.js';
 import { makeTestBuilder } from '../helpers/test-builder.js';
-import { cleanupByLabel, runId, testName } from '../helpers/test-labels.js';
+import { cleanupByLabel, runId, testLabels, testName } from '../helpers/test-labels.js';
+import { packageModule } from '../../src/app/package-module.js';
 
 const run = promisify(execFile);
 const engine = createDockerEngine();
@@ -109,6 +110,18 @@ describe('kiln build: modules added to the builder', () => {
     expect(bad.code).toBe(2);
     expect(lines(bad.err)).toContain('--buildpack kiln-test/nope@1.0.0');
     expect(lines(bad.err)).toContain('it has: kiln-test/first@1.0.0');
+  });
+
+  it('-b takes a package image (docker://), a .cnb file and a .tgz archive', async () => {
+    const pkg = `kiln-test/pack-flags-pkg:${testName('p')}`;
+    made.push(pkg);
+    await packageModule(engine, { kind: 'buildpack', dir: join(fixtures, 'bp-pre'), target: pkg, labels: testLabels() });
+    await packageModule(engine, { kind: 'buildpack', dir: join(fixtures, 'bp-post'), target: join(scratch, 'post.cnb'), file: true });
+    await run('tar', ['-czf', join(scratch, 'adhoc.tgz'), '-C', join(fixtures, 'bp-adhoc'), '.']);
+    const r = await build(app('b-pkg'), ['-b', `docker://${pkg}`, '-b', join(scratch, 'post.cnb'), '-b', join(scratch, 'adhoc.tgz')]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.result?.buildpacks).toEqual(['kiln-test/pre@1.0.0', 'kiln-test/post@1.0.0', 'kiln-test/adhoc@1.0.0']);
+    expect(lines(r.err)).toContain('pre build ran');
   });
 
   it('--extension DIR is prepended as the order-extensions group', async () => {
