@@ -19,7 +19,9 @@ import { withBuildSession } from './build-session.js';
 import { runPhases, type PhasesResult } from './build-phases.js';
 import { createImageFetcher, type ImageFetcher } from './image-fetcher.js';
 import { checkReuse } from './input-key.js';
-import { platformEnvOf, readProject } from './project-input.js';
+import { platformEnvOf, projectFileOf, readProject } from './project-input.js';
+import { ephemeralBuilder, type EphemeralInput } from './ephemeral-builder.js';
+import type { ProjectDescriptor } from '../cnb/models.js';
 import { targetOf } from './run-image-target.js';
 import { SESSION_LABEL } from './session-owner.js';
 
@@ -59,6 +61,10 @@ function validateEnvNames(env: Env): void {
   }
 }
 
+function ephemeralInputOf(req: BuildRequest, project: ProjectDescriptor | undefined): EphemeralInput {
+  return { flags: req.modules ?? {}, ...(req.uid !== undefined ? { uid: req.uid } : {}), ...(req.gid !== undefined ? { gid: req.gid } : {}), project, projectFile: projectFileOf(req), cwd: process.cwd(), labels: req.labels ?? {} };
+}
+
 export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<BuildOutcome> {
   validateEnvNames(request.env);
   await checkAppDir(request.path);
@@ -71,15 +77,17 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     // Before anything is created: a second build of the same cache volume fails here (build-lock.ts).
     lock: { cacheVolume, image: req.image },
     extraVolumes: req.volumes,
+    ...(req.workspace !== undefined ? { workspace: req.workspace } : {}),
     // Alongside the build: what dead kiln runs left behind is pointed out (kiln prune removes it).
     warnAboutLeftovers: true,
   };
   return withBuildSession(deps, sessionOptions, async (session) => {
     const { ctx } = session;
-    const project = await readProject(req);
+    const project = await readProject(req, (message) => deps.reporter.emit({ type: 'warning', message }));
     const fetcher = deps.fetcher ?? createImageFetcher({ engine: deps.engine, reporter: deps.reporter, policy: 'never' });
     await fetcher.ensure(req.builder, 'builder');
-    const builder: BuilderInfo = await readBuilder(ctx, req.builder);
+    // Modules from flags and project.toml, --uid/--gid: the builder of this build (ephemeral-builder.ts).
+    const builder: BuilderInfo = await ephemeralBuilder(ctx, await readBuilder(ctx, req.builder), ephemeralInputOf(req, project));
     const runImageRef = req.runImage ?? builder.runImages[0]?.image;
     if (runImageRef === undefined) {
       throw new KilnError({ action: 'choose the run image', cause: `builder ${req.builder} names no run image`, hint: 'pass --run-image', exitCode: ExitCode.config });

@@ -87,5 +87,6 @@ async function phasesAfterAnalyze(ctx: PhaseContext, input: PhasesInput, cache: 
     export: exported,
     dockerBuilds: ext.dockerBuilds,
     cacheVolume: cache.volume,
+    sbom: built.result.sbom,
   };
 }

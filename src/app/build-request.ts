@@ -10,8 +10,10 @@ import type { Env, TargetVars } from '../lifecycle/container/module-env.js';
 import type { RunVolumes } from '../lifecycle/container/module-run.js';
 import type { BuilderInfo } from '../lifecycle/read-builder.js';
 import type { ExportResult } from '../lifecycle/export/types.js';
+import type { SbomCopy } from '../lifecycle/build-post.js';
 import type { GroupMember, ProjectDescriptor, Target } from '../cnb/models.js';
 import type { ImageFetcher } from './image-fetcher.js';
+import type { ModuleFlags } from './module-choice.js';
 
 export interface BuildRequest {
   /** The app image to write. */
@@ -49,6 +51,21 @@ export interface BuildRequest {
   noReuse?: boolean;
   /** pids / memory limits of module containers and Dockerfile builds; unset: the defaults (module-limits.ts). */
   limits?: ResourceLimits;
+  /** Further tags of the app image (-t/--tag): each is written with it (and pushed with --publish). */
+  tags?: string[];
+  /** Modules added to the builder (--buildpack, --extension, --pre-buildpack, --post-buildpack; app/module-choice.ts). */
+  modules?: ModuleFlags;
+  /** The CNB user of the build instead of the builder's (--uid / --gid; app/ephemeral-builder.ts). */
+  uid?: number;
+  gid?: number;
+  /** The image analyze reads as the previous image (--previous-image); default: the app image. */
+  previousImage?: string;
+  /** The image's creation time, RFC 3339 (--creation-time); default reproducible (platform.md, "Build Reproducibility"). */
+  creationTime?: string;
+  /** Where the app is in module containers and in the image (--workspace; app/workspace.ts); default /workspace. */
+  workspace?: string;
+  /** --sbom-output-dir: the SBOM files come back in the outcome (app/build-outputs.ts); the previous image is never reused. */
+  sbomOutputDir?: string;
 }
 
 export interface PhasesInput {
@@ -80,4 +97,6 @@ export interface PhasesResult {
   dockerBuilds: number;
   /** The cache volume used. */
   cacheVolume: string;
+  /** The build's SBOM files (paths below <layers>), for --sbom-output-dir; absent when the image was reused. */
+  sbom?: SbomCopy[];
 }

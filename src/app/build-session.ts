@@ -44,6 +44,8 @@ export interface SessionOptions {
   extraVolumes?: Mount[];
   /** Point out what dead kiln runs left behind, alongside the session (`kiln prune` removes it). */
   warnAboutLeftovers?: boolean;
+  /** Where module containers see the app (--workspace); default /workspace. */
+  workspace?: string;
 }
 
 /** What `prepare` writes into the volumes. */
@@ -98,8 +100,8 @@ async function createMissingVolume(engine: ContainerEngine, name: string, labels
 }
 
 /** The four volumes of a session. */
-export function sessionVolumes(sessionId: string, extra: Mount[] = []): RunVolumes {
-  return { app: `kiln-${sessionId}-app`, layers: `kiln-${sessionId}-layers`, platform: `kiln-${sessionId}-platform`, scratch: `kiln-${sessionId}-scratch`, extra };
+export function sessionVolumes(sessionId: string, extra: Mount[] = [], workspace?: string): RunVolumes {
+  return { app: `kiln-${sessionId}-app`, layers: `kiln-${sessionId}-layers`, platform: `kiln-${sessionId}-platform`, scratch: `kiln-${sessionId}-scratch`, extra, ...(workspace !== undefined ? { appDir: workspace } : {}) };
 }
 
 async function prepareVolumes(ctx: PhaseContext, volumes: RunVolumes, inputs: SessionInputs): Promise<PhaseContext> {
@@ -193,7 +195,7 @@ export function openBuildSession(deps: SessionDeps, opts: SessionOptions = {}): 
     ...(opts.timeoutSeconds !== undefined ? { moduleTimeoutMs: opts.timeoutSeconds * 1000 } : {}),
     moduleLimits: effectiveLimits(opts.limits),
   };
-  const volumes = sessionVolumes(id, opts.extraVolumes ?? []);
+  const volumes = sessionVolumes(id, opts.extraVolumes ?? [], opts.workspace);
   const keepImages = new Set<string>();
   let sweep = true;
   let prepared = false;

@@ -3,6 +3,7 @@
  * flow of one build", steps 4-8). build-phases.ts says in which order and alongside what they run;
  * `buildSteps` is the table of the real ones (a test passes recording ones, test/unit/app/build-phases.test.ts).
  */
+import { keyedByWorkspace } from './workspace.js';
 import { analyzePrevious, type Analyzed } from '../lifecycle/analyze.js';
 import { runBuild, type BuildResult } from '../lifecycle/build.js';
 import { defaultCacheVolume, type CacheMetadata } from '../lifecycle/cache/cache-volume.js';
@@ -38,11 +39,11 @@ async function detect(ctx: PhaseContext, input: PhasesInput): Promise<Resolved> 
 /**
  * project-metadata.toml as pack derives it from project.toml: a `source` of type "project" with the
  * declared version, when the project declares one (io.buildpacks.project.metadata, platform.md, "Labels").
- * project.toml's source-url is not kept by the parser, so metadata.url is not written.
+ * project.toml's source-url goes into `source.metadata.url`, as pack writes it.
  */
 export function projectMetadataOf(project: ProjectDescriptor | undefined): Record<string, unknown> {
-  if (project === undefined || project.version === '') return {};
-  return { source: { type: 'project', version: { declared: project.version } } };
+  if (project === undefined || (project.version === '' && project.sourceUrl === undefined)) return {};
+  return { source: { type: 'project', version: { declared: project.version }, ...(project.sourceUrl !== undefined ? { metadata: { url: project.sourceUrl } } : {}) } };
 }
 
 export interface CacheState {
@@ -56,9 +57,9 @@ export interface CacheState {
 /** Analyze (platform.md, "`analyzer`") and open the cache volume (cache/cache-volume.ts): before detect, as the lifecycle does. */
 async function analyze(ctx: PhaseContext, input: PhasesInput): Promise<CacheState> {
   const volume = input.req.cacheVolume ?? defaultCacheVolume(input.req.image);
-  const previous = await analyzePrevious(ctx, input.req.image);
+  const previous = await analyzePrevious(ctx, input.req.previousImage ?? input.req.image);
   const { meta, created } = await openCache(ctx, { volume, image: input.req.image, clear: input.req.clearCache === true, labels: input.req.labels ?? {}, helperImage: input.builder.info.id });
-  if (previous !== undefined) ctx.reporter.emit({ type: 'info', message: `Previous image ${input.req.image} (${previous.imageId.slice(0, 19)})` });
+  if (previous !== undefined) ctx.reporter.emit({ type: 'info', message: `Previous image ${input.req.previousImage ?? input.req.image} (${previous.imageId.slice(0, 19)})` });
   ctx.reporter.emit({ type: 'info', message: `Cache volume ${volume}${input.req.clearCache === true ? ' (cleared)' : ''}` });
   return { volume, previous, meta, created };
 }
@@ -95,12 +96,13 @@ function exportInputOf(input: PhasesInput, group: GroupMember[], groupExtensions
     if (bp.store !== undefined) storeMetadata[bp.id] = bp.store;
   }
   const sde = process.env.SOURCE_DATE_EPOCH;
-  const created = sde !== undefined && /^\d+$/.test(sde) ? new Date(Number(sde) * 1000).toISOString().replace('.000Z', 'Z') : undefined;
+  const created = input.req.creationTime ?? (sde !== undefined && /^\d+$/.test(sde) ? new Date(Number(sde) * 1000).toISOString().replace('.000Z', 'Z') : undefined);
   return {
-    tags: [input.req.image],
+    tags: [input.req.image, ...(input.req.tags ?? []).filter((t) => t !== input.req.image)],
     runImage: ext.runImage,
     user: input.builder.user,
     volumes: { layers: input.volumes.layers, app: input.volumes.app },
+    ...(input.req.workspace !== undefined ? { appDir: input.req.workspace } : {}),
     helperImage: input.builder.info.id,
     group,
     groupExtensions,
@@ -167,7 +169,7 @@ async function exportStep(ctx: PhaseContext, input: PhasesInput, resolved: Resol
   const prev = cache.previous;
   // Fingerprints decide what export may skip only when the cache knows diffIDs and there is a previous
   // image (the probe of the build step); otherwise (first build, --clear-cache) they are only for next time (below).
-  const early = b.probe === undefined ? undefined : await b.probe.result.catch(() => fingerprints(ctx, input, cache, built));
+  const early = b.probe === undefined ? undefined : keyedByWorkspace(await b.probe.result.catch(() => fingerprints(ctx, input, cache, built)), input.req.workspace);
   const exportInput: ExportInput = {
     ...exportInputOf(input, resolved.group, resolved.groupExtensions, ext, built),
     ...(prev?.metadata !== undefined ? { previous: prev.metadata } : {}),
@@ -184,7 +186,7 @@ async function exportStep(ctx: PhaseContext, input: PhasesInput, resolved: Resol
     await late;
     throw e;
   });
-  const fps = early ?? (await (late as Promise<Fingerprints>));
+  const fps = early ?? keyedByWorkspace(await (late as Promise<Fingerprints>), input.req.workspace);
   input.keepImage(out.imageId);
   try {
     await saveCache(ctx, { volume: cache.volume, helperImage: input.builder.info.id, layersVolume: input.volumes.layers, old: cache.meta, fps, built: built.buildpacks, exportedLabels: out.labels });

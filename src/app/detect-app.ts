@@ -16,7 +16,8 @@ import type { TraceGroup } from '../lifecycle/resolve-order.js';
 import type { GroupMember, PlanFile } from '../cnb/models.js';
 import { withBuildSession } from './build-session.js';
 import { detectStep } from './detect-step.js';
-import { platformEnvOf, readProject } from './project-input.js';
+import { platformEnvOf, projectFileOf, readProject } from './project-input.js';
+import { ephemeralBuilder } from './ephemeral-builder.js';
 import { targetOf } from './run-image-target.js';
 
 export interface DetectRequest {
@@ -54,8 +55,9 @@ export async function explainDetect(deps: DetectDeps, req: DetectRequest): Promi
   const options = { ...(req.labels !== undefined ? { labels: req.labels } : {}), ...(req.limits !== undefined ? { limits: req.limits } : {}) };
   try {
     return await withBuildSession(deps, options, async (session) => {
-      const project = await readProject(req);
-      const builder = await readBuilder(session.ctx, req.builder);
+      const project = await readProject(req, (message) => deps.reporter.emit({ type: 'warning', message }));
+      // The same builder a build would use: project.toml's groups (by id, uri or inline) replace its order (ephemeral-builder.ts).
+      const builder = await ephemeralBuilder(session.ctx, await readBuilder(session.ctx, req.builder), { flags: {}, project, projectFile: projectFileOf(req), cwd: process.cwd(), labels: req.labels ?? {} });
       const runRef = builder.runImages[0]?.image;
       const runInfo = runRef !== undefined ? (await findRunImage(deps.engine, runRef, builder.runImages))?.info : undefined;
       const platformEnv = platformEnvOf(project, req.env);

@@ -39,16 +39,17 @@ export interface Detection {
   resolved: ResolveResult;
 }
 
-/** project.toml's [[io.buildpacks.group]] (with pre/post) replaces the builder's order (pack behaviour). */
-export function effectiveOrder(builder: BuilderInfo, project: ProjectDescriptor | undefined): OrderFile {
-  if (project === undefined || project.group.length === 0) return builder.order;
-  const group = [...(project.preGroup ?? []), ...project.group, ...(project.postGroup ?? [])];
-  return { order: [{ group }], orderExtensions: builder.order.orderExtensions };
+/**
+ * The order detect runs: the builder's, where project.toml's [[io.buildpacks.group]] (with pre/post) and
+ * --buildpack / --extension have already replaced the builder's order (app/ephemeral-builder.ts, pack behaviour).
+ */
+export function effectiveOrder(builder: BuilderInfo): OrderFile {
+  return builder.order;
 }
 
 export async function detectStep(ctx: PhaseContext, input: DetectStepInput): Promise<Detection> {
   const { builder } = input;
-  const order = effectiveOrder(builder, input.project);
+  const order = effectiveOrder(builder);
   const modules = candidateModules(builder, order);
   const detects = await runDetects(
     ctx,

@@ -29,11 +29,12 @@ const KEY_SCHEMA = 1;
 
 /**
  * Request fields that are not keyed: covered otherwise (env: the platform env; path: the app fingerprint;
- * builder: its image id) or not changing the image (the image name itself: a key is only ever compared
- * with the previous image of the same name). --network and --volume ARE keyed: an image built with them
+ * builder: its image id, which is the ephemeral builder's when modules are added, so their content is
+ * keyed) or not changing the image (the image name itself: a key is only ever compared with the previous
+ * image of the same name; the further tags, which the CLI writes on a reused image too). --network and --volume ARE keyed: an image built with them
  * carries a key no build without them computes.
  */
-const NOT_KEYED: ReadonlySet<string> = new Set(['env', 'path', 'builder', 'image', 'cacheVolume', 'labels', 'timeoutSeconds', 'noReuse', 'clearCache']);
+const NOT_KEYED: ReadonlySet<string> = new Set(['env', 'path', 'builder', 'image', 'cacheVolume', 'labels', 'timeoutSeconds', 'noReuse', 'clearCache', 'tags', 'sbomOutputDir']);
 
 let version: string | undefined;
 /** kiln's version from its package.json (src/app and dist/app are both two levels below it). */
@@ -48,6 +49,8 @@ export function reuseOffReason(req: BuildRequest): string | undefined {
   if (req.clearCache === true) return '--clear-cache';
   if (req.network !== undefined && req.network !== 'none') return `--network ${req.network}`;
   if (req.volumes.length > 0) return '--volume';
+  // The build's SBOM files exist only while it runs (buildpack.md, "Software-Bill-of-Materials").
+  if (req.sbomOutputDir !== undefined) return '--sbom-output-dir';
   return undefined;
 }
 

@@ -7,6 +7,7 @@
  */
 import { CACHE_LABEL } from '../lifecycle/cache/cache-volume.js';
 import { EXTEND_CACHE_LABEL } from '../lifecycle/extend/cache.js';
+import { EPHEMERAL_BUILDER_LABEL } from './ephemeral-builder.js';
 import type { ContainerEngine, Labels, Reporter } from '../ports.js';
 import { cleanup } from './build-app.js';
 import { lockCacheVolume } from './build-lock.js';
@@ -17,7 +18,7 @@ import { SESSION_LABEL } from './session-owner.js';
 export interface PruneRequest {
   /** Also cache volumes whose app image no longer exists. */
   caches?: boolean;
-  /** Also kept extended images (io.kiln.extend-cache). */
+  /** Also kept extended images (io.kiln.extend-cache) and ephemeral builders (io.kiln.ephemeral-builder). */
   extended?: boolean;
   /** Say what would go, remove nothing. */
   dryRun?: boolean;
@@ -105,7 +106,8 @@ export async function prune(deps: { engine: ContainerEngine; reporter: Reporter 
     if (alive.length > 0) {
       reporter.emit({ type: 'warning', message: `kept the extended images: a kiln run (${alive[0]?.owner ?? ''}) is running and may be using them; prune --extended again when it has finished` });
     } else {
-      const ids = (await listLabelled(engine, 'image', EXTEND_CACHE_LABEL, req.labels)).map((i) => i.id);
+      // Extended images first, then the ephemeral builders (app/ephemeral-builder.ts) they may be built on.
+      const ids = [...(await listLabelled(engine, 'image', EXTEND_CACHE_LABEL, req.labels)), ...(await listLabelled(engine, 'image', EPHEMERAL_BUILDER_LABEL, req.labels))].map((i) => i.id);
       extended = req.dryRun === true ? ids : await removeImages(engine, ids);
       say(`${verb} ${extended.length} kept extended image(s)${extended.length < ids.length ? ` (${ids.length - extended.length} in use, kept)` : ''}`);
     }

@@ -94,34 +94,11 @@ export function planBuilder(input: PlanInput): PlanResult {
 
   const modules = new Map<string, PlannedModule>();
   for (const src of input.sources) {
-    const section = src.kind === 'buildpack' ? 'buildpacks' : 'extensions';
-    const entryPath = `${section}[${src.index}]`;
-    if (src.descriptorText === undefined) {
-      configIssue(`${entryPath}.uri`, `${src.entry.uri} has no ${src.kind}.toml`);
-      continue;
-    }
-    const descriptor = parseDescriptor(src, issues);
-    if (!descriptor) continue;
-    const where = `${src.kind} ${descriptor.id}@${descriptor.version} (${src.descriptorFile})`;
-    if (src.entry.id !== '' && src.entry.id !== descriptor.id) {
-      configIssue(`${entryPath}.id`, `"${src.entry.id}" does not match the id "${descriptor.id}" in ${src.descriptorFile}`);
-      continue;
-    }
-    if (src.entry.version !== '' && src.entry.version !== descriptor.version) {
-      configIssue(`${entryPath}.version`, `"${src.entry.version}" does not match the version "${descriptor.version}" in ${src.descriptorFile}`);
-      continue;
-    }
-    // An extension needs no files besides extension.toml: without bin/detect it passes detect, without
-    // bin/generate and generate/ its output is empty (image_extension.md "bin/detect", "bin/generate").
-    if (descriptor.kind === 'buildpack') checkBuildpackFiles(descriptor, src, where, entryPath, configIssue);
+    const entryPath = `${src.kind === 'buildpack' ? 'buildpacks' : 'extensions'}[${src.index}]`;
+    const planned = planModuleSource(src, entryPath, issues, configIssue);
+    if (planned === undefined) continue;
+    const { descriptor } = planned;
     const k = `${src.kind}:${key(descriptor.id, descriptor.version)}`;
-    const planned: PlannedModule = {
-      kind: src.kind,
-      descriptor,
-      hostDir: src.dir,
-      imageDir: `cnb/${section}/${escapeId(descriptor.id)}/${descriptor.version}`,
-      contentDigest: src.contentDigest,
-    };
     const existing = modules.get(k);
     if (existing === undefined) modules.set(k, planned);
     else if (existing.contentDigest !== planned.contentDigest) {
@@ -195,6 +172,40 @@ export function planBuilder(input: PlanInput): PlanResult {
       stackToml: first ? stringifyStackFile({ runImage: first }) : '',
       buildConfigEnv: buildEnvFiles(config.buildEnv),
     },
+  };
+}
+
+/**
+ * One module read from disk -> its planned layer, or undefined after recording why not: the descriptor
+ * must parse, agree with the entry's id/version, and a buildpack needs bin/detect and bin/build (a
+ * composite only an order). Also used for the modules `kiln build --buildpack` adds (app/ephemeral-builder.ts).
+ */
+export function planModuleSource(src: ModuleSource, entryPath: string, issues: SpecIssue[], configIssue: (keyPath: string, message: string) => void): PlannedModule | undefined {
+  const section = src.kind === 'buildpack' ? 'buildpacks' : 'extensions';
+  if (src.descriptorText === undefined) {
+    configIssue(`${entryPath}.uri`, `${src.entry.uri} has no ${src.kind}.toml`);
+    return undefined;
+  }
+  const descriptor = parseDescriptor(src, issues);
+  if (!descriptor) return undefined;
+  const where = `${src.kind} ${descriptor.id}@${descriptor.version} (${src.descriptorFile})`;
+  if (src.entry.id !== '' && src.entry.id !== descriptor.id) {
+    configIssue(`${entryPath}.id`, `"${src.entry.id}" does not match the id "${descriptor.id}" in ${src.descriptorFile}`);
+    return undefined;
+  }
+  if (src.entry.version !== '' && src.entry.version !== descriptor.version) {
+    configIssue(`${entryPath}.version`, `"${src.entry.version}" does not match the version "${descriptor.version}" in ${src.descriptorFile}`);
+    return undefined;
+  }
+  // An extension needs no files besides extension.toml: without bin/detect it passes detect, without
+  // bin/generate and generate/ its output is empty (image_extension.md "bin/detect", "bin/generate").
+  if (descriptor.kind === 'buildpack') checkBuildpackFiles(descriptor, src, where, entryPath, configIssue);
+  return {
+    kind: src.kind,
+    descriptor,
+    hostDir: src.dir,
+    imageDir: `cnb/${section}/${escapeId(descriptor.id)}/${descriptor.version}`,
+    contentDigest: src.contentDigest,
   };
 }
 

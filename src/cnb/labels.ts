@@ -58,3 +58,9 @@ export const DEV_APP_LABEL = 'io.kiln.dev-app';
 // Base ids of kiln's own stacks (src/stacks/).
 export const BUSYBOX_BASE_ID = 'io.kiln.stacks.busybox';
 export const DEBIAN_BASE_ID = 'io.kiln.stacks.debian-bookworm';
+
+/** On an ephemeral builder (a builder plus --buildpack/--extension modules), its content key (app/ephemeral-builder.ts). */
+export const EPHEMERAL_BUILDER_LABEL = 'io.kiln.ephemeral-builder';
+
+/** project.toml's table of the project descriptor schema 0.2 (extensions/project-descriptor.md): not a label, but the same namespace, so it lives here too. */
+export const PROJECT_TABLE = 'io.buildpacks';

@@ -36,6 +36,16 @@ export interface ModuleRef {
   optional: boolean;
   /** project.toml [[io.buildpacks.group]] entries only: where to get the buildpack (pack's `uri`). */
   uri?: string;
+  /** project.toml entries only: an inline buildpack ([io.buildpacks.group.script], extensions/project-descriptor.md). */
+  script?: InlineScript;
+}
+
+/** `[io.buildpacks.group.script]`: the build script of an inline buildpack, its Buildpack API and shell. */
+export interface InlineScript {
+  api: string;
+  inline: string;
+  /** Default /bin/sh. */
+  shell: string;
 }
 
 export interface OrderGroup {
@@ -225,6 +235,8 @@ export interface ProjectDescriptor {
   preGroup?: ModuleRef[];
   postGroup?: ModuleRef[];
   builder?: string;
+  /** `_.source-url` (legacy: `project.source-url`), when given: written into io.buildpacks.project.metadata. */
+  sourceUrl?: string;
   metadata: Record<string, unknown>;
 }
 

@@ -1,10 +1,12 @@
 /**
- * project.toml: project descriptor 0.2 ([_] and [io.buildpacks]), and the legacy 0.1 shape
- * ([project], [build], [metadata]) accepted with a warning. Other top-level tables belong to other
+ * project.toml (extensions/project-descriptor.md): project descriptor 0.2 ([_] and [io.buildpacks]), and the
+ * legacy 0.1 shape ([project], [build] with [[build.buildpacks]] and [[build.pre.group]]/[[build.post.group]],
+ * [metadata]) accepted with a warning. Other top-level tables belong to other
  * tools, so they are not reported.
  */
+import { PROJECT_TABLE } from './labels.js';
 import { decodeToml, type DecodeContext, type TableReader } from './decode.js';
-import type { ModuleRef, ParseResult, ProjectDescriptor } from './models.js';
+import type { InlineScript, ModuleRef, ParseResult, ProjectDescriptor } from './models.js';
 
 export function parseProjectDescriptor(text: string, file: string): ParseResult<ProjectDescriptor> {
   return decodeToml(text, file, (root, ctx) => {
@@ -33,7 +35,8 @@ function decodeV02(root: TableReader, ctx: DecodeContext): ProjectDescriptor {
     // Informational fields of the descriptor: read so they are not reported as unknown.
     meta.stringArray('authors');
     meta.string('documentation-url');
-    meta.string('source-url');
+    const sourceUrl = meta.string('source-url');
+    if (sourceUrl !== '') out.sourceUrl = sourceUrl;
     meta.tableArray('licenses', (l) => ({ type: l.string('type'), uri: l.string('uri') }));
     meta.finish();
   }
@@ -77,7 +80,8 @@ function decodeV01(root: TableReader, ctx: DecodeContext): ProjectDescriptor {
     out.version = project.string('version');
     project.stringArray('authors');
     project.string('documentation-url');
-    project.string('source-url');
+    const sourceUrl = project.string('source-url');
+    if (sourceUrl !== '') out.sourceUrl = sourceUrl;
     project.tableArray('licenses', (l) => ({ type: l.string('type'), uri: l.string('uri') }));
     project.finish();
   }
@@ -87,6 +91,16 @@ function decodeV01(root: TableReader, ctx: DecodeContext): ProjectDescriptor {
     const builder = build.optString('builder', { nonEmpty: true });
     if (builder !== undefined) out.builder = builder;
     out.group = build.tableArray('buildpacks', decodeGroupEntry);
+    const pre = build.optTable('pre');
+    if (pre) {
+      out.preGroup = pre.tableArray('group', decodeGroupEntry);
+      pre.finish();
+    }
+    const post = build.optTable('post');
+    if (post) {
+      out.postGroup = post.tableArray('group', decodeGroupEntry);
+      post.finish();
+    }
     out.buildEnv = decodeEnv(build);
     build.finish();
   }
@@ -106,14 +120,33 @@ function decodeEnv(t: TableReader): { name: string; value: string }[] {
   return t.tableArray('env', (e) => ({ name: e.reqString('name', { nonEmpty: true }), value: e.string('value') }));
 }
 
+/**
+ * One group entry (extensions/project-descriptor.md, "io.buildpacks.group"): a buildpack by id (and
+ * version), by uri (a directory relative to project.toml, an archive, `docker://`), or inline (`script`,
+ * which needs an id, api and inline, and no uri). Later errors name an entry by its key path
+ * (projectGroupKey).
+ */
 function decodeGroupEntry(e: TableReader): ModuleRef {
   const id = e.string('id');
   const uri = e.string('uri');
-  if (e.has('script')) {
-    e.raw('script');
-    e.ctx.error(e.keyPath('script'), 'inline buildpacks (script) are not supported by kiln');
+  const version = e.string('version');
+  let script: InlineScript | undefined;
+  const s = e.optTable('script');
+  if (s) {
+    script = { api: s.reqString('api', { nonEmpty: true }), inline: s.reqString('inline', { nonEmpty: true }), shell: s.string('shell') || '/bin/sh' };
+    s.finish();
+    if (id === '') e.ctx.error(e.keyPath('script'), 'an inline buildpack needs an id: set id in this entry');
+    if (uri !== '') e.ctx.error(e.keyPath('script'), 'an entry is either a uri or an inline script, not both');
+    if (!/^\/[^\s]*$/.test(script.shell)) e.ctx.error(e.keyPath('script.shell'), `"${script.shell}" must be an absolute path without spaces (e.g. /bin/sh)`);
   } else if (id === '' && uri === '') {
     e.ctx.error(e.path, 'needs an id or a uri');
   }
-  return { id, version: e.string('version'), optional: false, ...(uri !== '' ? { uri } : {}) };
+  return { id, version, optional: false, ...(uri !== '' ? { uri } : {}), ...(script !== undefined ? { script } : {}) };
+}
+
+/** The key path of a group entry as the file writes it, for errors: `io.buildpacks.group[1]` (0.1: `build.buildpacks[1]`). */
+export function projectGroupKey(project: Pick<ProjectDescriptor, 'schemaVersion'>, which: 'group' | 'pre' | 'post', index: number): string {
+  const legacy = project.schemaVersion === '0.1';
+  const section = which === 'group' ? (legacy ? 'build.buildpacks' : `${PROJECT_TABLE}.group`) : `${legacy ? 'build' : PROJECT_TABLE}.${which}.group`;
+  return `${section}[${index}]`;
 }

@@ -60,6 +60,8 @@ export interface BuildResult {
   labels: { key: string; value: string }[];
   slices: { paths: string[] }[];
   warnings: string[];
+  /** The SBOM files written to <layers>/sbom (buildpack.md, "Software-Bill-of-Materials"), for `--sbom-output-dir`. */
+  sbom: SbomCopy[];
 }
 
 /**
@@ -170,5 +172,6 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
     labels: launch.labels,
     slices: launch.slices,
     warnings: [...warnings, ...launch.warnings],
+    sbom,
   };
 }

@@ -11,3 +11,4 @@ export { readKilnConfig } from '../../config/kiln-config.js';
 export { withDefaultTag } from '../../image/image-ref.js';
 export { observeEngine } from '../../ui/observed-engine.js';
 export { collectSummary, summaryOf } from '../../ui/summary.js';
+export { applyTags, writeReport, writeSbomOutput } from '../../app/build-outputs.js';

@@ -17,13 +17,15 @@ import { PULL_POLICY_OPTION } from '../pull-options.js';
 import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
 import { abortOnSignals } from '../interrupt.js';
 import type { CliContext } from '../context.js';
+import { declarePackFlags, packFlagsRequest, type PackBuildFlags } from './build-flags.js';
 
-interface BuildFlags extends LimitFlags {
+interface BuildFlags extends LimitFlags, PackBuildFlags {
   builder?: string;
   pullPolicy?: string;
   path: string;
   env: string[];
-  envFile?: string;
+  /** Repeatable (a string when a caller gives one file). */
+  envFile?: string | string[];
   runImage?: string;
   defaultProcess?: string;
   descriptor?: string;
@@ -97,7 +99,7 @@ export function readEnvFile(path: string): string[] {
   return entries;
 }
 
-/** `SRC:DST[:ro|rw]`; an absolute SRC is a bind mount, anything else a named volume. */
+/** `SRC:DST[:ro|rw]`, read-only unless `:rw` (pack's default); an absolute SRC is a bind mount, anything else a named volume. */
 export function parseVolume(spec: string): Mount {
   const parts = spec.split(':');
   const [source, target, mode] = parts;
@@ -110,7 +112,7 @@ export function parseVolume(spec: string): Mount {
   if (source.startsWith('/') && exposesDockerSocket(source)) {
     throw usage(`--volume "${spec}" would give buildpacks and extensions the docker socket (root on the host); mount something else`);
   }
-  return { type: source.startsWith('/') ? 'bind' : 'volume', source, target, readOnly: mode === 'ro' };
+  return { type: source.startsWith('/') ? 'bind' : 'volume', source, target, readOnly: mode !== 'rw' };
 }
 
 /**
@@ -168,7 +170,8 @@ export function parseTimeout(value: string): number {
 }
 
 export function buildRequestOf(image: string, flags: BuildFlags & { builder: string }): BuildRequest {
-  const env = { ...parseEnvEntries(flags.envFile !== undefined ? readEnvFile(flags.envFile) : []), ...parseEnvEntries(flags.env) };
+  // Env files in the order given (a later one wins), then --env (pack's order).
+  const env = { ...parseEnvEntries([flags.envFile ?? []].flat().flatMap((f) => readEnvFile(f))), ...parseEnvEntries(flags.env) };
   const limits = limitsOf(flags);
   return {
     image,
@@ -188,24 +191,25 @@ export function buildRequestOf(image: string, flags: BuildFlags & { builder: str
     ...(flags.clearCache === true ? { clearCache: true } : {}),
     ...(flags.reuse === false ? { noReuse: true } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...packFlagsRequest(image, flags),
   };
 }
 
 export function registerBuild(program: Command, ctx: CliContext): void {
-  program
+  const cmd = program
     .command('build <image>')
     .description('Build an app image from source with a builder (detect, generate, extend, build, export)')
     .option('-B, --builder <image>', "builder image (default: project.toml's builder, else kiln config default-builder)", (v: string) => checkImageRef(v, '--builder'))
     .option('-p, --path <dir>', 'app source directory', '.')
-    .option('-e, --env <K=V>', 'build-time env var for buildpacks (repeatable; K alone takes it from your env)', collect, [])
-    .option('--env-file <file>', 'file of K=V lines, applied before --env')
+    .option('-e, --env <K=V>', "build-time environment variable, 'VAR=VALUE' or 'VAR' (the value is then taken from your environment); overrides --env-file; NOT available at image runtime (repeatable)", collect, [])
+    .option('--env-file <file>', "build-time environment variables file: one 'VAR=VALUE' or 'VAR' per line; a later file wins; NOT available at image runtime (repeatable)", collect, [])
     .option('--run-image <image>', 'run image to use instead of the builder\'s', (v: string) => checkImageRef(v, '--run-image'))
-    .option('--default-process <type>', 'process type the image starts by default')
+    .option('-D, --default-process <type>', 'set the default process type (default: the one the buildpacks choose, else "web")')
     .option('-d, --descriptor <file>', 'project descriptor (default <path>/project.toml)')
     .option('--network <mode>', 'network mode of buildpack and extension containers (detect, generate, build; default none)')
     .option(`${EXTENSION_NETWORK_FLAG} <none|host>`, 'network of Dockerfile RUN steps (default none; host lets apt-get reach a mirror)')
     .option(ALLOW_REMOTE_FLAG, 'allow ADD <url> and COPY --from= in extension Dockerfiles (the daemon fetches or copies from other images)')
-    .option('--volume <SRC:DST[:ro]>', 'mount into build containers (repeatable)', collect, [])
+    .option('--volume <SRC:DST[:ro|rw]>', "mount a host directory (absolute path) or a named volume into the buildpack containers, '<source>:<target>[:<options>]'; options: 'ro' (the default: read-only) or 'rw' (readable and writable) (repeatable)", collect, [])
     .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
     .option('--pids-limit <n>', PIDS_LIMIT_HELP)
     .option('--memory <size>', MEMORY_HELP)
@@ -217,10 +221,10 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--json', 'one JSON event per line on stderr, the result as JSON on stdout')
     .option('--timestamps', 'prefix every output line with the time (UTC)')
     .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)')
-    .option(...PULL_POLICY_OPTION)
-    .action(async (image: string, flags: BuildFlags) => {
+    .option(...PULL_POLICY_OPTION);
+  declarePackFlags(cmd).action(async (image: string, flags: BuildFlags) => {
       // Loaded when the command runs, not at start-up (issue 21).
-      const { buildApp, publishImage, registryAuthFor, pullPreviousImage, withDefaultTag, observeEngine, collectSummary, summaryOf, fetcherFor, chooseBuilder, readKilnConfig } = await import('./build-run.js');
+      const { applyTags, writeSbomOutput, writeReport, buildApp, publishImage, registryAuthFor, pullPreviousImage, withDefaultTag, observeEngine, collectSummary, summaryOf, fetcherFor, chooseBuilder, readKilnConfig } = await import('./build-run.js');
       const config = await readKilnConfig();
       const builder = checkImageRef(await chooseBuilder(flags, config), 'the builder');
       const req = { ...buildRequestOf(image, { ...flags, builder }), runImageMirrors: config.runImageMirrors };
@@ -235,10 +239,14 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       try {
         if (flags.publish === true) await pullPreviousImage({ engine, reporter, fetcher }, withDefaultTag(req.image));
         const outcome = await buildApp({ engine, reporter, ids: ctx.ids, signal: abort.signal, fetcher }, req);
+        const tags = [withDefaultTag(req.image), ...(req.tags ?? [])];
+        await applyTags(engine, outcome.imageId, tags.slice(1));
+        if (req.sbomOutputDir !== undefined) await writeSbomOutput(req.sbomOutputDir, outcome.sbom ?? []);
         const size = (await engine.inspectImage(outcome.imageId))?.size;
         reporter.emit({ type: 'result', result: summaryOf(outcome.export.tags[0] ?? req.image, outcome, facts, size, ctx.clock.now()) });
-        // Pushed here, once the image exists, so build-app stays registry-free (issue 7).
-        if (flags.publish === true) await publishImage(engine, reporter, withDefaultTag(req.image), await registryAuthFor(req.image));
+        // Pushed here, once the image exists, so build-app stays registry-free (issue 7); every tag.
+        if (flags.publish === true) for (const t of tags) await publishImage(engine, reporter, t, await registryAuthFor(t));
+        if (flags.reportOutputDir !== undefined) await writeReport(flags.reportOutputDir, { tags, imageId: outcome.imageId });
       } catch (e) {
         if (abort.signal.aborted) throw new KilnError({ action: 'build', cause: 'interrupted; everything the build created was removed', exitCode: ExitCode.interrupted, original: e });
         throw e;

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { EXTEND_CACHE_LABEL } from '../../cnb/labels.js';
+import { EPHEMERAL_BUILDER_LABEL, EXTEND_CACHE_LABEL } from '../../cnb/labels.js';
 import { labelsFromEnv } from './build.js';
 
 interface PruneFlags {
@@ -20,7 +20,7 @@ export function registerPrune(program: Command, ctx: CliContext): void {
     .command('prune')
     .description('Remove what kiln runs that died (SIGKILL, crash) left behind: containers, volumes and images of sessions whose kiln is gone')
     .option('--caches', 'also remove cache volumes of app images that no longer exist')
-    .option('--extended', `also remove kept extended builder and run images (${EXTEND_CACHE_LABEL})`)
+    .option('--extended', `also remove kept extended builder and run images (${EXTEND_CACHE_LABEL}) and ephemeral builders (${EPHEMERAL_BUILDER_LABEL})`)
     .option('--all', 'the same as --caches --extended')
     .option('--dry-run', 'say what would be removed, remove nothing')
     .option('--json', 'print the result as JSON on stdout')

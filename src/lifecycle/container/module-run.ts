@@ -20,6 +20,8 @@ export interface RunVolumes extends BuildVolumes {
   scratch: string;
   /** The user's --volume mounts. */
   extra?: Mount[];
+  /** Where module containers see the app volume and start (--workspace); default APP_DIR. */
+  appDir?: string;
 }
 
 export interface ModuleRunSpec {
@@ -49,7 +51,7 @@ export interface ModuleRunSpec {
 
 export function moduleMounts(v: RunVolumes, layersReadOnly = false, appReadOnly = false): Mount[] {
   return [
-    { type: 'volume', source: v.app, target: APP_DIR, ...(appReadOnly ? { readOnly: true } : {}) },
+    { type: 'volume', source: v.app, target: v.appDir ?? APP_DIR, ...(appReadOnly ? { readOnly: true } : {}) },
     { type: 'volume', source: v.layers, target: LAYERS_DIR, readOnly: layersReadOnly },
     { type: 'volume', source: v.platform, target: PLATFORM_DIR, readOnly: true },
     { type: 'volume', source: v.scratch, target: SCRATCH_DIR },
@@ -92,7 +94,7 @@ export async function runModule(ctx: PhaseContext, spec: ModuleRunSpec): Promise
     cmd: moduleCommand(spec.imageEnv, spec.env, spec.exe, spec.args, prelude),
     user: `${spec.user.uid}:${spec.user.gid}`,
     env: spec.env,
-    workingDir: APP_DIR,
+    workingDir: spec.volumes.appDir ?? APP_DIR,
     mounts: moduleMounts(spec.volumes, spec.layersReadOnly ?? false, spec.appReadOnly ?? false),
     network: spec.network ?? 'none',
     labels: ctx.labels,

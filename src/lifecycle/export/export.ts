@@ -137,16 +137,17 @@ function launchDecision(ctx: PhaseContext, input: ExportInput, ref: LaunchLayerR
 async function appEntries(ctx: PhaseContext, input: ExportInput): Promise<AppEntry[]> {
   const out: AppEntry[] = [];
   const source = await readFromVolume(ctx, { volume: input.volumes.app, image: input.helperImage, path: '/' });
-  const root = `${APP_DIR.slice(1)}/`; // entries are 'workspace/x' (layer-tar.ts names)
+  const appDir = input.appDir ?? APP_DIR;
+  const root = `${appDir.slice(1)}/`; // entries are 'workspace/x' (layer-tar.ts names)
   // normaliseTarStream drains each entry's content itself once we ask for the next one.
-  for await (const e of normaliseTarStream(source, { prefix: APP_DIR, uid: 0, gid: 0 })) {
+  for await (const e of normaliseTarStream(source, { prefix: appDir, uid: 0, gid: 0 })) {
     if (e.path.startsWith(root)) out.push({ path: e.path.slice(root.length), isDir: e.type === 'directory' });
   }
   return out;
 }
 
 async function appLayers(ctx: PhaseContext, input: ExportInput, dir: string, files: Files): Promise<string[]> {
-  const placement = { prefix: APP_DIR, uid: input.user.uid, gid: input.user.gid };
+  const placement = { prefix: input.appDir ?? APP_DIR, uid: input.user.uid, gid: input.user.gid };
   const tarApp = async (name: string, exclude?: (rel: string) => boolean): Promise<string> => {
     const source = await readFromVolume(ctx, { volume: input.volumes.app, image: input.helperImage, path: '/' });
     return reheadInto(dir, name, source, { ...placement, ...(exclude !== undefined ? { exclude } : {}) }, files);

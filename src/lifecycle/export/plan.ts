@@ -141,7 +141,7 @@ export function configLayerEntries(input: ExportInput): TarFileEntry[] {
     slices: input.slices,
     labels: input.labels,
   });
-  const table = processTableFiles(input.group, input.processes, APP_DIR);
+  const table = processTableFiles(input.group, input.processes, input.appDir ?? APP_DIR);
   return [
     { path: LAYERS_DIR.slice(1), type: 'directory', mode: 0o755, ...own },
     { path: base, type: 'directory', mode: 0o755, ...own },
@@ -235,7 +235,7 @@ export function planImage(input: ExportInput, built: BuiltLayers): ImagePlan {
 
   let env = [...base.env];
   env = setEnv(env, 'CNB_LAYERS_DIR', LAYERS_DIR);
-  env = setEnv(env, 'CNB_APP_DIR', APP_DIR);
+  env = setEnv(env, 'CNB_APP_DIR', input.appDir ?? APP_DIR);
   env = setEnv(env, 'CNB_PLATFORM_API', PLATFORM_API);
   env = setEnv(env, 'CNB_DEPRECATION_MODE', 'quiet');
   const runPath = envValue(base.env, 'PATH');
@@ -269,7 +269,7 @@ export function planImage(input: ExportInput, built: BuiltLayers): ImagePlan {
     extensionHistory: (run.extended?.extensionLayers ?? []).map((l) => ({ diffId: l.diffId, createdBy: extensionLayerCreatedBy(l.command, l.extensionId) })),
     layers,
     created: input.created ?? DEFAULT_CREATED,
-    config: { env, user: base.user, workingDir: APP_DIR, entrypoint: [entrypoint], cmd: [], labels },
+    config: { env, user: base.user, workingDir: input.appDir ?? APP_DIR, entrypoint: [entrypoint], cmd: [], labels },
     warnings: warning !== undefined ? [warning] : [],
   };
 }

@@ -44,6 +44,8 @@ export interface ExportInput {
   user: CnbUser;
   /** Named volumes holding <layers> and <app> after the build. */
   volumes: { layers: string; app: string };
+  /** Where the app is in the image (<app>, --workspace); default APP_DIR. */
+  appDir?: string;
   /** Any local image to create never-started helper containers from (the builder image). */
   helperImage: string;
   group: GroupMember[];

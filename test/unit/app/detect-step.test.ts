@@ -40,10 +40,11 @@ const ctxOf = (engine: FakeEngine, events: KilnEvent[] = []) => ({ engine, repor
 const detected = (engine: FakeEngine): string[] => engine.runs.map((r) => r.cmd.find((c) => c.endsWith('/bin/detect')) ?? '').sort();
 
 describe('the detect step of build and detect', () => {
-  it("the project's group replaces the builder's order: only its modules run bin/detect", async () => {
-    expect(effectiveOrder(builder, project).order).toEqual([{ group: project.group }]);
+  it("runs the builder's order, which project.toml's group has replaced (ephemeral-builder.ts): only its modules run bin/detect", async () => {
+    const projectBuilder = { ...builder, order: { order: [{ group: project.group }], orderExtensions: [] } };
+    expect(effectiveOrder(projectBuilder).order).toEqual([{ group: project.group }]);
     const withProject = new FakeEngine();
-    const d = await detectStep(ctxOf(withProject), { builder, project, volumes, platformEnv: {} });
+    const d = await detectStep(ctxOf(withProject), { builder: projectBuilder, project, volumes, platformEnv: {} });
     expect(detected(withProject)).toEqual(['/cnb/buildpacks/acme_b/1/bin/detect']);
     expect(d.resolved).toMatchObject({ ok: true, group: [{ id: 'acme/b', version: '1' }] });
 

@@ -18,7 +18,9 @@ describe('kiln build flags', () => {
 
   it('parses --volume into bind or named mounts', () => {
     expect(parseVolume('/host/dir:/data:ro')).toEqual({ type: 'bind', source: '/host/dir', target: '/data', readOnly: true });
-    expect(parseVolume('cache:/cache')).toEqual({ type: 'volume', source: 'cache', target: '/cache', readOnly: false });
+    expect(parseVolume('cache:/cache:rw')).toEqual({ type: 'volume', source: 'cache', target: '/cache', readOnly: false });
+    // Read-only unless :rw, as pack (README "kiln build flags"; this changed the earlier read-write default).
+    expect(parseVolume('cache:/cache')).toEqual({ type: 'volume', source: 'cache', target: '/cache', readOnly: true });
     for (const bad of ['nodest', 'a:relative', 'a:/b:xx', 'a:/b:ro:extra']) expect(() => parseVolume(bad)).toThrow(KilnError);
   });
 

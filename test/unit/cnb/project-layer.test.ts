@@ -124,3 +124,34 @@ describe('parseLayerMetadata', () => {
     expect(warnings(parseLayerMetadata('[types]\nlaunch = true\nfoo = true\n', L))).toMatchObject([{ keyPath: 'types.foo', line: 3 }]);
   });
 });
+
+describe('parseProjectDescriptor: groups by uri, inline buildpacks, source-url', () => {
+  it('reads inline scripts with their shell (default /bin/sh) and source-url', () => {
+    const p = ok(
+      parseProjectDescriptor(
+        '[_]\nschema-version = "0.2"\nsource-url = "https://example.com/x.git"\n[[io.buildpacks.group]]\nid = "me/inline"\n[io.buildpacks.group.script]\napi = "0.10"\ninline = "echo hi"\n[[io.buildpacks.group]]\nid = "me/bash"\n[io.buildpacks.group.script]\napi = "0.10"\ninline = "echo"\nshell = "/bin/bash"\n',
+        P,
+      ),
+    );
+    expect(p.sourceUrl).toBe('https://example.com/x.git');
+    expect(p.group.map((g) => g.script)).toEqual([
+      { api: '0.10', inline: 'echo hi', shell: '/bin/sh' },
+      { api: '0.10', inline: 'echo', shell: '/bin/bash' },
+    ]);
+  });
+
+  it('refuses an inline script without id, with a uri, without api/inline, or with a shell that is no absolute path', () => {
+    const r = parseProjectDescriptor(
+      '[[io.buildpacks.group]]\nuri = "./x"\nid = "a"\nscript = { api = "0.10", inline = "x" }\n[[io.buildpacks.group]]\nid = "b"\nscript = { inline = "x", shell = "sh -c" }\n',
+      P,
+    );
+    expect(errors(r).map((i) => i.keyPath)).toEqual(['io.buildpacks.group[0].script', 'io.buildpacks.group[1].script.api', 'io.buildpacks.group[1].script.shell']);
+  });
+
+  it('reads the legacy [build] pre/post groups and source-url', () => {
+    const p = ok(parseProjectDescriptor('[project]\nsource-url = "u"\n[[build.pre.group]]\nuri = "./pre"\n[[build.post.group]]\nid = "post"\n', P));
+    expect(p.sourceUrl).toBe('u');
+    expect(p.preGroup).toEqual([{ id: '', version: '', optional: false, uri: './pre' }]);
+    expect(p.postGroup).toEqual([{ id: 'post', version: '', optional: false }]);
+  });
+});
