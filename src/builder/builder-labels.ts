@@ -15,6 +15,8 @@ export const BUILDPACK_ORDER_LABEL = 'io.buildpacks.buildpack.order';
 export const ORDER_EXTENSIONS_LABEL = 'io.buildpacks.buildpack.order-extensions';
 /** kiln's own label: the build base image the builder was made from (pack's labels do not name it). */
 export const BUILD_IMAGE_LABEL = 'io.kiln.builder.build-image';
+/** pack's package label (distribution.md, "Buildpackage"): id, version, name, homepage of the package's own module. */
+export const PACKAGE_METADATA_LABEL = 'io.buildpacks.buildpackage.metadata';
 /** A builder must not carry these package labels (pack's builder format; distribution.md, "Buildpackage"). */
 export const PACKAGE_METADATA_LABELS = ['io.buildpacks.buildpack.metadata', 'io.buildpacks.extension.metadata', 'io.buildpacks.buildpackage.metadata'];
 
