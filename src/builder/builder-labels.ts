@@ -84,8 +84,11 @@ export function orderJson(groups: OrderGroup[]): OrderJson {
   }));
 }
 
-/** io.buildpacks.buildpack.layers / io.buildpacks.extension.layers; diffIds keyed by imageDir. */
-export function moduleLayersJson(modules: PlannedModule[], diffIds: ReadonlyMap<string, string>): ModuleLayersJson {
+/**
+ * io.buildpacks.buildpack.layers / io.buildpacks.extension.layers; diffIds keyed by imageDir. Packages
+ * leave targets out (`targets: false`): their descriptors, in the layers, keep them.
+ */
+export function moduleLayersJson(modules: PlannedModule[], diffIds: ReadonlyMap<string, string>, opts: { targets?: boolean } = {}): ModuleLayersJson {
   const out: ModuleLayersJson = {};
   for (const m of modules) {
     const d = m.descriptor;
@@ -95,7 +98,7 @@ export function moduleLayersJson(modules: PlannedModule[], diffIds: ReadonlyMap<
     const value: ModuleLayerJson = {
       api: d.api,
       ...(bp && bp.stacks.length > 0 ? { stacks: bp.stacks.map((s) => ({ id: s.id, ...(s.mixins.length > 0 ? { mixins: s.mixins } : {}) })) } : {}),
-      ...(d.targets.length > 0 ? { targets: d.targets.map(targetJson) } : {}),
+      ...(d.targets.length > 0 && opts.targets !== false ? { targets: d.targets.map(targetJson) } : {}),
       ...(bp && bp.order.length > 0 ? { order: orderJson(bp.order) } : {}),
       layerDiffID: diffId,
       ...(d.homepage !== '' ? { homepage: d.homepage } : {}),

@@ -25,7 +25,8 @@ function normaliseMode(e: LayerEntry): LayerEntry {
   return { ...e, uid: 0, gid: 0, mode: exec ? 0o755 : 0o644 };
 }
 
-async function* moduleEntries(m: PlannedModule): AsyncIterable<LayerEntry> {
+/** One module's layer: its parent directories and its files below /<imageDir> (also a package's layers, app/package-module.ts). */
+export async function* moduleEntries(m: PlannedModule): AsyncIterable<LayerEntry> {
   const parts = m.imageDir.split('/');
   const parents = parts.slice(0, -1).map((_, i) => ({ path: `/${parts.slice(0, i + 1).join('/')}`, ...ROOT_DIR }));
   for await (const e of layerFromDir(m.hostDir, { prefix: `/${m.imageDir}`, uid: 0, gid: 0, parents, modes: 'world-readable', rootMode: 0o755 })) {

@@ -37,6 +37,12 @@ export function entryPathOf(src: ModuleSource): string {
   return src.keyPath ?? `${src.kind === 'buildpack' ? 'buildpacks' : 'extensions'}[${src.index}]`;
 }
 
+/** The key path of the entry's uri: `<entry>.uri`, or the flag itself (`--path`, `--buildpack`). */
+export function uriKeyOf(src: ModuleSource): string {
+  const p = entryPathOf(src);
+  return p.startsWith('-') ? p : `${p}.uri`;
+}
+
 /** Validated modules by `<kind>:<id>@<version>`; problems go to `configIssue` (the entry) and `issues` (descriptors). */
 export function planModules(sources: readonly ModuleSource[], configIssue: EntryIssue, issues: SpecIssue[]): Map<string, PlannedModule> {
   const modules = new Map<string, PlannedModule>();
@@ -44,7 +50,7 @@ export function planModules(sources: readonly ModuleSource[], configIssue: Entry
     const section = src.kind === 'buildpack' ? 'buildpacks' : 'extensions';
     const entryPath = entryPathOf(src);
     if (src.descriptorText === undefined) {
-      configIssue(`${entryPath}.uri`, `${src.entry.uri} has no ${src.kind}.toml`);
+      configIssue(uriKeyOf(src), `${src.entry.uri} has no ${src.kind}.toml`);
       continue;
     }
     const descriptor = parseDescriptor(src, issues);
@@ -60,7 +66,7 @@ export function planModules(sources: readonly ModuleSource[], configIssue: Entry
     }
     // An extension needs no files besides extension.toml: without bin/detect it passes detect, without
     // bin/generate and generate/ its output is empty (image_extension.md "bin/detect", "bin/generate").
-    if (descriptor.kind === 'buildpack') checkBuildpackFiles(descriptor, src, where, entryPath, configIssue);
+    if (descriptor.kind === 'buildpack') checkBuildpackFiles(descriptor, src, where, uriKeyOf(src), configIssue);
     const k = `${src.kind}:${key(descriptor.id, descriptor.version)}`;
     const planned: PlannedModule = {
       kind: src.kind,
@@ -73,7 +79,7 @@ export function planModules(sources: readonly ModuleSource[], configIssue: Entry
     const existing = modules.get(k);
     if (existing === undefined) modules.set(k, planned);
     else if (existing.contentDigest !== planned.contentDigest) {
-      configIssue(`${entryPath}.uri`, `${key(descriptor.id, descriptor.version)} is given twice with different content (${existing.descriptorFile ?? existing.hostDir} and ${src.descriptorFile})`);
+      configIssue(uriKeyOf(src), `${key(descriptor.id, descriptor.version)} is given twice with different content (${existing.descriptorFile ?? existing.hostDir} and ${src.descriptorFile})`);
     }
   }
   return modules;
@@ -145,14 +151,14 @@ function checkBuildpackFiles(
   d: BuildpackDescriptor,
   src: ModuleSource,
   where: string,
-  entryPath: string,
+  uriKey: string,
   configIssue: (keyPath: string, message: string) => void,
 ): void {
   if (d.order.length > 0) {
     // A composite is an order only (buildpack.md, "buildpack.toml (TOML)").
-    if (src.hasDetect || src.hasBuild) configIssue(`${entryPath}.uri`, `${where} is composite ([[order]]) but also has bin/detect or bin/build`);
+    if (src.hasDetect || src.hasBuild) configIssue(uriKey, `${where} is composite ([[order]]) but also has bin/detect or bin/build`);
     return;
   }
-  if (!src.hasDetect) configIssue(`${entryPath}.uri`, `${where} has no bin/detect`);
-  if (!src.hasBuild) configIssue(`${entryPath}.uri`, `${where} has no bin/build`);
+  if (!src.hasDetect) configIssue(uriKey, `${where} has no bin/detect`);
+  if (!src.hasBuild) configIssue(uriKey, `${where} has no bin/build`);
 }
