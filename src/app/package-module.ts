@@ -125,10 +125,10 @@ async function readAndPlan(engine: ContainerEngine, req: PackageRequest, tmp: st
   } else {
     const dir = resolve(req.dir ?? '.');
     configFile = dir;
-    sources.push(...(await readModuleSources({ id: '', version: '', uri: dir }, req.kind, 0, { ...common, configDir: dir, configFile: `--path ${dir}`, keyPath: '--path' })));
+    sources.push(...(await readModuleSources({ id: '', version: '', uri: dir }, req.kind, 0, { ...common, configDir: dir, configFile: dir, keyPath: '--path' })));
   }
   const planned = planPackage({ kind: req.kind, configFile, ...(configText !== undefined ? { configText } : {}), sources });
-  if (planned.plan === undefined) throw new SpecError(planned.issues, `package ${req.kind} ${req.target}`, `fix ${configFile} or the modules it names`);
+  if (planned.plan === undefined) throw new SpecError(planned.issues, `package ${req.kind} ${req.target}${req.config !== undefined ? ` from ${configFile}` : ''}`, `fix ${configFile} or the modules it names`);
   return planned.plan;
 }
 

@@ -66,10 +66,14 @@ const TARBALL = /\.(tgz|tar\.gz|tar)$/i;
 
 function uriError(entry: BuilderModuleEntry, kind: ModuleKind, cause: string, opts: ModuleUriOptions, index: number): KilnError {
   const keyPath = opts.keyPath ?? `${kind}s[${index}]`;
+  // A flag (--path, --buildpack) is named as itself; an entry as its key path in the user's file.
+  const flag = keyPath.startsWith('-');
+  const where = flag ? keyPath : `${keyPath} in ${opts.configFile}`;
+  const kinds = 'kiln reads local directories, .tgz/.tar files, .cnb packages, docker://<image> packages (pulled under --pull-policy) and package images in the daemon';
   return new KilnError({
-    action: `read ${kind} ${entry.id !== '' ? entry.id : entry.uri} (${keyPath} in ${opts.configFile})`,
+    action: `read ${kind} ${entry.id !== '' ? entry.id : entry.uri} (${where})`,
     cause,
-    hint: `check the uri of ${keyPath} in ${opts.configFile}: kiln reads local directories, .tgz/.tar files, .cnb packages, docker://<image> packages (pulled under --pull-policy) and package images in the daemon (relative paths are relative to ${opts.configDir})`,
+    hint: `check ${flag ? keyPath : `the uri of ${where}`}: ${kinds}${flag ? '' : ` (relative paths are relative to ${opts.configDir})`}`,
     exitCode: ExitCode.config,
     subject: opts.configFile,
   });

@@ -59,7 +59,11 @@ export function planPackage(input: PackagePlanInput): { plan?: PackagePlan; issu
     configIssue(uriKeyOf(first), `an extension package holds one extension; ${first.entry.uri} gave ${all.map((m) => `${m.descriptor.id}@${m.descriptor.version}`).join(', ')}`);
     return { issues };
   }
-  checkComposites(all, issues, `${configFile} (its ${kind} uri or any [[dependencies]] entry)`);
+  const providers =
+    input.configText !== undefined
+      ? `${configFile} (its ${kind} uri or any [[dependencies]] entry)`
+      : 'the package: give a composite its members as [[dependencies]] of a package.toml (--config)';
+  checkComposites(all.filter((m) => m.kind === 'buildpack'), issues, providers);
   if (issues.some((i) => i.severity === 'error')) return { issues };
   return { plan: { kind, main, modules: all }, issues };
 }
