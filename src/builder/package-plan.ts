@@ -60,7 +60,7 @@ export function planPackage(input: PackagePlanInput): { plan?: PackagePlan; issu
     return { issues };
   }
   const providers =
-    input.configText !== undefined
+    first.keyPath?.startsWith('-') !== true
       ? `${configFile} (its ${kind} uri or any [[dependencies]] entry)`
       : 'the package: give a composite its members as [[dependencies]] of a package.toml (--config)';
   checkComposites(all.filter((m) => m.kind === 'buildpack'), issues, providers);
