@@ -9,7 +9,7 @@
  * and refused under never.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -141,6 +141,11 @@ describe('kiln buildpack package --config package.toml (issue 18)', () => {
     expect(c.code).toBe(0);
     const layers = JSON.parse((await engine.inspectImage(builder))?.config.labels['io.buildpacks.buildpack.layers'] ?? '{}') as object;
     expect(Object.keys(layers).sort()).toEqual(['kiln-test/first', 'kiln-test/pc-meta', 'kiln-test/pc-reg', 'kiln-test/second']);
+    // A name without an extension gets .cnb, as pack does.
+    const bare = await cli(['buildpack', 'package', join(tmp, 'meta-bare'), '--config', join(tmp, 'package.toml'), '--format', 'file']);
+    expect(bare.code).toBe(0);
+    expect(bare.out).toContain(`as ${join(tmp, 'meta-bare.cnb')} `);
+    expect((await stat(join(tmp, 'meta-bare.cnb'))).isFile()).toBe(true);
   }, 300_000);
 
   it('package.toml errors name the file and the entry, never a kiln temp dir', async () => {

@@ -4,6 +4,7 @@
  * package image in the daemon, or with --format file a .cnb file. docker:// uris are pulled under
  * --pull-policy.
  */
+import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, KilnError } from '../../errors.js';
 import { checkImageRef } from '../../image/image-ref.js';
@@ -59,6 +60,10 @@ function registerPackage(program: Command, kind: ModuleKind, getEngine: () => Pr
       const platform = parsePackageTarget(opts.target);
       const engine = await getEngine();
       const reporter = stderrReporter({ quiet: opts.quiet === true });
+      // A package file is a .cnb (distribution.md, "Buildpackage"): added when the name has no extension, as pack does.
+      const ext = extname(name);
+      if (opts.format === 'file' && ext === '') name = `${name}.cnb`;
+      else if (opts.format === 'file' && ext.toLowerCase() !== '.cnb') reporter.emit({ type: 'warning', message: `${name}: package files are .cnb files; builder.toml reads a package file by that extension` });
       const fetcher = await fetcherFor(opts, engine, reporter);
       const { packageModule } = await import('../../app/package-module.js');
       const r = await packageModule(engine, {
