@@ -8,7 +8,7 @@ import { withDefaultTag } from '../image/image-ref.js';
 import { dirname, resolve } from 'node:path';
 import { planBuilder, type BuilderPlan } from '../builder/builder-plan.js';
 import { writeBuilderImage } from '../builder/builder-image.js';
-import { readModuleSource, type ModuleSource } from '../builder/module-source.js';
+import { readModuleSources, type ModuleSource } from '../builder/module-source.js';
 import { ExitCode, KilnError } from '../errors.js';
 import type { ContainerEngine, ImageInfo, Labels, Reporter } from '../ports.js';
 import { parseBuilderConfig } from '../cnb/builder-config.js';
@@ -111,8 +111,8 @@ export async function createBuilder(engine: ContainerEngine, req: CreateBuilderR
   try {
     const opts = { configDir: dirname(configPath), configFile: configPath, tmpRoot: tmp, engine, ...(req.fetcher !== undefined ? { fetchImage: (ref: string) => (req.fetcher as ImageFetcher).ensure(ref, 'package') } : {}) };
     const sources: ModuleSource[] = [];
-    for (const [i, e] of config.buildpacks.entries()) sources.push(await readModuleSource(e, 'buildpack', i, opts));
-    for (const [i, e] of config.extensions.entries()) sources.push(await readModuleSource(e, 'extension', i, opts));
+    for (const [i, e] of config.buildpacks.entries()) sources.push(...(await readModuleSources(e, 'buildpack', i, opts)));
+    for (const [i, e] of config.extensions.entries()) sources.push(...(await readModuleSources(e, 'extension', i, opts)));
     const planned = planBuilder({ config, configFile: configPath, configText: text, sources });
     for (const w of planned.issues.filter((i) => i.severity === 'warning')) warn(formatIssue(w));
     if (!planned.plan) throw new SpecError(planned.issues, `create builder ${req.imageName}`, `fix ${configPath} or the modules it names`);

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { planModuleSource, type PlannedModule } from '../builder/builder-plan.js';
+import { planModuleSource, type PlannedModule } from '../builder/module-plan.js';
 import { BUILDPACK_ORDER_LABEL, orderJson, ORDER_EXTENSIONS_LABEL } from '../builder/builder-labels.js';
 import { dirsLayerFiles, moduleEntries } from '../builder/builder-layers.js';
 import { readModuleSource } from '../builder/module-source.js';

@@ -20,7 +20,7 @@ import {
   PACKAGE_METADATA_LABEL,
 } from '../cnb/labels.js';
 
-export { BUILD_IMAGE_LABEL, BUILDER_METADATA_LABEL, BUILDPACK_LAYERS_LABEL, BUILDPACK_ORDER_LABEL, EXTENSION_LAYERS_LABEL, ORDER_EXTENSIONS_LABEL };
+export { BUILD_IMAGE_LABEL, BUILDER_METADATA_LABEL, BUILDPACK_LAYERS_LABEL, BUILDPACK_ORDER_LABEL, EXTENSION_LAYERS_LABEL, ORDER_EXTENSIONS_LABEL, PACKAGE_METADATA_LABEL };
 /** A builder must not carry these package labels (pack's builder format; distribution.md, "Buildpackage"). */
 export const PACKAGE_METADATA_LABELS = [BUILDPACK_METADATA_LABEL, EXTENSION_METADATA_LABEL, PACKAGE_METADATA_LABEL];
 
@@ -88,8 +88,11 @@ export function orderJson(groups: OrderGroup[]): OrderJson {
   }));
 }
 
-/** io.buildpacks.buildpack.layers / io.buildpacks.extension.layers; diffIds keyed by imageDir. */
-export function moduleLayersJson(modules: PlannedModule[], diffIds: ReadonlyMap<string, string>): ModuleLayersJson {
+/**
+ * io.buildpacks.buildpack.layers / io.buildpacks.extension.layers; diffIds keyed by imageDir. Packages
+ * leave targets out (`targets: false`): their descriptors, in the layers, keep them.
+ */
+export function moduleLayersJson(modules: PlannedModule[], diffIds: ReadonlyMap<string, string>, opts: { targets?: boolean } = {}): ModuleLayersJson {
   const out: ModuleLayersJson = {};
   for (const m of modules) {
     const d = m.descriptor;
@@ -99,7 +102,7 @@ export function moduleLayersJson(modules: PlannedModule[], diffIds: ReadonlyMap<
     const value: ModuleLayerJson = {
       api: d.api,
       ...(bp && bp.stacks.length > 0 ? { stacks: bp.stacks.map((s) => ({ id: s.id, ...(s.mixins.length > 0 ? { mixins: s.mixins } : {}) })) } : {}),
-      ...(d.targets.length > 0 ? { targets: d.targets.map(targetJson) } : {}),
+      ...(d.targets.length > 0 && opts.targets !== false ? { targets: d.targets.map(targetJson) } : {}),
       ...(bp && bp.order.length > 0 ? { order: orderJson(bp.order) } : {}),
       layerDiffID: diffId,
       ...(d.homepage !== '' ? { homepage: d.homepage } : {}),

@@ -25,7 +25,7 @@ function normaliseMode(e: LayerEntry): LayerEntry {
   return { ...e, uid: 0, gid: 0, mode: exec ? 0o755 : 0o644 };
 }
 
-/** The layer of one module: its files under /cnb/{buildpacks,extensions}/<escaped-id>/<version>, root-owned. */
+/** One module's layer: its parent directories and its files below /<imageDir> (also a package's layers, app/package-module.ts). */
 export async function* moduleEntries(m: PlannedModule): AsyncIterable<LayerEntry> {
   const parts = m.imageDir.split('/');
   const parents = parts.slice(0, -1).map((_, i) => ({ path: `/${parts.slice(0, i + 1).join('/')}`, ...ROOT_DIR }));

@@ -1,15 +1,17 @@
 /**
- * Reading one builder.toml module entry from disk: its uri is a local directory or a .tgz/.tar/.cnb-less
- * tarball (unpacked into a temp dir); its descriptor text, which executables it has, and a content
- * digest (so two entries with the same id@version can be told apart, platform.md, "Build Image").
- * Packages (distribution.md, "Buildpackage", `kiln buildpack package`) are read too: a .cnb file, or `docker://<image>` /
- * an image name the daemon has (when an engine is given); their module layer is unpacked into a temp
- * dir (package-source.ts). Registry references are not pulled: kiln never pulls.
+ * The one reader of module uris (builder.toml [[buildpacks]]/[[extensions]], package.toml [buildpack]/
+ * [extension]/[[dependencies]], `kiln build --buildpack/--extension`, project.toml groups): a uri is a
+ * local directory, a .tgz/.tar tarball (unpacked into a temp dir), or a package (distribution.md,
+ * "Buildpackage"): a .cnb file, `docker://<image>` (pulled under the pull policy when a fetcher is
+ * given) or an image name the daemon has. For each module it gives the descriptor text, which
+ * executables it has, and a content digest (so two entries with the same id@version can be told apart,
+ * platform.md, "Build Image"). A package gives every module it holds (a composite and its members).
+ * Errors name the user's file and entry, never kiln's temp dirs.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, readdir, readlink, stat } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tarFs from 'tar-fs';
@@ -17,7 +19,7 @@ import { ExitCode, KilnError } from '../errors.js';
 import { imageRefProblem } from '../image/image-ref.js';
 import type { ContainerEngine } from '../ports.js';
 import type { BuilderModuleEntry, ModuleKind } from '../cnb/models.js';
-import { unpackPackage } from './package-source.js';
+import { unpackPackageModules, type UnpackedPackage } from './package-source.js';
 
 /** A module read from disk, before its descriptor is parsed (builder-plan.ts does that, purely). */
 export interface ModuleSource {
@@ -38,17 +40,42 @@ export interface ModuleSource {
   hasGenerateDir: boolean;
   /** sha256 over every path, type, executable bit and content under dir. */
   contentDigest: string;
+  /** The entry's key path in its config file, e.g. `buildpacks[2]`, `dependencies[0]` (default `<kind>s[<index>]`). */
+  keyPath?: string;
+  /** false for the other modules of a package (its dependencies); the entry's id/version apply to the main one only. */
+  main?: boolean;
+}
+
+/** Where a module uri comes from and where its temp files go. */
+export interface ModuleUriOptions {
+  /** Relative paths and file:// uris are relative to this directory (the config file's, or the cwd for flags). */
+  configDir: string;
+  /** The user's file (or flag) the uri comes from: named in every error. */
+  configFile: string;
+  /** How the entry is named in errors: `buildpacks[2]`, `dependencies[0]`, `--buildpack` (default `<kind>s[<index>]`). */
+  keyPath?: string;
+  /** Tarballs and packages are unpacked below it; the caller removes it. */
+  tmpRoot: string;
+  /** Reads package images (and bare image names); without it only files and directories are read. */
+  engine?: ContainerEngine;
+  /** Pulls a docker:// image under the pull policy (ImageFetcher.ensure); without it the daemon must have it. */
+  fetchImage?: (ref: string) => Promise<unknown>;
 }
 
 const TARBALL = /\.(tgz|tar\.gz|tar)$/i;
 
-function uriError(entry: BuilderModuleEntry, kind: ModuleKind, cause: string, configFile: string): KilnError {
+function uriError(entry: BuilderModuleEntry, kind: ModuleKind, cause: string, opts: ModuleUriOptions, index: number): KilnError {
+  const keyPath = opts.keyPath ?? `${kind}s[${index}]`;
+  // A flag (--path, --buildpack) is named as itself; an entry as its key path in the user's file.
+  const flag = keyPath.startsWith('-');
+  const where = flag ? keyPath : `${keyPath} in ${opts.configFile}`;
+  const kinds = 'kiln reads local directories, .tgz/.tar files, .cnb packages, docker://<image> packages (pulled under --pull-policy) and package images in the daemon';
   return new KilnError({
-    action: `read ${kind} ${entry.id !== '' ? entry.id : entry.uri}`,
+    action: `read ${kind} ${entry.id !== '' ? entry.id : entry.uri} (${where})`,
     cause,
-    hint: `check the uri in ${configFile}: kiln reads local directories, .tgz/.tar files, .cnb packages and package images in the daemon (relative paths are relative to builder.toml)`,
+    hint: `check ${flag ? keyPath : `the uri of ${where}`}: ${kinds}${flag ? '' : ` (relative paths are relative to ${opts.configDir})`}`,
     exitCode: ExitCode.config,
-    subject: configFile,
+    subject: opts.configFile,
   });
 }
 
@@ -119,27 +146,50 @@ async function isDir(path: string): Promise<boolean> {
   }
 }
 
+/** A message about something below `into`, with the temp dir replaced by the user's uri. */
+function scrub(message: string, into: string, uri: string): string {
+  return message.split(into).join(`${uri}!`);
+}
+
+async function moduleSource(entry: BuilderModuleEntry, kind: ModuleKind, index: number, opts: ModuleUriOptions, dir: string, shownAs: string, main: boolean): Promise<ModuleSource> {
+  const descriptorName = `${kind}.toml`;
+  const descriptorFile = join(dir, descriptorName);
+  const descriptorText = (await isFile(descriptorFile)) ? await readFile(descriptorFile, 'utf8') : undefined;
+  return {
+    kind,
+    entry: main ? entry : { id: '', version: '', uri: entry.uri },
+    index,
+    dir,
+    descriptorFile: shownAs === dir ? descriptorFile : `${shownAs}/${descriptorName}`,
+    descriptorText,
+    hasDetect: await isFile(join(dir, 'bin', 'detect')),
+    hasBuild: await isFile(join(dir, 'bin', 'build')),
+    hasGenerate: await isFile(join(dir, 'bin', 'generate')),
+    hasGenerateDir: await isDir(join(dir, 'generate')),
+    contentDigest: await treeDigest(dir),
+    ...(opts.keyPath !== undefined ? { keyPath: opts.keyPath } : {}),
+    main,
+  };
+}
+
 /**
- * Reads one module entry. Tarballs are unpacked below tmpRoot (the caller removes it).
- * Throws a KilnError (exit code config) for a uri that is not a readable directory or tarball.
+ * Reads the modules one uri names: one for a directory or tarball; every module of a package (the
+ * main one first; `main` is false on the others). Tarballs and packages are unpacked below
+ * opts.tmpRoot (the caller removes it). A docker:// image is pulled through opts.fetchImage first (a
+ * failed pull keeps its own error and exit code, 5); every other problem is a KilnError with exit
+ * code config naming opts.configFile and the entry.
  */
-export async function readModuleSource(
-  entry: BuilderModuleEntry,
-  kind: ModuleKind,
-  index: number,
-  opts: { configDir: string; configFile: string; tmpRoot: string; engine?: ContainerEngine; fetchImage?: (ref: string) => Promise<unknown> },
-): Promise<ModuleSource> {
-  if (entry.uri === '') throw uriError(entry, kind, 'the entry has no uri', opts.configFile);
+export async function readModuleSources(entry: BuilderModuleEntry, kind: ModuleKind, index: number, opts: ModuleUriOptions): Promise<ModuleSource[]> {
+  const fail = (cause: string): KilnError => uriError(entry, kind, cause, opts, index);
+  if (entry.uri === '') throw fail('the entry has no uri');
   const docker = /^docker:\/\//i.test(entry.uri) ? entry.uri.slice('docker://'.length) : undefined;
   if (docker === undefined && /^(docker|https?|urn):/i.test(entry.uri)) {
-    throw uriError(entry, kind, `"${entry.uri}" is not a local path; kiln cannot fetch modules from registries or URLs`, opts.configFile);
+    throw fail(`"${entry.uri}" is not a local path or docker:// image; kiln cannot fetch modules from URLs`);
   }
   // A docker:// uri must be an image reference (image-ref.ts) before anything asks the daemon about it.
   const dockerProblem = docker !== undefined ? imageRefProblem(docker) : undefined;
-  if (dockerProblem !== undefined) throw uriError(entry, kind, `"${entry.uri}" does not name a valid image reference: ${dockerProblem}`, opts.configFile);
+  if (dockerProblem !== undefined) throw fail(`"${entry.uri}" does not name a valid image reference: ${dockerProblem}`);
   const path = resolveUri(entry.uri, opts.configDir);
-  const descriptorName = `${kind}.toml`;
-  let dir: string;
   // A bare uri that is no path is tried as an image name only when it is a valid reference.
   const maybeImage = !existsSync(path) && !/^[./]/.test(entry.uri) && imageRefProblem(entry.uri) === undefined && opts.engine !== undefined;
   const image = docker ?? (maybeImage && (await opts.engine?.inspectImage(entry.uri)) !== undefined ? entry.uri : undefined);
@@ -147,43 +197,40 @@ export async function readModuleSource(
   if (docker !== undefined && opts.fetchImage !== undefined) await opts.fetchImage(docker);
   if (image !== undefined || ((await isFile(path)) && /\.cnb$/i.test(path))) {
     const into = await mkdtemp(join(opts.tmpRoot, `${kind}-`));
+    let unpacked: UnpackedPackage;
     try {
       if (image !== undefined) {
         if (opts.engine === undefined) throw new Error('no container engine to read package images with');
         if (opts.fetchImage === undefined && (await opts.engine.inspectImage(image)) === undefined) throw new Error(`image ${image} does not exist in the Docker daemon (and the pull policy is never)`);
-        dir = await unpackPackage(await opts.engine.saveImage(image), kind, entry, into);
-      } else dir = await unpackPackage(createReadStream(path), kind, entry, into);
+        unpacked = await unpackPackageModules(await opts.engine.saveImage(image), kind, entry, into);
+      } else unpacked = await unpackPackageModules(createReadStream(path), kind, entry, into);
     } catch (e) {
-      throw uriError(entry, kind, `cannot read package ${image ?? path}: ${e instanceof Error ? e.message : String(e)}`, opts.configFile);
+      throw fail(`cannot read package ${image ?? path}: ${scrub(e instanceof Error ? e.message : String(e), into, entry.uri)}`);
     }
-  } else if (await isDir(path)) {
-    dir = path;
-  } else if ((await isFile(path)) && TARBALL.test(path)) {
+    const ordered = [...(unpacked.main !== undefined ? [unpacked.main] : []), ...unpacked.modules.filter((m) => m !== unpacked.main)];
+    return Promise.all(ordered.map((m) => moduleSource(entry, kind, index, opts, m.dir, `${entry.uri}!/${relative(into, m.dir)}`, m === unpacked.main)));
+  }
+  if (await isDir(path)) return [await moduleSource(entry, kind, index, opts, path, path, true)];
+  if ((await isFile(path)) && TARBALL.test(path)) {
     const into = await mkdtemp(join(opts.tmpRoot, `${kind}-`));
     try {
       await unpack(path, into);
     } catch (e) {
-      throw uriError(entry, kind, `cannot unpack ${path}: ${e instanceof Error ? e.message : String(e)}`, opts.configFile);
+      throw fail(`cannot unpack ${path}: ${scrub(e instanceof Error ? e.message : String(e), into, entry.uri)}`);
     }
-    dir = await descriptorRoot(into, descriptorName);
-  } else if (existsSync(path)) {
-    throw uriError(entry, kind, `${path} is neither a directory nor a .tgz/.tar file`, opts.configFile);
-  } else {
-    throw uriError(entry, kind, `${path} does not exist`, opts.configFile);
+    const dir = await descriptorRoot(into, `${kind}.toml`);
+    const inside = relative(into, dir);
+    return [await moduleSource(entry, kind, index, opts, dir, inside === '' ? `${entry.uri}!` : `${entry.uri}!/${inside}`, true)];
   }
-  const descriptorFile = join(dir, descriptorName);
-  const descriptorText = (await isFile(descriptorFile)) ? await readFile(descriptorFile, 'utf8') : undefined;
-  return {
-    kind,
-    entry,
-    index,
-    dir,
-    descriptorFile,
-    descriptorText,
-    hasDetect: await isFile(join(dir, 'bin', 'detect')),
-    hasBuild: await isFile(join(dir, 'bin', 'build')),
-    hasGenerate: await isFile(join(dir, 'bin', 'generate')),
-    hasGenerateDir: await isDir(join(dir, 'generate')),
-    contentDigest: await treeDigest(dir),
-  };
+  if (existsSync(path)) throw fail(`${path} is neither a directory nor a .tgz/.tar/.cnb file`);
+  throw fail(`${path} does not exist`);
+}
+
+/** The main module of a uri (readModuleSources' first); an error when a package does not say which one it is. */
+export async function readModuleSource(entry: BuilderModuleEntry, kind: ModuleKind, index: number, opts: ModuleUriOptions): Promise<ModuleSource> {
+  const [first] = await readModuleSources(entry, kind, index, opts);
+  if (first === undefined || first.main === false) {
+    throw uriError(entry, kind, `the package ${entry.uri} holds several ${kind}s and does not say which one is its own; name it with id (and version) in the entry`, opts, index);
+  }
+  return first;
 }

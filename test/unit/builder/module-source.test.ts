@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readModuleSource, treeDigest } from '../../../src/builder/module-source.js';
+import { readModuleSource, readModuleSources, treeDigest } from '../../../src/builder/module-source.js';
 import { KilnError } from '../../../src/errors.js';
 
 let tmp = '';
@@ -49,5 +49,15 @@ describe('readModuleSource', () => {
       expect((e as KilnError).causeText).toContain(cause);
       expect((e as KilnError).hint).toContain('builder.toml');
     }
+  });
+
+  it('names the entry\'s key path in the user\'s file, or the flag; an archive\'s descriptor is shown inside the uri', async () => {
+    const inToml: unknown = await readModuleSources({ id: '', version: '', uri: 'gone.tgz' }, 'buildpack', 0, { ...opts(), configFile: join(tmp, 'package.toml'), keyPath: 'dependencies[3]' }).catch((e: unknown) => e);
+    expect((inToml as KilnError).action).toBe(`read buildpack gone.tgz (dependencies[3] in ${join(tmp, 'package.toml')})`);
+    const flag: unknown = await readModuleSources({ id: '', version: '', uri: 'gone' }, 'buildpack', 0, { ...opts(), keyPath: '--buildpack' }).catch((e: unknown) => e);
+    expect((flag as KilnError).hint).toMatch(/^check --buildpack: /);
+    const [tgz] = await readModuleSources({ id: '', version: '', uri: 'bp.tgz' }, 'buildpack', 0, opts());
+    expect(tgz?.descriptorFile).toBe('bp.tgz!/bp/buildpack.toml');
+    expect(tgz?.main).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { unpackPackage } from '../../../src/builder/package-source.js';
+import { unpackPackage, unpackPackageModules } from '../../../src/builder/package-source.js';
 import { sha256Hex } from '../../../src/image/digest.js';
 import { makeTar } from '../../../src/image/tar-files.js';
 
@@ -53,5 +53,19 @@ describe('unpackPackage', () => {
     expect(dir.endsWith('cnb/buildpacks/ex_b/2')).toBe(true);
     await expect(unpackPackage(Readable.from([archive]), 'buildpack', { id: '', version: '', uri: 'img' }, await into())).rejects.toThrow(/ex_a@1, ex_b@2/);
     await expect(unpackPackage(Readable.from([archive]), 'extension', { id: '', version: '', uri: 'img' }, await into())).rejects.toThrow(/no cnb\/extensions/);
+  });
+
+  it('gives every module of a package; the main one is named by the config\'s buildpackage label', async () => {
+    const config = Buffer.from(JSON.stringify({ config: { Labels: { 'io.buildpacks.buildpackage.metadata': JSON.stringify({ id: 'ex/b', version: '2' }) } } }));
+    const archive = await makeTar([
+      { path: 'a/layer.tar', content: await moduleLayer('ex/a', '1') },
+      { path: 'b/layer.tar', content: await moduleLayer('ex/b', '2') },
+      { path: `${sha256Hex(config)}.json`, content: config },
+      { path: 'manifest.json', content: '[]' },
+    ]);
+    const r = await unpackPackageModules(Readable.from([archive]), 'buildpack', { id: '', version: '' }, await into());
+    expect(r.modules.map((m) => `${m.id}@${m.version}`)).toEqual(['ex_a@1', 'ex_b@2']);
+    expect(r.main?.id).toBe('ex_b');
+    await expect(unpackPackageModules(Readable.from([archive]), 'buildpack', { id: 'ex/c', version: '' }, await into())).rejects.toThrow(/holds ex_a@1, ex_b@2, not ex\/c/);
   });
 });
