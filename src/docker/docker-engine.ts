@@ -18,15 +18,17 @@ import { containerCreateOptions, runContainer } from './run-container.js';
 import { pullImageStream, registryAuthHeader } from './registry-pull.js';
 
 export interface DockerEngineOptions {
-  /** Overrides DOCKER_HOST: unix:///path, /path or tcp://host:port. */
+  /** Overrides DOCKER_HOST: unix:///path, /path, tcp://host:port or ssh://[user@]host[:port]. */
   host?: string;
+  /** The environment the target is read from (DOCKER_HOST, contexts, HOME for ~/.ssh); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Missing paths in getArchive are reported with this cause prefix (volume-io relies on it). */
 export const NO_SUCH_PATH = 'no such file or directory';
 
 export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEngine {
-  const target = resolveDaemonTarget(opts.host);
+  const target = resolveDaemonTarget(opts.host, opts.env);
   refuseDaemonRedirects();
   const docker = new Docker(target.options);
   const where = target.description;
