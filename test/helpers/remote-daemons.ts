@@ -21,12 +21,19 @@ export interface RemoteEnv {
   dockerdPid: number;
 }
 
+/** Stands in for the env when the tests are skipped (their describe bodies still run to collect them). */
+export const NO_REMOTE: RemoteEnv = { tcpHost: 'tcp://127.0.0.1:1', sshHost: 'ssh://nobody@127.0.0.1:1', sshExecHost: 'ssh://nobody@127.0.0.1:1', sshHome: '', sshWrongHome: '', dockerSocket: '', dockerdPid: 0 };
+
 /** The script's env lines, or why the remote tests skip (shown in the skipped describe's name). */
 export function remoteEnv(): { env?: RemoteEnv; skip: string } {
   const e = process.env;
   const need = ['KILN_REMOTE_TCP_HOST', 'KILN_REMOTE_SSH_HOST', 'KILN_REMOTE_SSH_EXEC_HOST', 'KILN_REMOTE_SSH_HOME', 'KILN_REMOTE_SSH_WRONG_HOME', 'KILN_REMOTE_DOCKER_SOCKET', 'KILN_REMOTE_DOCKERD_PID'];
   const missing = need.filter((k) => e[k] === undefined || e[k] === '');
-  if (missing.length > 0) return { skip: `SKIPPED: ${missing.join(', ')} not set (run scripts/remote-daemons.sh start and export its lines; .ci/run does)` };
+  if (missing.length > 0) {
+    const skip = `SKIPPED: ${missing.join(', ')} not set (run scripts/remote-daemons.sh start and export its lines; .ci/run does)`;
+    console.warn(`remote-daemon tests ${skip}`);
+    return { skip };
+  }
   return {
     skip: '',
     env: {

@@ -6,29 +6,34 @@
  * the app image. A changed or unknown host key is refused with exit 4 and what to do; a server that
  * refuses socket forwarding is reached through `docker system dial-stdio`.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { ExitCode } from '../../src/errors.js';
 import type { ContainerEngine } from '../../src/ports.js';
 import { cleanupByLabel, leftovers, runId, testName } from '../helpers/test-labels.js';
-import { childEnv, kiln, remoteEnv, root, writeContext } from '../helpers/remote-daemons.js';
+import { childEnv, kiln, NO_REMOTE, remoteEnv, root, writeContext } from '../helpers/remote-daemons.js';
 
 const { env: remote, skip } = remoteEnv();
 const fixtures = join(root, 'test/fixtures/build');
 const labels = `io.kiln.test=${runId}`;
 
 describe.skipIf(remote === undefined)(`kiln on a remote daemon${skip === '' ? '' : ` (${skip})`}`, () => {
-  const r = remote as NonNullable<typeof remote>;
-  const work = mkdtempSync(join(tmpdir(), 'kiln-remote-it-'));
+  // Collected even when skipped: nothing here may touch the (absent) daemon or the disk.
+  const r = remote ?? NO_REMOTE;
+  const work = join(tmpdir(), `kiln-remote-it-${testName('w')}`);
   const contextDir = join(work, 'docker-config');
-  writeContext(contextDir, 'kiln-test-remote', r.tcpHost);
   const sshEnv = { DOCKER_HOST: r.sshHost, HOME: r.sshHome, KILN_SSH_DOCKER_SOCKET: r.dockerSocket };
   // One engine on the second daemon (tcp) for set-up checks and cleanup.
   const direct: ContainerEngine = createDockerEngine({ host: r.tcpHost });
   const tags: string[] = [];
+
+  beforeAll(() => {
+    mkdirSync(work, { recursive: true });
+    writeContext(contextDir, 'kiln-test-remote', r.tcpHost);
+  });
 
   afterAll(async () => {
     for (const t of [...tags].reverse()) await direct.removeImage(t, { force: true });
