@@ -123,6 +123,8 @@ export function createSshSession(ep: SshEndpoint): SshSession {
     return new Promise<SshClient>((resolve, reject) => {
       const client = new Client();
       sock = netConnect({ host: ep.host, port: ep.port });
+      // Many small request/response exchanges: Nagle's algorithm would add a delayed-ACK wait to each.
+      sock.setNoDelay(true);
       client.once('ready', () => {
         client.removeAllListeners('error');
         client.on('error', () => {
