@@ -7,7 +7,7 @@
  * command has not ended long after its deadlines (docs/reliability.md "Interruption"). Returns the undo,
  * which the command calls once its cleanup is over.
  */
-import { cleanupTimeoutMs } from '../docker/call-deadline.js';
+import { cleanupTimeoutMs } from '../cleanup-timeout.js';
 import { ExitCode } from '../errors.js';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

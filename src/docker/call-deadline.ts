@@ -6,17 +6,11 @@
  * answers again, so a whole cleanup against a silent daemon takes about one deadline, not one per
  * resource. KILN_CLEANUP_TIMEOUT (seconds, default 60) sets the deadline.
  */
+import { cleanupTimeoutMs } from '../cleanup-timeout.js';
 import { ExitCode, KilnError } from '../errors.js';
 
-export const DEFAULT_CLEANUP_TIMEOUT_S = 60;
 /** The deadline of each call while the daemon is known not to answer. */
 const STALLED_MS = 1_000;
-
-export function cleanupTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.KILN_CLEANUP_TIMEOUT;
-  const n = raw !== undefined && /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : DEFAULT_CLEANUP_TIMEOUT_S;
-  return Math.max(0.1, n) * 1000;
-}
 
 export interface CallDeadlines {
   /** Runs `fn` with a signal that aborts at the deadline; a timeout becomes a daemon error for `action`. */

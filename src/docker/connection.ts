@@ -32,7 +32,7 @@ export interface DaemonTarget {
  * set (undefined when unused) so that the target chosen here is the one used.
  */
 function explicit(options: DaemonOptions): DaemonOptions {
-  const keys = ['socketPath', 'host', 'port', 'protocol', 'ca', 'cert', 'key', 'timeout', 'agent'] as const;
+  const keys = ['socketPath', 'host', 'port', 'protocol', 'ca', 'cert', 'key', 'agent'] as const;
   const out: Record<string, unknown> = {};
   for (const k of keys) out[k] = (options as Record<string, unknown>)[k];
   return out as DaemonOptions;

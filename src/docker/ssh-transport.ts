@@ -1,7 +1,7 @@
 /**
  * `DOCKER_HOST=ssh://…` (issue 19 point 1): ONE ssh connection per kiln run (ssh2's Client, already a
- * dependency of dockerode), and every API call one channel over it, handed to docker-modem through an
- * http.Agent whose createConnection opens the channel. The channel goes straight to the daemon socket
+ * dependency of dockerode), and every API call a channel over it (an idle one reused, see sshAgent),
+ * handed to docker-modem through an http.Agent whose createConnection opens the channel. The channel goes straight to the daemon socket
  * on the remote (OpenSSH direct-streamlocal); when the server refuses that, to a
  * `docker system dial-stdio` exec (what the docker CLI runs). The connection is made on the first call;
  * its socket is unref'd whenever no channel is open, so an idle connection never keeps kiln alive.
@@ -99,16 +99,16 @@ export interface SshSession {
 export function createSshSession(ep: SshEndpoint): SshSession {
   let ready: Promise<SshClient> | undefined;
   let sock: Socket | undefined;
-  let open = 0;
+  let inUse = 0;
   let useExec = false;
   let forwarded = false; // a socket forward has worked on this connection
   const hold = (): void => {
-    open++;
+    inUse++;
     sock?.ref();
   };
   const release = (): void => {
-    open--;
-    if (open === 0) sock?.unref();
+    inUse--;
+    if (inUse === 0) sock?.unref();
   };
 
   function connect(): Promise<SshClient> {
@@ -162,30 +162,65 @@ export function createSshSession(ep: SshEndpoint): SshSession {
     });
   }
 
+  /** A new channel, falling back to dial-stdio when the server refuses the socket forward. */
+  async function open(client: SshClient): Promise<ClientChannel> {
+    let ch: ClientChannel;
+    try {
+      ch = await forward(client);
+      if (!useExec) forwarded = true;
+    } catch (e) {
+          // sshd answers a refused socket forward (AllowStreamLocalForwarding no) like a missing socket.
+          // For the remote's default socket, the docker CLI's way is tried next: it reaches the remote
+          // user's default daemon too. A socket named by KILN_SSH_DOCKER_SOCKET is never swapped.
+      if (useExec || forwarded || !ep.remoteSocketIsDefault) throw e;
+      useExec = true;
+      try {
+        ch = await forward(client);
+      } catch (e2) {
+        useExec = false;
+        throw sshError(ep, e2, `opening a channel to ${ep.remoteSocket} failed (${e instanceof Error ? e.message : String(e)}), and so did \`docker system dial-stdio\``);
+      }
+    }
+    return ch;
+  }
+
+  // One channel opened ahead: a call that finds no idle channel takes it instead of waiting for a
+  // channel to open (calls at the same time: a module run's attach, start and wait).
+  let spare: Promise<ClientChannel | undefined> | undefined;
+  const usable = (ch: ClientChannel | undefined): ch is ClientChannel => ch !== undefined && !ch.destroyed && ch.writable;
+
   return {
     async channel() {
       hold();
       try {
         ready ??= connect();
         const client = await ready;
-        let ch: ClientChannel;
-        try {
-          ch = await forward(client);
-          if (!useExec) forwarded = true;
-        } catch (e) {
-          // sshd answers a refused socket forward (AllowStreamLocalForwarding no) like a missing socket.
-          // For the remote's default socket, the docker CLI's way is tried next: it reaches the remote
-          // user's default daemon too. A socket named by KILN_SSH_DOCKER_SOCKET is never swapped.
-          if (useExec || forwarded || !ep.remoteSocketIsDefault) throw e;
-          useExec = true;
-          try {
-            ch = await forward(client);
-          } catch (e2) {
-            useExec = false;
-            throw sshError(ep, e2, `opening a channel to ${ep.remoteSocket} failed (${e instanceof Error ? e.message : String(e)}), and so did \`docker system dial-stdio\``);
+        // Taken before any await: two calls at once never get the same channel.
+        const taken = spare;
+        spare = undefined;
+        const ahead = await taken;
+        const ch = usable(ahead) ? ahead : await open(client);
+        spare = open(client).catch(() => undefined);
+        // The agent keeps an idle channel for the next call and unrefs it: an idle channel does not
+        // count as open, so it never keeps kiln alive either.
+        let active = true;
+        const idle = (): void => {
+          if (active) {
+            active = false;
+            release();
           }
-        }
-        ch.once('close', release);
+        };
+        Object.assign(ch, {
+          unref: () => (idle(), ch),
+          ref: () => {
+            if (!active) {
+              active = true;
+              hold();
+            }
+            return ch;
+          },
+        });
+        ch.once('close', idle);
         return ch;
       } catch (e) {
         release();
@@ -201,9 +236,13 @@ export function createSshSession(ep: SshEndpoint): SshSession {
   };
 }
 
-/** An http.Agent whose every connection is a fresh channel of the session (one request per channel). */
+/**
+ * An http.Agent whose connections are channels of the session. Keep-alive: a channel that served a call
+ * serves the next one (HTTP/1.1 keep-alive to the daemon), so a call costs no channel set-up; calls at
+ * the same time get channels of their own.
+ */
 export function sshAgent(session: SshSession): Agent {
-  const agent = new Agent({ keepAlive: false });
+  const agent = new Agent({ keepAlive: true });
   const create = (_opts: unknown, cb: (err: Error | null, socket?: Duplex) => void): undefined => {
     session.channel().then(
       (ch) => {

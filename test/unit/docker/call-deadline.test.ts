@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { callDeadlines, cleanupTimeoutMs } from '../../../src/docker/call-deadline.js';
+import { cleanupTimeoutMs } from '../../../src/cleanup-timeout.js';
+import { callDeadlines } from '../../../src/docker/call-deadline.js';
 import { ExitCode, KilnError } from '../../../src/errors.js';
 
 /** A call that never answers unless aborted (a frozen daemon), rejecting like an aborted request. */
