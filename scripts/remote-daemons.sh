@@ -141,6 +141,14 @@ stop_pid() {
 
 case "${1:-start}" in
   start)
+    if [ ! -x /usr/sbin/sshd ] || ! command -v ssh-keygen >/dev/null 2>&1; then
+      sudo=""
+      [ "$(id -u)" = 0 ] || sudo="sudo"
+      echo "remote-daemons: installing openssh-server"
+      $sudo apt-get update -qq
+      # Its postinst may try to start the system sshd (no init here): that failure is harmless.
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends openssh-server openssh-client >/dev/null || true
+    fi
     command -v dockerd >/dev/null && [ -x /usr/sbin/sshd ] || { echo "remote-daemons: needs dockerd and openssh-server (/usr/sbin/sshd)" >&2; exit 1; }
     mkdir -p "$state"
     chmod 700 "$state"
