@@ -170,7 +170,10 @@ export async function cleanup(engine: ContainerEngine, session: string, keepImag
   await attempt(async () => {
     for (const v of await engine.listVolumes(filter)) await attempt(() => engine.removeVolume(v));
   });
-  if (errors.length > 0) reporter.emit({ type: 'warning', message: `cleanup left ${errors.length} problem(s); remove leftovers with label ${SESSION_LABEL}=${session}` });
+  if (errors.length > 0) {
+    const first = errors[0] instanceof Error ? ` (first: ${errors[0].message})` : '';
+    reporter.emit({ type: 'warning', message: `cleanup left ${errors.length} problem(s)${first}; what carries label ${SESSION_LABEL}=${session} may be left behind: remove it with \`kiln prune\` once the daemon answers` });
+  }
 }
 
 /** A session and its end. */

@@ -9,6 +9,7 @@ import Docker from 'dockerode';
 import { ExitCode, KilnError } from '../errors.js';
 import type { BuildSpec, ContainerEngine, ContainerSpec, ImageInfo, Labels, ResourceFilter, RunResult, RunSpec } from '../ports.js';
 import { checkImageRef } from '../image/image-ref.js';
+import { callDeadlines } from './call-deadline.js';
 import { resolveDaemonTarget } from './connection.js';
 import { refuseDaemonRedirects } from './no-redirects.js';
 import { isNotFound, missingImage, toDaemonError, daemonMessage, isConnectionError, daemonUnreachable } from './errors.js';
@@ -18,18 +19,22 @@ import { containerCreateOptions, runContainer } from './run-container.js';
 import { pullImageStream, registryAuthHeader } from './registry-pull.js';
 
 export interface DockerEngineOptions {
-  /** Overrides DOCKER_HOST: unix:///path, /path or tcp://host:port. */
+  /** Overrides DOCKER_HOST: unix:///path, /path, tcp://host:port or ssh://[user@]host[:port]. */
   host?: string;
+  /** The environment the target is read from (DOCKER_HOST, contexts, HOME for ~/.ssh); default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Missing paths in getArchive are reported with this cause prefix (volume-io relies on it). */
 export const NO_SUCH_PATH = 'no such file or directory';
 
 export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEngine {
-  const target = resolveDaemonTarget(opts.host);
+  const target = resolveDaemonTarget(opts.host, opts.env);
   refuseDaemonRedirects();
   const docker = new Docker(target.options);
   const where = target.description;
+  // Listing, removing and killing — what a cleanup does — never wait forever (call-deadline.ts).
+  const deadline = callDeadlines(where);
 
   const wrap = (e: unknown, action: string, exitCode: number = ExitCode.generic): KilnError => toDaemonError(e, action, where, exitCode);
 
@@ -67,7 +72,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
   async function removeContainer(id: string): Promise<void> {
     try {
-      await docker.getContainer(id).remove({ force: true, v: false });
+      await deadline.run(`remove container ${id.slice(0, 12)}`, (abortSignal) => docker.getContainer(id).remove({ force: true, v: false, abortSignal }));
     } catch (e) {
       // Gone already, or being removed by the daemon: both mean "removed".
       if (isNotFound(e) || /removal of container .* is already in progress/i.test(daemonMessage(e))) return;
@@ -87,7 +92,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
       }
     },
 
-    runContainer: (spec: RunSpec): Promise<RunResult> => runContainer({ docker, create: createContainer, remove: removeContainer, wrap }, spec),
+    runContainer: (spec: RunSpec): Promise<RunResult> => runContainer({ docker, create: createContainer, remove: removeContainer, wrap, deadline }, spec),
     createContainer,
     removeContainer,
 
@@ -201,7 +206,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
     async removeImage(ref, o) {
       refOk(ref);
       try {
-        await docker.getImage(ref).remove({ force: o?.force ?? false });
+        await deadline.run(`remove image ${ref}`, (abortSignal) => docker.getImage(ref).remove({ force: o?.force ?? false, abortSignal }));
       } catch (e) {
         if (isNotFound(e)) return;
         throw wrap(e, `remove image ${ref}`);
@@ -216,7 +221,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
     async removeVolume(name) {
       try {
-        await docker.getVolume(name).remove();
+        await deadline.run(`remove volume ${name}`, (abortSignal) => docker.getVolume(name).remove({ abortSignal }));
       } catch (e) {
         if (isNotFound(e)) return;
         throw wrap(e, `remove volume ${name}`);
@@ -234,17 +239,19 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
     },
 
     listContainers: (filter) =>
-      guard('list containers', async () => (await docker.listContainers({ all: true, filters: labelFilters(filter) })).map((c) => c.Id)),
-    listImages: (filter) => guard('list images', async () => (await docker.listImages({ filters: labelFilters(filter) })).map((i) => i.Id)),
+      guard('list containers', () => deadline.run('list containers', async (abortSignal) => (await docker.listContainers({ all: true, filters: labelFilters(filter), abortSignal })).map((c) => c.Id))),
+    listImages: (filter) => guard('list images', () => deadline.run('list images', async (abortSignal) => (await docker.listImages({ filters: labelFilters(filter), abortSignal })).map((i) => i.Id))),
     listVolumes: (filter) =>
-      guard('list volumes', async () => ((await docker.listVolumes({ filters: labelFilters(filter) })).Volumes ?? []).map((v) => v.Name)),
+      guard('list volumes', () => deadline.run('list volumes', async (abortSignal) => ((await docker.listVolumes({ filters: labelFilters(filter), abortSignal })).Volumes ?? []).map((v) => v.Name))),
     listLabelled: (kind, filter) =>
-      guard(`list ${kind}s`, async () => {
-        const filters = labelFilters(filter);
-        if (kind === 'container') return (await docker.listContainers({ all: true, filters })).map((c) => ({ id: c.Id, labels: c.Labels ?? {} }));
-        if (kind === 'image') return (await docker.listImages({ all: true, filters })).map((i) => ({ id: i.Id, labels: i.Labels ?? {} }));
-        return ((await docker.listVolumes({ filters })).Volumes ?? []).map((v) => ({ id: v.Name, labels: (v.Labels as Labels | null) ?? {} }));
-      }),
+      guard(`list ${kind}s`, () =>
+        deadline.run(`list ${kind}s`, async (abortSignal) => {
+          const filters = labelFilters(filter);
+          if (kind === 'container') return (await docker.listContainers({ all: true, filters, abortSignal })).map((c) => ({ id: c.Id, labels: c.Labels ?? {} }));
+          if (kind === 'image') return (await docker.listImages({ all: true, filters, abortSignal })).map((i) => ({ id: i.Id, labels: i.Labels ?? {} }));
+          return ((await docker.listVolumes({ filters, abortSignal })).Volumes ?? []).map((v) => ({ id: v.Name, labels: (v.Labels as Labels | null) ?? {} }));
+        }),
+      ),
   };
   return engine;
 }

@@ -5,6 +5,7 @@
 import type Docker from 'dockerode';
 import { ExitCode, KilnError, isKilnError } from '../errors.js';
 import type { ContainerSpec, RunResult, RunSpec } from '../ports.js';
+import type { CallDeadlines } from './call-deadline.js';
 import { examineExit, watchPids } from './container-exit.js';
 import { lineDemuxer } from './demux.js';
 
@@ -66,6 +67,8 @@ interface RunDeps {
   create(spec: ContainerSpec): Promise<string>;
   remove(id: string): Promise<void>;
   wrap(e: unknown, action: string): KilnError;
+  /** Deadlines of the kill of an aborted run (call-deadline.ts). */
+  deadline?: CallDeadlines;
 }
 
 /** Waits at most `ms` for a promise; used so a lost `end` event cannot hang a finished run. */
@@ -89,11 +92,15 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
     rejectStopped = reject;
   });
   stopped.catch(() => undefined);
+  // Closes the start/wait requests still open when the run ends early, so none outlives it (no hang).
+  const calls = new AbortController();
+  const kill = (): Promise<unknown> =>
+    deps.deadline !== undefined ? deps.deadline.run(`kill container ${id.slice(0, 12)}`, (abortSignal) => container.kill({ abortSignal })) : container.kill();
   const stop = (err: KilnError): void => {
     if (stopError !== undefined) return;
     stopError = err;
     rejectStopped(err);
-    container.kill().catch(() => undefined);
+    kill().catch(() => undefined);
   };
   const onAbort = (): void => stop(interruptedError(spec));
   const timer = spec.timeoutMs !== undefined ? setTimeout(() => stop(timeoutError(spec, spec.timeoutMs ?? 0)), spec.timeoutMs) : undefined;
@@ -122,9 +129,9 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
       attached.on('close', () => resolve());
       attached.on('error', () => resolve());
     });
-    await Promise.race([container.start(), stopped]);
+    await Promise.race([container.start({ abortSignal: calls.signal }), stopped]);
     if (spec.limits?.pids !== undefined) pids = watchPids(container, spec.limits.pids, () => container.kill().catch(() => undefined));
-    const waited = (await Promise.race([container.wait(), stopped])) as { StatusCode?: unknown };
+    const waited = (await Promise.race([container.wait({ abortSignal: calls.signal }), stopped])) as { StatusCode?: unknown };
     // The attach stream ends right after the process; wait for it so no trailing output is lost.
     await Promise.race([within(ended, 10_000), stopped]);
     lines.end();
@@ -158,6 +165,7 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
     if (timer !== undefined) clearTimeout(timer);
     pids?.stop();
     spec.signal?.removeEventListener('abort', onAbort);
+    calls.abort();
     const s = output as { destroy?: () => void } | undefined;
     s?.destroy?.();
     // A removal failure must not hide the error that ended the run.

@@ -248,7 +248,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
         if (flags.publish === true) for (const t of tags) await publishImage(engine, reporter, t, await registryAuthFor(t));
         if (flags.reportOutputDir !== undefined) await writeReport(flags.reportOutputDir, { tags, imageId: outcome.imageId });
       } catch (e) {
-        if (abort.signal.aborted) throw new KilnError({ action: 'build', cause: 'interrupted; everything the build created was removed', exitCode: ExitCode.interrupted, original: e });
+        if (abort.signal.aborted) throw new KilnError({ action: 'build', cause: 'interrupted; what the build created was removed, unless a cleanup warning above says otherwise (then run kiln prune)', exitCode: ExitCode.interrupted, original: e });
         throw e;
       } finally {
         stopListening();

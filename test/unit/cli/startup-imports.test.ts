@@ -26,7 +26,9 @@ async function loadsOf(args: string[]): Promise<{ stdout: string; loaded: string
 
 // Pure flag checkers the command definitions use as option parsers (the reference grammar, the Dockerfile
 // remote-source rule, the registry host of a name, DOCKER_HOST's kind) are fine: they import nothing heavy.
-const pure = /\/dist\/(image\/(image-ref|registry-host|dockerfile|dockerfile-remote)|docker\/connection)\.js$/;
+// DOCKER_HOST's kind depends on the Docker context and the ssh:// address (issue 19): those readers
+// import only Node built-ins (ssh2 itself is required on the first ssh connection and stays in `heavy`).
+const pure = /\/dist\/(image\/(image-ref|registry-host|dockerfile|dockerfile-remote)|docker\/(connection|context-store|ssh-endpoint|ssh-config|ssh-known-hosts|ssh-transport))\.js$/;
 const heavy = [/node_modules\/(dockerode|docker-modem|ssh2|protobufjs|ora|tar-fs|tar-stream|@iarna\/toml)\//, /\/dist\/(app\/build-app|lifecycle|docker|image|builder|stacks)\//, /\/dist\/ui\/(tty-reporter|cli-output)\.js/];
 
 describe('start-up loads only what a command uses', () => {
