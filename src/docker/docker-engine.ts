@@ -16,6 +16,9 @@ import { buildImageStream, dialStream, loadedRefs, splitRef, toImageInfo } from 
 import { followJsonStream, StreamError } from './json-stream.js';
 import { containerCreateOptions, runContainer } from './run-container.js';
 import { pullImageStream, registryAuthHeader } from './registry-pull.js';
+import { completeImageArchive, dockerSaveLayout } from './podman-archive.js';
+import { layerHomes } from './podman-layers.js';
+import { daemonKind, normaliseImageInfo, normaliseImageName, serialQueue, type DaemonKind, type VersionAnswer } from './podman-quirks.js';
 
 export interface DockerEngineOptions {
   /** Overrides DOCKER_HOST: unix:///path, /path or tcp://host:port. */
@@ -33,6 +36,20 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
   const wrap = (e: unknown, action: string, exitCode: number = ExitCode.generic): KilnError => toDaemonError(e, action, where, exitCode);
 
+  // Docker or podman (podman-quirks.ts): asked once, when a difference first matters. An unanswered
+  // version request is not remembered; the call that needed it then fails with its own error.
+  let kind: Promise<DaemonKind> | undefined;
+  const daemon = (): Promise<DaemonKind> =>
+    (kind ??= docker.version().then(
+      (v) => daemonKind(v as VersionAnswer),
+      () => {
+        kind = undefined;
+        return { podman: false, version: '' };
+      },
+    ));
+  const podmanLayers = layerHomes(docker);
+  const oneCreateAtATime = serialQueue();
+
   async function guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -47,7 +64,10 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
   async function inspectImage(ref: string): Promise<ImageInfo | undefined> {
     refOk(ref);
     try {
-      return toImageInfo((await docker.getImage(ref).inspect()) as Parameters<typeof toImageInfo>[0]);
+      const info = toImageInfo((await docker.getImage(ref).inspect()) as Parameters<typeof toImageInfo>[0]);
+      if (!(await daemon()).podman) return info;
+      podmanLayers.remember(info.id, info.layers);
+      return normaliseImageInfo(info);
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw wrap(e, `inspect image ${ref}`);
@@ -57,7 +77,8 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
   async function createContainer(spec: ContainerSpec): Promise<string> {
     refOk(spec.image);
     try {
-      const c = await docker.createContainer(containerCreateOptions(spec));
+      const create = (): Promise<Docker.Container> => docker.createContainer(containerCreateOptions(spec));
+      const c = (await daemon()).podman ? await oneCreateAtATime(create) : await create();
       return c.id;
     } catch (e) {
       if (isNotFound(e) && /no such image/i.test(daemonMessage(e))) throw missingImage(spec.image, 'create a container', e);
@@ -130,8 +151,11 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
     async loadImage(archive) {
       try {
-        const stream = await dialStream(docker, { path: '/images/load?', method: 'POST', options: { _query: { quiet: '0' } }, file: archive });
-        return loadedRefs(await followJsonStream(stream));
+        const podman = (await daemon()).podman;
+        const file = podman ? completeImageArchive(archive, podmanLayers.source) : archive;
+        const stream = await dialStream(docker, { path: '/images/load?', method: 'POST', options: { _query: { quiet: '0' } }, file });
+        const refs = loadedRefs(await followJsonStream(stream));
+        return podman ? refs.map(normaliseImageName) : refs;
       } catch (e) {
         if (e instanceof StreamError) throw new KilnError({ action: 'load an image archive', cause: e.message, original: e });
         throw wrap(e, 'load an image archive');
@@ -157,7 +181,11 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
     async saveImage(ref) {
       if ((await inspectImage(ref)) === undefined) throw missingImage(ref, `save image ${ref}`);
-      return guard(`save image ${ref}`, async () => (await docker.getImage(ref).get()) as unknown as Readable);
+      const podman = (await daemon()).podman;
+      return guard(`save image ${ref}`, async () => {
+        const saved = (await docker.getImage(ref).get()) as unknown as Readable;
+        return podman ? dockerSaveLayout(saved) : saved;
+      });
     },
 
     inspectImage,
