@@ -18,7 +18,8 @@ import { containerCreateOptions, runContainer } from './run-container.js';
 import { pullImageStream, registryAuthHeader } from './registry-pull.js';
 import { completeImageArchive, dockerSaveLayout } from './podman-archive.js';
 import { layerHomes } from './podman-layers.js';
-import { daemonKind, normaliseImageInfo, normaliseImageName, serialQueue, type DaemonKind, type VersionAnswer } from './podman-quirks.js';
+import { mountsBelow, putAcrossMounts } from './podman-put.js';
+import { daemonKind, normaliseImageInfo, normaliseImageName, serialQueue, withoutAttachNoise, type DaemonKind, type VersionAnswer } from './podman-quirks.js';
 
 export interface DockerEngineOptions {
   /** Overrides DOCKER_HOST: unix:///path, /path or tcp://host:port. */
@@ -49,6 +50,20 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
     ));
   const podmanLayers = layerHomes(docker);
   const oneCreateAtATime = serialQueue();
+  // Volume mount points of containers (podman-put.ts), asked once per container.
+  const mountsOf = new Map<string, Promise<string[]>>();
+  const volumeMounts = (id: string): Promise<string[]> => {
+    let known = mountsOf.get(id);
+    if (known === undefined) {
+      known = docker
+        .getContainer(id)
+        .inspect()
+        .then((c) => (c.Mounts ?? []).filter((m) => m.Type === 'volume').map((m) => m.Destination));
+      known.catch(() => mountsOf.delete(id));
+      mountsOf.set(id, known);
+    }
+    return known;
+  };
 
   async function guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -87,6 +102,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
   }
 
   async function removeContainer(id: string): Promise<void> {
+    mountsOf.delete(id);
     try {
       await docker.getContainer(id).remove({ force: true, v: false });
     } catch (e) {
@@ -108,13 +124,17 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
       }
     },
 
-    runContainer: (spec: RunSpec): Promise<RunResult> => runContainer({ docker, create: createContainer, remove: removeContainer, wrap }, spec),
+    runContainer: async (spec: RunSpec): Promise<RunResult> =>
+      runContainer({ docker, create: createContainer, remove: removeContainer, wrap }, (await daemon()).podman ? withoutAttachNoise(spec) : spec),
     createContainer,
     removeContainer,
 
     async putArchive(containerId, destPath, tar) {
       await guard(`copy files to ${destPath}`, async () => {
-        await docker.getContainer(containerId).putArchive(tar, { path: destPath });
+        const container = docker.getContainer(containerId);
+        const below = (await daemon()).podman ? mountsBelow(destPath, await volumeMounts(containerId)) : [];
+        if (below.length === 0) await container.putArchive(tar, { path: destPath });
+        else await putAcrossMounts(tar, destPath, below, async (path, body) => void (await container.putArchive(body, { path })));
       });
     },
 

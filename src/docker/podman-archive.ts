@@ -70,7 +70,8 @@ function putEntry(pack: tarStream.Pack, header: EntryHeader, content?: Readable 
     if (content !== undefined) {
       content.on('error', (e: Error) => sink.destroy(e));
       content.pipe(sink as unknown as NodeJS.WritableStream);
-    } else sink.end(Buffer.alloc(0));
+    }
+    // Entries without content (directories, links) are written and finished by tar-stream itself.
   });
 }
 
@@ -104,7 +105,11 @@ export function completeImageArchive(archive: Readable | Buffer, source: LayerSo
         const body = await readAll(entry as unknown as AsyncIterable<Buffer>, MAX_JSON, name);
         jsons.set(name, body);
         await putEntry(pack, entry.header, body);
-      } else await putEntry(pack, entry.header, entry.header.type === 'file' ? (entry as unknown as Readable) : undefined);
+      } else if (entry.header.type === 'file') await putEntry(pack, entry.header, entry as unknown as Readable);
+      else {
+        entry.resume();
+        await putEntry(pack, entry.header);
+      }
     }
     if (manifest === undefined) throw new Error('the image archive has no manifest.json');
     const missing = new Map<string, string[]>();
@@ -184,7 +189,11 @@ export function dockerSaveLayout(saved: Readable): Readable {
         await putEntry(pack, { ...entry.header, name: renamed }, entry as unknown as Readable);
       } else if ((name.includes('/') && !(entry.header.type === 'file' && name.endsWith('/layer.tar'))) || name === 'repositories') {
         entry.resume();
-      } else await putEntry(pack, entry.header, entry.header.type === 'file' ? (entry as unknown as Readable) : undefined);
+      } else if (entry.header.type === 'file') await putEntry(pack, entry.header, entry as unknown as Readable);
+      else {
+        entry.resume();
+        await putEntry(pack, entry.header);
+      }
     }
     pack.finalize();
   };

@@ -7,10 +7,13 @@
  *    (`docker.io/library/busybox:latest`, `localhost/app:1`);
  *  - creating containers in parallel that mount the same named volumes can deadlock the daemon, so
  *    creates are made one at a time (createSerially);
- *  - an archive read out of a volume reports every entry as owned by the container's user
- *    (podman-owners.ts puts the real owners back).
+ *  - a tar put at `/` is not extracted through the container's volume mounts (podman-put.ts splits it);
+ *  - attach streams may end with podman's own error line (withoutAttachNoise);
+ *  - NOT corrected: an archive read of a path inside a volume reports every entry with the reading
+ *    container's uid/gid (the files themselves keep the tar's owners; kiln's lifecycle sets the owners
+ *    of image layers itself, docs/architecture.md "Known traps", so nothing depends on them).
  */
-import type { ImageInfo } from '../ports.js';
+import type { ImageInfo, OutputStream } from '../ports.js';
 
 /** The parts of `GET /version` that tell the daemon apart. */
 export interface VersionAnswer {
@@ -69,4 +72,18 @@ export function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
     tail = run.catch(() => undefined);
     return run;
   };
+}
+
+/**
+ * podman 4.3 ends some attach streams of containers that have just exited with its own error text as
+ * an output line ("Error: read unixpacket @->/proc/self/fd/13/attach: read: connection reset by
+ * peer"); the module's output before it is complete. Such lines are not the module's and are dropped.
+ */
+export const PODMAN_ATTACH_NOISE = /^Error: read unixpacket [^ ]*\/attach: read: connection reset by peer$/;
+
+/** The spec with podman's attach noise left out of its output lines. */
+export function withoutAttachNoise<S extends { onLine?: (stream: OutputStream, line: string) => void }>(spec: S): S {
+  const onLine = spec.onLine;
+  if (onLine === undefined) return spec;
+  return { ...spec, onLine: (stream: OutputStream, line: string) => (PODMAN_ATTACH_NOISE.test(line) ? undefined : onLine(stream, line)) };
 }
