@@ -19,7 +19,7 @@ import { pullImageStream, registryAuthHeader } from './registry-pull.js';
 import { completeImageArchive, dockerSaveLayout } from './podman-archive.js';
 import { layerHomes } from './podman-layers.js';
 import { mountsBelow, putAcrossMounts } from './podman-put.js';
-import { daemonKind, normaliseImageInfo, normaliseImageName, serialQueue, withoutAttachNoise, type DaemonKind, type VersionAnswer } from './podman-quirks.js';
+import { daemonKind, normaliseImageInfo, normaliseImageName, explicitEntrypoint, serialQueue, withoutAttachNoise, type DaemonKind, type VersionAnswer } from './podman-quirks.js';
 
 export interface DockerEngineOptions {
   /** Overrides DOCKER_HOST: unix:///path, /path or tcp://host:port. */
@@ -92,8 +92,10 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
   async function createContainer(spec: ContainerSpec): Promise<string> {
     refOk(spec.image);
     try {
-      const create = (): Promise<Docker.Container> => docker.createContainer(containerCreateOptions(spec));
-      const c = (await daemon()).podman ? await oneCreateAtATime(create) : await create();
+      const podman = (await daemon()).podman;
+      const options = containerCreateOptions(spec);
+      const create = (): Promise<Docker.Container> => docker.createContainer(podman ? explicitEntrypoint(options) : options);
+      const c = podman ? await oneCreateAtATime(create) : await create();
       return c.id;
     } catch (e) {
       if (isNotFound(e) && /no such image/i.test(daemonMessage(e))) throw missingImage(spec.image, 'create a container', e);
@@ -186,7 +188,8 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
       const { repo, tag } = splitRef(refOk(o.ref));
       const action = `import image ${o.ref}`;
       try {
-        const query: Record<string, unknown> = { fromSrc: '-', repo, tag };
+        // podman's import ignores `tag` (the image becomes repo:latest) but takes the whole reference as repo.
+        const query: Record<string, unknown> = (await daemon()).podman ? { fromSrc: '-', repo: `${repo}:${tag}` } : { fromSrc: '-', repo, tag };
         if (o.changes !== undefined && o.changes.length > 0) query.changes = o.changes;
         const stream = await dialStream(docker, { path: '/images/create?', method: 'POST', options: { _query: query }, file: rootfs });
         await followJsonStream(stream);

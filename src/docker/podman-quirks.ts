@@ -87,3 +87,14 @@ export function withoutAttachNoise<S extends { onLine?: (stream: OutputStream, l
   if (onLine === undefined) return spec;
   return { ...spec, onLine: (stream: OutputStream, line: string) => (PODMAN_ATTACH_NOISE.test(line) ? undefined : onLine(stream, line)) };
 }
+
+/**
+ * podman 4.3 keeps the image's ENTRYPOINT when a create asks for an empty one (Docker's way of
+ * clearing it), so the command would become its arguments. On podman the command's executable is
+ * made the entrypoint instead, which runs exactly the command on both.
+ */
+export function explicitEntrypoint<O extends { Entrypoint?: string | string[] | undefined; Cmd?: string | string[] | undefined }>(opts: O): O {
+  const cmd = Array.isArray(opts.Cmd) ? opts.Cmd : [];
+  if (cmd.length === 0 || !(Array.isArray(opts.Entrypoint) && opts.Entrypoint.length === 0)) return opts;
+  return { ...opts, Entrypoint: cmd.slice(0, 1), Cmd: cmd.slice(1) };
+}
