@@ -67,6 +67,8 @@ export interface BuildRequest {
   noReuse?: boolean;
   /** pids / memory limits of module containers and Dockerfile builds; unset: the defaults (module-limits.ts). */
   limits?: ResourceLimits;
+  /** How many bin/detect runs go at once (default: lifecycle/detect.ts). */
+  detectParallel?: number;
 }
 
 export interface BuildDeps {

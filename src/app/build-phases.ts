@@ -95,7 +95,14 @@ async function detect(ctx: PhaseContext, input: PhasesInput): Promise<Extract<Re
   const modules = candidateModules(builder, order);
   const results = await runDetects(
     ctx,
-    { builder, volumes: input.volumes, platformEnv: input.platformEnv, target: input.runImage.vars, ...(input.req.network !== undefined ? { network: input.req.network } : {}) },
+    {
+      builder,
+      volumes: input.volumes,
+      platformEnv: input.platformEnv,
+      target: input.runImage.vars,
+      ...(input.req.network !== undefined ? { network: input.req.network } : {}),
+      ...(input.req.detectParallel !== undefined ? { concurrency: input.req.detectParallel } : {}),
+    },
     modules,
   );
   for (const r of results.values()) {

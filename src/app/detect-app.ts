@@ -33,6 +33,8 @@ export interface DetectRequest {
   labels?: Labels;
   /** pids / memory limits of the detect containers; unset: the defaults (module-limits.ts). */
   limits?: ResourceLimits;
+  /** How many bin/detect runs go at once (default: lifecycle/detect.ts). */
+  detectParallel?: number;
 }
 
 export interface DetectDeps {
@@ -93,7 +95,7 @@ export async function explainDetect(deps: DetectDeps, req: DetectRequest): Promi
     await writeToVolume(ctx, { volume: volumes.platform, image: builder.info.id, dest: '/', tar: await makeTar(envEntries) });
 
     const modules = candidateModules(builder, order);
-    const detects = await runDetects(ctx, { builder, volumes, platformEnv, ...(target !== undefined ? { target: target.vars } : {}), ...(req.network !== undefined ? { network: req.network } : {}) }, modules);
+    const detects = await runDetects(ctx, { builder, volumes, platformEnv, ...(target !== undefined ? { target: target.vars } : {}), ...(req.network !== undefined ? { network: req.network } : {}), ...(req.detectParallel !== undefined ? { concurrency: req.detectParallel } : {}) }, modules);
     const resolved = await resolveOrder({
       order: order.order,
       orderExtensions: order.orderExtensions,

@@ -15,9 +15,11 @@ import { ALLOW_REMOTE_FLAG } from '../../image/dockerfile-remote.js';
 import { EXTENSION_NETWORK_FLAG, parseExtensionNetwork, refuseExposedHostNetwork } from '../network-flags.js';
 import { PULL_POLICY_OPTION } from '../pull-options.js';
 import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
+import { DETECT_PARALLEL_HELP, detectParallelOf } from '../detect-parallel.js';
 import { abortOnSignals } from '../interrupt.js';
 
 interface BuildFlags extends LimitFlags {
+  detectParallel?: string;
   builder?: string;
   pullPolicy?: string;
   path: string;
@@ -169,6 +171,7 @@ export function parseTimeout(value: string): number {
 export function buildRequestOf(image: string, flags: BuildFlags & { builder: string }): BuildRequest {
   const env = { ...parseEnvEntries(flags.envFile !== undefined ? readEnvFile(flags.envFile) : []), ...parseEnvEntries(flags.env) };
   const limits = limitsOf(flags);
+  const detectParallel = detectParallelOf(flags.detectParallel);
   return {
     image,
     builder: flags.builder,
@@ -187,6 +190,7 @@ export function buildRequestOf(image: string, flags: BuildFlags & { builder: str
     ...(flags.clearCache === true ? { clearCache: true } : {}),
     ...(flags.reuse === false ? { noReuse: true } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...(detectParallel !== undefined ? { detectParallel } : {}),
   };
 }
 
@@ -208,6 +212,7 @@ export function registerBuild(program: Command): void {
     .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
     .option('--pids-limit <n>', PIDS_LIMIT_HELP)
     .option('--memory <size>', MEMORY_HELP)
+    .option('--detect-parallel <n>', DETECT_PARALLEL_HELP)
     .option('--cache-volume <name>', 'cache volume to use (default kiln-cache-<hash of the image name>)')
     .option('--clear-cache', 'start with an empty cache (also removes this app\'s cached extended images)')
     .option('--no-reuse', 'run every phase even when all inputs equal those of the last build of this image')
