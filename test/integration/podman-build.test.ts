@@ -3,7 +3,8 @@
  * on a private socket with its own storage and no network (scripts/podman-service.sh). The busybox
  * builder is created (an archive with only the new layers, completed by the adapter), an app is built
  * with an extension that changes both the build and the run image, detect runs several modules on
- * shared volumes at once (creates are serialised on podman), and the app image runs.
+ * shared volumes at once (creates are serialised on podman), and the app image runs; the app is then
+ * rebased onto a new run image, and a buildpack package image feeds a builder.
  *
  * The service: KILN_PODMAN_HOST when set (CI started it), else this file starts one with the script
  * and stops it afterwards by pid. Without podman (the script prints no KILN_PODMAN_HOST) the tests are
@@ -20,7 +21,9 @@ import { createBuilder } from '../../src/app/create-builder.js';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import type { ContainerEngine, KilnEvent } from '../../src/ports.js';
 import { getBusyboxImages, removeBusyboxImages, type BusyboxBases } from '../helpers/busybox-images.js';
-import { cleanupByLabel, leftovers, testLabels, testName } from '../helpers/test-labels.js';
+import { makeTar } from '../../src/image/tar-files.js';
+import { runKiln } from '../helpers/cli.js';
+import { cleanupByLabel, leftovers, runId, TEST_LABEL, testLabels, testName } from '../helpers/test-labels.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '../..');
@@ -35,7 +38,14 @@ let state = '';
 let engine: ContainerEngine | undefined;
 let bases: BusyboxBases | undefined;
 let tmp = '';
-const tags = { busybox: `kiln-test/podman-busybox-builder:${testName('b')}`, tool: `kiln-test/podman-tool-builder:${testName('t')}`, app: `kiln-test/podman-app:${testName('a')}` };
+const tags = {
+  busybox: `kiln-test/podman-busybox-builder:${testName('b')}`,
+  tool: `kiln-test/podman-tool-builder:${testName('t')}`,
+  app: `kiln-test/podman-app:${testName('a')}`,
+  run2: `kiln-test/podman-run2:${testName('r')}`,
+  pkg: `kiln-test/podman-package:${testName('p')}`,
+  fromPkg: `kiln-test/podman-pkg-builder:${testName('f')}`,
+};
 
 /** Runs the script's start; KILN_PODMAN_* lines become variables, anything else is the reason for a skip. */
 async function startService(): Promise<void> {
@@ -71,7 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (engine !== undefined) {
     await engine.removeImage(tags.app, { force: true });
-    for (const t of [tags.busybox, tags.tool]) await engine.removeImage(t, { force: true });
+    for (const t of [tags.busybox, tags.tool, tags.fromPkg, tags.pkg, tags.run2]) await engine.removeImage(t, { force: true });
     await cleanupByLabel(engine);
     if (bases !== undefined) await removeBusyboxImages(engine, bases);
   }
@@ -157,5 +167,34 @@ describe('kiln on podman', () => {
     expect(listed).toEqual([`${b.uid}:${b.gid} /workspace/app.txt`]);
     // Nothing of the session is left behind.
     expect(await leftovers(e, { 'io.kiln.session': `${session}0` })).toEqual({ containers: [], images: [], volumes: [] });
+  });
+
+  it('rebases the app onto a new run image, re-applying the run.Dockerfile (the archive is completed from both images)', async ({ skip }) => {
+    const e = need(skip);
+    const b = bases as BusyboxBases;
+    const dockerfile = `FROM ${b.run}\nUSER root\nRUN echo v2 > /etc/run-v2\nUSER ${b.runUid}:${b.runGid}\n`;
+    await e.buildImage({ context: await makeTar([{ path: 'Dockerfile', content: dockerfile }]), dockerfile: 'Dockerfile', buildArgs: {}, tag: tags.run2, labels: testLabels() });
+    const r = await runKiln(['rebase', tags.app, '--run-image', tags.run2, '--force', '--reextend'], { DOCKER_HOST: host, KILN_LABELS: `${TEST_LABEL}=${runId}` });
+    expect(r.code, r.err).toBe(0);
+    const info = await e.inspectImage(tags.app);
+    const cmd = [...(info?.config.entrypoint ?? []), ...(info?.config.cmd ?? [])];
+    const printed: string[] = [];
+    await e.runContainer({ image: tags.app, cmd, user: info?.config.user ?? '', labels: testLabels(), onLine: (_s, l) => printed.push(l) });
+    expect(printed).toEqual(['exttool ran: baked', 'added by the run extension', String(b.runUid)]);
+    const v2: string[] = [];
+    await e.runContainer({ image: tags.app, cmd: ['cat', '/etc/run-v2'], user: '0:0', labels: testLabels(), onLine: (_s, l) => v2.push(l) });
+    expect(v2).toEqual(['v2']);
+  });
+
+  it('packages a buildpack as an image, which a builder then takes it from (a save read in docker save layout)', async ({ skip }) => {
+    const e = need(skip);
+    const b = bases as BusyboxBases;
+    const r = await runKiln(['buildpack', 'package', tags.pkg, '-p', join(busyboxBuilder, 'buildpacks/shell-app'), '--pull-policy', 'never'], { DOCKER_HOST: host });
+    expect(r.code, r.err).toBe(0);
+    const config = join(tmp, 'package-builder.toml');
+    await writeFile(config, `[[buildpacks]]\nuri = "docker://${tags.pkg}"\n\n[[order]]\n[[order.group]]\nid = "kiln-examples/shell-app"\n\n[build]\nimage = "${b.build}"\n\n[[run.images]]\nimage = "${b.run}"\n`);
+    await createBuilder(e, { imageName: tags.fromPkg, configPath: config, labels: testLabels(), kilnVersion: '0.1.0' });
+    const info = await e.inspectImage(tags.fromPkg);
+    expect(JSON.parse(info?.config.labels['io.buildpacks.builder.metadata'] ?? '{}').buildpacks.map((m: { id: string }) => m.id)).toEqual(['kiln-examples/shell-app']);
   });
 });
