@@ -37,17 +37,26 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
   const wrap = (e: unknown, action: string, exitCode: number = ExitCode.generic): KilnError => toDaemonError(e, action, where, exitCode);
 
-  // Docker or podman (podman-quirks.ts): asked once, when a difference first matters. An unanswered
-  // version request is not remembered; the call that needed it then fails with its own error.
+  // Docker or podman (podman-quirks.ts): asked once, when a difference first matters. A failed version
+  // request is not remembered; the call that needed it fails with that error.
   let kind: Promise<DaemonKind> | undefined;
-  const daemon = (): Promise<DaemonKind> =>
-    (kind ??= docker.version().then(
-      (v) => daemonKind(v as VersionAnswer),
-      () => {
-        kind = undefined;
-        return { podman: false, version: '' };
-      },
-    ));
+  const daemon = (): Promise<DaemonKind> => {
+    if (kind === undefined) {
+      const asked = docker.version().then((v) => daemonKind(v as VersionAnswer));
+      asked.catch(() => {
+        if (kind === asked) kind = undefined;
+      });
+      kind = asked;
+    }
+    return kind;
+  };
+  const isPodman = async (action: string): Promise<boolean> => {
+    try {
+      return (await daemon()).podman;
+    } catch (e) {
+      throw wrap(e, action);
+    }
+  };
   const podmanLayers = layerHomes(docker);
   const oneCreateAtATime = serialQueue();
   // Volume mount points of containers (podman-put.ts), asked once per container.
@@ -127,7 +136,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
     },
 
     runContainer: async (spec: RunSpec): Promise<RunResult> =>
-      runContainer({ docker, create: createContainer, remove: removeContainer, wrap }, (await daemon()).podman ? withoutAttachNoise(spec) : spec),
+      runContainer({ docker, create: createContainer, remove: removeContainer, wrap }, (await isPodman(`run ${spec.name ?? spec.image}`)) ? withoutAttachNoise(spec) : spec),
     createContainer,
     removeContainer,
 
@@ -204,8 +213,8 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
     async saveImage(ref) {
       if ((await inspectImage(ref)) === undefined) throw missingImage(ref, `save image ${ref}`);
-      const podman = (await daemon()).podman;
       return guard(`save image ${ref}`, async () => {
+        const podman = (await daemon()).podman;
         const saved = (await docker.getImage(ref).get()) as unknown as Readable;
         return podman ? dockerSaveLayout(saved) : saved;
       });
