@@ -58,7 +58,7 @@ async function startService(): Promise<void> {
     if (host === '') why = `scripts/podman-service.sh printed no KILN_PODMAN_HOST: ${stdout.trim()}`;
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    why = `podman cannot run here: ${(err.stderr ?? err.message).trim()}`;
+    why = (err.stderr ?? err.message).trim().replace(/\s*\n\s*/g, ' ');
   }
 }
 
