@@ -6,7 +6,9 @@
  *  - a commit answers with a bare hex id (no `sha256:`), image names come back fully qualified
  *    (`docker.io/library/busybox:latest`, `localhost/app:1`);
  *  - creating containers in parallel that mount the same named volumes can deadlock the daemon, so
- *    creates are made one at a time (createSerially);
+ *    creates are made one at a time (serialQueue);
+ *  - an empty Entrypoint does not clear the image's (explicitEntrypoint), and an import ignores its
+ *    tag (docker-engine.ts names it repo:tag);
  *  - a tar put at `/` is not extracted through the container's volume mounts (podman-put.ts splits it);
  *  - attach streams may end with podman's own error line (withoutAttachNoise);
  *  - NOT corrected: an archive read of a path inside a volume reports every entry with the reading
