@@ -51,6 +51,8 @@ export interface BuildRequest {
   noReuse?: boolean;
   /** pids / memory limits of module containers and Dockerfile builds; unset: the defaults (module-limits.ts). */
   limits?: ResourceLimits;
+  /** How many bin/detect runs go at once (default: lifecycle/detect.ts). */
+  detectParallel?: number;
   /** Further tags of the app image (-t/--tag): each is written with it (and pushed with --publish). */
   tags?: string[];
   /** Modules added to the builder (--buildpack, --extension, --pre-buildpack, --post-buildpack; app/module-choice.ts). */

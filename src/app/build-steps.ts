@@ -32,6 +32,7 @@ async function detect(ctx: PhaseContext, input: PhasesInput): Promise<Resolved> 
     platformEnv: input.platformEnv,
     target: { vars: input.runImage.vars, target: input.runImage.target },
     ...(input.req.network !== undefined ? { network: input.req.network } : {}),
+    ...(input.req.detectParallel !== undefined ? { concurrency: input.req.detectParallel } : {}),
   });
   return reportDetection(ctx.reporter, detection);
 }

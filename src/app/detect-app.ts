@@ -27,6 +27,8 @@ export interface DetectRequest {
   /** project.toml path (default <path>/project.toml when it exists), as for a build. */
   descriptor?: string;
   network?: string;
+  /** How many bin/detect runs go at once (default: lifecycle/detect.ts). */
+  detectParallel?: number;
   labels?: Labels;
   /** pids / memory limits of the detect containers; unset: the defaults (module-limits.ts). */
   limits?: ResourceLimits;
@@ -69,6 +71,7 @@ export async function explainDetect(deps: DetectDeps, req: DetectRequest): Promi
         platformEnv,
         ...(runInfo !== undefined ? { target: targetOf(runInfo) } : {}),
         ...(req.network !== undefined ? { network: req.network } : {}),
+        ...(req.detectParallel !== undefined ? { concurrency: req.detectParallel } : {}),
       });
       if (resolved.ok) return { ok: true, trace: resolved.trace, group: resolved.group, groupExtensions: resolved.groupExtensions, plan: resolved.plan, detects };
       return { ok: false, code: resolved.code, trace: resolved.trace, group: [], groupExtensions: [], detects };

@@ -29,6 +29,8 @@ export interface DetectStepInput {
   target?: { vars: TargetVars; target: Target };
   /** Network mode of the detect containers (default none). */
   network?: string;
+  /** How many bin/detect runs go at once (--detect-parallel; default: lifecycle/detect.ts). */
+  concurrency?: number;
 }
 
 export interface Detection {
@@ -53,7 +55,7 @@ export async function detectStep(ctx: PhaseContext, input: DetectStepInput): Pro
   const modules = candidateModules(builder, order);
   const detects = await runDetects(
     ctx,
-    { builder, volumes: input.volumes, platformEnv: input.platformEnv, ...(input.target !== undefined ? { target: input.target.vars } : {}), ...(input.network !== undefined ? { network: input.network } : {}) },
+    { builder, volumes: input.volumes, platformEnv: input.platformEnv, ...(input.target !== undefined ? { target: input.target.vars } : {}), ...(input.network !== undefined ? { network: input.network } : {}), ...(input.concurrency !== undefined ? { concurrency: input.concurrency } : {}) },
     modules,
   );
   const resolved = await resolveOrder({

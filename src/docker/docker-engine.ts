@@ -17,6 +17,10 @@ import { buildImageStream, dialStream, loadedRefs, splitRef, toImageInfo } from 
 import { followJsonStream, StreamError } from './json-stream.js';
 import { containerCreateOptions, runContainer } from './run-container.js';
 import { pullImageStream, registryAuthHeader } from './registry-pull.js';
+import { completeImageArchive, dockerSaveLayout } from './podman-archive.js';
+import { layerHomes } from './podman-layers.js';
+import { mountsBelow, putAcrossMounts } from './podman-put.js';
+import { daemonKind, normaliseImageInfo, normaliseImageName, explicitEntrypoint, serialQueue, withoutAttachNoise, type DaemonKind, type VersionAnswer } from './podman-quirks.js';
 
 export interface DockerEngineOptions {
   /** Overrides DOCKER_HOST: unix:///path, /path, tcp://host:port or ssh://[user@]host[:port]. */
@@ -38,6 +42,43 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
   const wrap = (e: unknown, action: string, exitCode: number = ExitCode.generic): KilnError => toDaemonError(e, action, where, exitCode);
 
+  // Docker or podman (podman-quirks.ts): asked once, when a difference first matters. A failed version
+  // request is not remembered; the call that needed it fails with that error.
+  let kind: Promise<DaemonKind> | undefined;
+  const daemon = (): Promise<DaemonKind> => {
+    if (kind === undefined) {
+      const asked = docker.version().then((v) => daemonKind(v as VersionAnswer));
+      asked.catch(() => {
+        if (kind === asked) kind = undefined;
+      });
+      kind = asked;
+    }
+    return kind;
+  };
+  const isPodman = async (action: string): Promise<boolean> => {
+    try {
+      return (await daemon()).podman;
+    } catch (e) {
+      throw wrap(e, action);
+    }
+  };
+  const podmanLayers = layerHomes(docker);
+  const oneCreateAtATime = serialQueue();
+  // Volume mount points of containers (podman-put.ts), asked once per container.
+  const mountsOf = new Map<string, Promise<string[]>>();
+  const volumeMounts = (id: string): Promise<string[]> => {
+    let known = mountsOf.get(id);
+    if (known === undefined) {
+      known = docker
+        .getContainer(id)
+        .inspect()
+        .then((c) => (c.Mounts ?? []).filter((m) => m.Type === 'volume').map((m) => m.Destination));
+      known.catch(() => mountsOf.delete(id));
+      mountsOf.set(id, known);
+    }
+    return known;
+  };
+
   async function guard<T>(action: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -52,7 +93,10 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
   async function inspectImage(ref: string): Promise<ImageInfo | undefined> {
     refOk(ref);
     try {
-      return toImageInfo((await docker.getImage(ref).inspect()) as Parameters<typeof toImageInfo>[0]);
+      const info = toImageInfo((await docker.getImage(ref).inspect()) as Parameters<typeof toImageInfo>[0]);
+      if (!(await daemon()).podman) return info;
+      podmanLayers.remember(info.id, info.layers);
+      return normaliseImageInfo(info);
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw wrap(e, `inspect image ${ref}`);
@@ -62,7 +106,10 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
   async function createContainer(spec: ContainerSpec): Promise<string> {
     refOk(spec.image);
     try {
-      const c = await docker.createContainer(containerCreateOptions(spec));
+      const podman = (await daemon()).podman;
+      const options = containerCreateOptions(spec);
+      const create = (): Promise<Docker.Container> => docker.createContainer(podman ? explicitEntrypoint(options) : options);
+      const c = podman ? await oneCreateAtATime(create) : await create();
       return c.id;
     } catch (e) {
       if (isNotFound(e) && /no such image/i.test(daemonMessage(e))) throw missingImage(spec.image, 'create a container', e);
@@ -71,6 +118,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
   }
 
   async function removeContainer(id: string): Promise<void> {
+    mountsOf.delete(id);
     try {
       await deadline.run(`remove container ${id.slice(0, 12)}`, (abortSignal) => docker.getContainer(id).remove({ force: true, v: false, abortSignal }));
     } catch (e) {
@@ -92,13 +140,17 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
       }
     },
 
-    runContainer: (spec: RunSpec): Promise<RunResult> => runContainer({ docker, create: createContainer, remove: removeContainer, wrap, deadline }, spec),
+    runContainer: async (spec: RunSpec): Promise<RunResult> =>
+      runContainer({ docker, create: createContainer, remove: removeContainer, wrap, deadline }, (await isPodman(`run ${spec.name ?? spec.image}`)) ? withoutAttachNoise(spec) : spec),
     createContainer,
     removeContainer,
 
     async putArchive(containerId, destPath, tar) {
       await guard(`copy files to ${destPath}`, async () => {
-        await docker.getContainer(containerId).putArchive(tar, { path: destPath });
+        const container = docker.getContainer(containerId);
+        const below = (await daemon()).podman ? mountsBelow(destPath, await volumeMounts(containerId)) : [];
+        if (below.length === 0) await container.putArchive(tar, { path: destPath });
+        else await putAcrossMounts(tar, destPath, below, async (path, body) => void (await container.putArchive(body, { path })));
       });
     },
 
@@ -135,8 +187,11 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
     async loadImage(archive) {
       try {
-        const stream = await dialStream(docker, { path: '/images/load?', method: 'POST', options: { _query: { quiet: '0' } }, file: archive });
-        return loadedRefs(await followJsonStream(stream));
+        const podman = (await daemon()).podman;
+        const file = podman ? completeImageArchive(archive, podmanLayers.source) : archive;
+        const stream = await dialStream(docker, { path: '/images/load?', method: 'POST', options: { _query: { quiet: '0' } }, file });
+        const refs = loadedRefs(await followJsonStream(stream));
+        return podman ? refs.map(normaliseImageName) : refs;
       } catch (e) {
         if (e instanceof StreamError) throw new KilnError({ action: 'load an image archive', cause: e.message, original: e });
         throw wrap(e, 'load an image archive');
@@ -147,7 +202,8 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
       const { repo, tag } = splitRef(refOk(o.ref));
       const action = `import image ${o.ref}`;
       try {
-        const query: Record<string, unknown> = { fromSrc: '-', repo, tag };
+        // podman's import ignores `tag` (the image becomes repo:latest) but takes the whole reference as repo.
+        const query: Record<string, unknown> = (await daemon()).podman ? { fromSrc: '-', repo: `${repo}:${tag}` } : { fromSrc: '-', repo, tag };
         if (o.changes !== undefined && o.changes.length > 0) query.changes = o.changes;
         const stream = await dialStream(docker, { path: '/images/create?', method: 'POST', options: { _query: query }, file: rootfs });
         await followJsonStream(stream);
@@ -162,7 +218,11 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
     async saveImage(ref) {
       if ((await inspectImage(ref)) === undefined) throw missingImage(ref, `save image ${ref}`);
-      return guard(`save image ${ref}`, async () => (await docker.getImage(ref).get()) as unknown as Readable);
+      return guard(`save image ${ref}`, async () => {
+        const podman = (await daemon()).podman;
+        const saved = (await docker.getImage(ref).get()) as unknown as Readable;
+        return podman ? dockerSaveLayout(saved) : saved;
+      });
     },
 
     inspectImage,

@@ -8,6 +8,7 @@ import type { ContainerSpec, RunResult, RunSpec } from '../ports.js';
 import type { CallDeadlines } from './call-deadline.js';
 import { examineExit, watchPids } from './container-exit.js';
 import { lineDemuxer } from './demux.js';
+import { normaliseImageId } from './podman-quirks.js';
 
 /** The create body for a spec: Entrypoint cleared, Cmd = spec.cmd, network 'none' unless asked. */
 export function containerCreateOptions(spec: ContainerSpec): Docker.ContainerCreateOptions {
@@ -155,7 +156,8 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
     );
     const committed = (await Promise.race([commitCall, stopped])) as { Id?: unknown };
     if (typeof committed.Id !== 'string') throw new Error('the daemon did not say which image the commit made');
-    return { exitCode, imageId: committed.Id };
+    // podman answers with a bare hex id (podman-quirks.ts).
+    return { exitCode, imageId: normaliseImageId(committed.Id) };
   } catch (e) {
     failed = true;
     if (stopError !== undefined) throw stopError;

@@ -15,11 +15,13 @@ import { ALLOW_REMOTE_FLAG } from '../../image/dockerfile-remote.js';
 import { EXTENSION_NETWORK_FLAG, parseExtensionNetwork, refuseExposedHostNetwork } from '../network-flags.js';
 import { PULL_POLICY_OPTION } from '../pull-options.js';
 import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
+import { DETECT_PARALLEL_HELP, detectParallelOf } from '../detect-parallel.js';
 import { abortOnSignals } from '../interrupt.js';
 import type { CliContext } from '../context.js';
 import { declarePackFlags, packFlagsRequest, type PackBuildFlags } from './build-flags.js';
 
 interface BuildFlags extends LimitFlags, PackBuildFlags {
+  detectParallel?: string;
   builder?: string;
   pullPolicy?: string;
   path: string;
@@ -173,6 +175,7 @@ export function buildRequestOf(image: string, flags: BuildFlags & { builder: str
   // Env files in the order given (a later one wins), then --env (pack's order).
   const env = { ...parseEnvEntries([flags.envFile ?? []].flat().flatMap((f) => readEnvFile(f))), ...parseEnvEntries(flags.env) };
   const limits = limitsOf(flags);
+  const detectParallel = detectParallelOf(flags.detectParallel);
   return {
     image,
     builder: flags.builder,
@@ -192,6 +195,7 @@ export function buildRequestOf(image: string, flags: BuildFlags & { builder: str
     ...(flags.reuse === false ? { noReuse: true } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
     ...packFlagsRequest(image, flags),
+    ...(detectParallel !== undefined ? { detectParallel } : {}),
   };
 }
 
@@ -213,6 +217,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--timeout <seconds>', 'kill a buildpack or extension run (detect, generate, build) after this many seconds')
     .option('--pids-limit <n>', PIDS_LIMIT_HELP)
     .option('--memory <size>', MEMORY_HELP)
+    .option('--detect-parallel <n>', DETECT_PARALLEL_HELP)
     .option('--cache-volume <name>', 'cache volume to use (default kiln-cache-<hash of the image name>)')
     .option('--clear-cache', 'start with an empty cache (also removes this app\'s cached extended images)')
     .option('--no-reuse', 'run every phase even when all inputs equal those of the last build of this image')

@@ -9,9 +9,11 @@ import type { CliContext } from '../context.js';
 import { labelsFromEnv, parseEnvEntries } from './build.js';
 import { refuseExposedHostNetwork } from '../network-flags.js';
 import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
+import { DETECT_PARALLEL_HELP, detectParallelOf } from '../detect-parallel.js';
 import { abortOnSignals } from '../interrupt.js';
 
 interface DetectFlags extends LimitFlags {
+  detectParallel?: string;
   builder: string;
   path: string;
   descriptor?: string;
@@ -36,6 +38,7 @@ export function registerDetect(program: Command, ctx: CliContext): void {
     .option('--network <mode>', 'network mode of detect containers (default none)')
     .option('--pids-limit <n>', PIDS_LIMIT_HELP)
     .option('--memory <size>', MEMORY_HELP)
+    .option('--detect-parallel <n>', DETECT_PARALLEL_HELP)
     .option('--json', 'print the trace as JSON on stdout')
     .option('-v, --verbose', 'show container specs')
     .action(async (flags: DetectFlags) => {
@@ -47,6 +50,7 @@ export function registerDetect(program: Command, ctx: CliContext): void {
         import('../../ui/explain-tree.js'),
       ]);
       const output = await ctx.output({ style: 'progress', ...(flags.json === true ? { json: true } : {}), verbose: flags.verbose === true, quiet: flags.verbose !== true && flags.json !== true });
+      const detectParallel = detectParallelOf(flags.detectParallel);
       const abort = new AbortController();
       const stopListening = abortOnSignals(abort);
       const result = await explainDetect(
@@ -57,6 +61,7 @@ export function registerDetect(program: Command, ctx: CliContext): void {
           ...(flags.descriptor !== undefined ? { descriptor: flags.descriptor } : {}),
           env: parseEnvEntries(flags.env),
           limits: limitsOf(flags),
+          ...(detectParallel !== undefined ? { detectParallel } : {}),
           ...(flags.network !== undefined ? { network: flags.network } : {}),
           ...(process.env.KILN_LABELS !== undefined ? { labels: labelsFromEnv(process.env.KILN_LABELS) } : {}),
         },
