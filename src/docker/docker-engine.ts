@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import './lazy-deps.js';
 import Docker from 'dockerode';
 import { ExitCode, KilnError } from '../errors.js';
-import type { BuildSpec, ContainerEngine, ContainerSpec, ImageInfo, Labels, ResourceFilter, RunResult, RunSpec } from '../ports.js';
+import type { BuildSpec, ContainerEngine, ContainerSpec, ExecSpec, ImageInfo, Labels, ResourceFilter, RunResult, RunSpec } from '../ports.js';
 import { checkImageRef } from '../image/image-ref.js';
 import { resolveDaemonTarget } from './connection.js';
 import { refuseDaemonRedirects } from './no-redirects.js';
@@ -15,6 +15,7 @@ import { isNotFound, missingImage, toDaemonError, daemonMessage, isConnectionErr
 import { buildImageStream, dialStream, loadedRefs, splitRef, toImageInfo } from './image-ops.js';
 import { followJsonStream, StreamError } from './json-stream.js';
 import { containerCreateOptions, runContainer } from './run-container.js';
+import { execInContainer, startContainer } from './exec-container.js';
 import { pullImageStream, registryAuthHeader } from './registry-pull.js';
 
 export interface DockerEngineOptions {
@@ -89,6 +90,8 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
 
     runContainer: (spec: RunSpec): Promise<RunResult> => runContainer({ docker, create: createContainer, remove: removeContainer, wrap }, spec),
     createContainer,
+    startContainer: (spec: ContainerSpec): Promise<string> => startContainer({ docker, create: createContainer, remove: removeContainer, wrap }, spec),
+    execInContainer: (id: string, spec: ExecSpec): Promise<RunResult> => execInContainer({ docker, create: createContainer, remove: removeContainer, wrap }, id, spec),
     removeContainer,
 
     async putArchive(containerId, destPath, tar) {
