@@ -129,6 +129,7 @@ export function daemonKilledError(what: string, exitCode: number, signal: string
     cause: `its container was killed from outside by the Docker daemon (signal ${signal}, exit code ${exitCode}): the daemon was stopped or restarted, or someone ran docker kill or docker stop on it. This is not the module's failure`,
     hint: 'check the Docker daemon (its log; was it restarted?) and run the build again',
     exitCode: ExitCode.daemon,
+    kind: 'killed-by-daemon',
   });
 }
 

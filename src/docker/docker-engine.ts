@@ -106,7 +106,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
       } catch (e) {
         // The modem prefixes every 404 with "no such container"; the daemon itself says "No such container: <id>".
         if (isNotFound(e) && !/No such container:/.test(daemonMessage(e))) {
-          throw new KilnError({ action: `copy ${srcPath} out of a container`, cause: `${NO_SUCH_PATH}: ${srcPath}`, subject: srcPath, original: e });
+          throw new KilnError({ action: `copy ${srcPath} out of a container`, cause: `${NO_SUCH_PATH}: ${srcPath}`, subject: srcPath, original: e, kind: 'missing-path' });
         }
         throw wrap(e, `copy ${srcPath} out of a container`);
       }
@@ -120,7 +120,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
         built = await buildImageStream(docker, spec);
       } catch (e) {
         if (spec.signal?.aborted === true) {
-          throw new KilnError({ action: what, cause: 'the build was interrupted', exitCode: ExitCode.interrupted, original: e });
+          throw new KilnError({ action: what, cause: 'the build was interrupted', exitCode: ExitCode.interrupted, original: e, kind: 'interrupted' });
         }
         if (e instanceof StreamError) throw new KilnError({ action: what, cause: e.message, original: e });
         throw wrap(e, what);

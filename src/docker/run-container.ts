@@ -49,6 +49,7 @@ export function interruptedError(what: string): KilnError {
     action: `run ${what}`,
     cause: 'the run was interrupted; its container was killed and removed',
     exitCode: ExitCode.interrupted,
+    kind: 'interrupted',
   });
 }
 
@@ -58,6 +59,7 @@ export function timeoutError(what: string, ms: number): KilnError {
     cause: `it did not finish within the limit of ${ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`}; its container was killed and removed`,
     hint: 'look for a module that waits for input or loops, or raise the time limit',
     exitCode: ExitCode.generic,
+    kind: 'timeout',
   });
 }
 

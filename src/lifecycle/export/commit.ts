@@ -18,14 +18,15 @@
  * Anything that goes wrong (a run image without sh, cp, chown, find or touch; a path already in the
  * run image) is a CommitFailed, and the caller streams the layers instead; an interrupt is not.
  */
-import { ExitCode, isKilnError } from '../../errors.js';
+import { isInterrupted, isKilnError } from '../../errors.js';
 import type { ImageInfo } from '../../ports.js';
 import type { ImagePlan } from './plan.js';
 import { loadExportImage, type LayerFile } from './load.js';
 import type { BigLayer } from './stream.js';
 import type { PhaseContext } from '../phase-context.js';
 import { REPRODUCIBLE_MTIME } from '../../image/tar-files.js';
-import { shArgv, type ShScript } from '../container/sh-script.js';
+import { runHelper } from '../container/helper-run.js';
+import type { ShScript } from '../container/sh-script.js';
 
 /** Where the copy container sees the layers volume. */
 const SOURCE_MOUNT = '/dev/kiln-layers';
@@ -96,22 +97,20 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 }
 
 function interrupted(e: unknown): boolean {
-  return isKilnError(e) && e.exitCode === ExitCode.interrupted;
+  return isInterrupted(e);
 }
 
 /** Runs the copy on `image` and commits it; returns the new image's id and layers. */
 async function commitOne(ctx: PhaseContext, opts: CommitOptions, image: string, layer: BigLayer): Promise<ImageInfo> {
   const output: string[] = [];
-  const r = await ctx.engine.runContainer({
+  const r = await runHelper(ctx, {
     image,
-    cmd: shArgv(copyScript(layer), 'kiln-commit'),
-    user: '0:0',
+    script: copyScript(layer),
+    name: 'kiln-commit',
     workingDir: '/',
     mounts: [{ type: 'volume', source: opts.layersVolume, target: SOURCE_MOUNT, readOnly: true }],
-    labels: ctx.labels,
     commit: true,
     onLine: (_s, line) => void output.push(line),
-    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
   });
   if (r.exitCode !== 0 || r.imageId === undefined) throw new CommitFailed(`the copy of ${layer.volumePath} exited ${r.exitCode}${output.length > 0 ? `: ${output.slice(-3).join(' / ')}` : ''}`);
   const info = await ctx.engine.inspectImage(r.imageId);
