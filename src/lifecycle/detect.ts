@@ -158,10 +158,18 @@ export async function runDetects(ctx: PhaseContext, input: DetectRunsInput, modu
       });
       runs.set(key, { exitCode, output });
     });
-  } finally {
+  } catch (e) {
     await hosts?.close();
+    throw e;
   }
-  const plans = await readFilesFromVolume(ctx, { volume: input.volumes.scratch, image: input.builder.info.id, path: '/detect', maxBytes: 16 * 1024 * 1024 });
+  // The kept containers are removed while the plans are read.
+  const closing = hosts?.close();
+  let plans: Map<string, Buffer>;
+  try {
+    plans = await readFilesFromVolume(ctx, { volume: input.volumes.scratch, image: input.builder.info.id, path: '/detect', maxBytes: 16 * 1024 * 1024 });
+  } finally {
+    await closing;
+  }
   const results = new Map<string, DetectRunResult>();
   for (const m of modules) {
     const key = detectKey(m.kind, m.descriptor.id, m.descriptor.version);
