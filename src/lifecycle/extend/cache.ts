@@ -59,11 +59,7 @@ function isSession(key: string, sessionLabel: string | undefined): boolean {
  */
 export async function findCachedImage(ctx: PhaseContext, key: string, sessionLabel?: string): Promise<string | undefined> {
   const own = Object.entries(ctx.labels).filter(([k]) => !isSession(k, sessionLabel)).map(([k, v]) => `${k}=${v}`);
-  const filter = { labels: [`${EXTEND_CACHE_LABEL}=${key}`, ...own] };
-  // With every image, not only the top-level ones: a cached image that a later Dockerfile built on (the
-  // prepared run base, an extension's step under the next one's) is a parent image, which a plain image
-  // list leaves out, and it would be built again on every rebuild.
-  const ids = ctx.engine.listLabelled !== undefined ? (await ctx.engine.listLabelled('image', filter)).map((r) => r.id) : await ctx.engine.listImages(filter);
+  const ids = await ctx.engine.listImages({ labels: [`${EXTEND_CACHE_LABEL}=${key}`, ...own] });
   for (const id of ids.sort()) {
     // It may be removed between listing and use (a prune, another run's cleanup): then it is rebuilt.
     if ((await ctx.engine.inspectImage(id)) !== undefined) return id;
