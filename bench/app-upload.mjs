@@ -32,7 +32,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { buildApp } = await import(join(root, 'dist/app/build-app.js'));
 const { createDockerEngine } = await import(join(root, 'dist/docker/docker-engine.js'));
 const { appPackOptions, appSourcePackEntries } = await import(join(root, 'dist/lifecycle/app-source.js'));
-const { createVolumeHost, writeToVolumes } = await import(join(root, 'dist/lifecycle/volume-io.js'));
+const { createVolumeHost, writeToVolumes } = await import(join(root, 'dist/lifecycle/container/volume-io.js'));
 const run = promisify(execFile);
 const engine = createDockerEngine();
 const LABEL = 'io.kiln.bench=app-upload';

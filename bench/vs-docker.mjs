@@ -40,12 +40,12 @@ export async function startup(root, pairs = 15) {
  * One app built both ways. `kiln(...args)` runs the CLI; `dockerfile` is the equivalent Dockerfile;
  * `change` is the one file to edit. The app is copied to `dir` so both builds see the same bytes.
  */
-export async function vsDocker({ kiln, app, dir, image, builder, dockerfile, dockerTag, buildArgs = [], change }) {
+export async function vsDocker({ kiln, app, dir, image, builder, dockerfile, dockerTag, buildArgs = [], change, network = 'none', kilnArgs = [], label = 'io.kiln.bench=rebuild' }) {
   await cp(app, dir, { recursive: true });
-  const kilnBuild = (...extra) => timed(() => kiln('build', image, '--builder', builder, '--path', dir, '-q', ...extra));
+  const kilnBuild = (...extra) => timed(() => kiln('build', image, '--builder', builder, '--path', dir, '-q', ...kilnArgs, ...extra));
   // The legacy builder: this daemon has no BuildKit front end; each build sends the context, as docker does.
   const dockerBuild = (...extra) =>
-    timed(() => run('docker', ['build', '-q', '--network', 'none', '--label', 'io.kiln.bench=rebuild', '-f', dockerfile, '-t', dockerTag, ...buildArgs, ...extra, dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' } }));
+    timed(() => run('docker', ['build', '-q', '--network', network, '--label', label, '-f', dockerfile, '-t', dockerTag, ...buildArgs, ...extra, dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' } }));
   const rows = {};
   rows.cold = { kiln: await kilnBuild('--clear-cache'), docker: await dockerBuild('--no-cache') };
   rows.warm = { kiln: await kilnBuild(), docker: await dockerBuild() };

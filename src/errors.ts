@@ -30,6 +30,17 @@ export const ExitCode = {
 
 export type ExitCodeName = keyof typeof ExitCode;
 
+/**
+ * What kind of failure an error is, for the code that must react to one kind (stop retrying on an
+ * interrupt, treat a missing path as "none"): it reads the kind, never the message or the exit code.
+ * - interrupted: Ctrl-C, SIGTERM or SIGHUP stopped the work (exit 130);
+ * - missing-path: a path asked of a container or volume does not exist (ContainerEngine.getArchive);
+ * - timeout: a run did not finish within its time limit (--timeout);
+ * - limit: a module run ended on its pids or memory limit (lifecycle/container/module-limits.ts);
+ * - killed-by-daemon: a container was killed from outside (docker kill/stop, a daemon restart).
+ */
+export type ErrorKind = 'interrupted' | 'missing-path' | 'timeout' | 'limit' | 'killed-by-daemon';
+
 export interface KilnErrorOptions {
   /** What kiln was doing, as a verb phrase: "read builder.toml", "run detect". */
   action: string;
@@ -42,6 +53,8 @@ export interface KilnErrorOptions {
   subject?: string;
   /** Underlying error, kept for --verbose. */
   original?: unknown;
+  /** The kind, when code reacts to it; an error with exit code 130 is 'interrupted' unless told. */
+  kind?: ErrorKind;
 }
 
 export class KilnError extends Error {
@@ -51,6 +64,7 @@ export class KilnError extends Error {
   readonly exitCode: number;
   readonly subject: string | undefined;
   readonly original: unknown;
+  readonly kind: ErrorKind | undefined;
 
   constructor(opts: KilnErrorOptions) {
     super(`failed to ${opts.action}: ${opts.cause}`);
@@ -61,11 +75,22 @@ export class KilnError extends Error {
     this.exitCode = opts.exitCode ?? ExitCode.generic;
     this.subject = opts.subject;
     this.original = opts.original;
+    this.kind = opts.kind ?? (this.exitCode === ExitCode.interrupted ? 'interrupted' : undefined);
   }
 }
 
 export function isKilnError(e: unknown): e is KilnError {
   return e instanceof KilnError;
+}
+
+/** Whether `e` is a KilnError of that kind. */
+export function isErrorKind(e: unknown, kind: ErrorKind): e is KilnError {
+  return isKilnError(e) && e.kind === kind;
+}
+
+/** Whether the work was interrupted (Ctrl-C, SIGTERM, SIGHUP): such errors are passed on as they are. */
+export function isInterrupted(e: unknown): e is KilnError {
+  return isErrorKind(e, 'interrupted');
 }
 
 /** Wraps anything thrown into a KilnError for the given action, keeping KilnErrors as they are. */

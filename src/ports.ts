@@ -64,6 +64,28 @@ export interface RunSpec extends ContainerSpec {
   commit?: boolean;
 }
 
+/**
+ * A process run in a started container (ContainerEngine.execInContainer): what RunSpec says about the
+ * process, without the container's own settings (image, mounts, network, limits: the container has them).
+ */
+export interface ExecSpec {
+  cmd: string[];
+  /** "uid:gid"; never defaulted to root by the adapter. */
+  user: string;
+  /** Added on top of the container's environment (the image's ENV: kept containers add none). */
+  env?: Record<string, string>;
+  workingDir?: string;
+  name?: string;
+  answerCodes?: number[];
+  onLine?: (stream: OutputStream, line: string) => void;
+  /** Aborting kills the WHOLE container (the caller removes it); execInContainer then rejects. */
+  signal?: AbortSignal;
+  /** Kill the whole container after this many milliseconds (reported as a timeout error). */
+  timeoutMs?: number;
+  /** The container's limits, to tell a run that ended on one (the pids limit is watched as in a run). */
+  limits?: ResourceLimits;
+}
+
 export interface RunResult {
   exitCode: number;
   /** The committed image (RunSpec.commit, exit code 0 only). */
@@ -155,6 +177,19 @@ export interface ContainerEngine {
   runContainer(spec: RunSpec): Promise<RunResult>;
   /** Creates (does not start) a container; returns its id. */
   createContainer(spec: ContainerSpec): Promise<string>;
+  /**
+   * Creates and starts a container whose command keeps it up, to run processes in with
+   * execInContainer (lifecycle/container/module-hosts.ts); the caller removes it. Optional, like
+   * execInContainer, so recording fakes need not implement them: without them modules run with runContainer.
+   */
+  startContainer?(spec: ContainerSpec): Promise<string>;
+  /**
+   * Runs one process in a started container with runContainer's guarantees: output streamed per line,
+   * its exit code, a limit, a kill from outside (exit 4) or the kernel's OOM killer told apart. An abort,
+   * a timeout or the pids limit kills the whole container (the process may have children), which the
+   * caller must then remove; `killed` set means the same.
+   */
+  execInContainer?(id: string, spec: ExecSpec): Promise<RunResult>;
   removeContainer(id: string): Promise<void>;
   /** Extracts a tar stream into a (created or running) container at destPath. */
   putArchive(containerId: string, destPath: string, tar: Readable | Buffer): Promise<void>;

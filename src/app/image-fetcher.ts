@@ -3,7 +3,7 @@
  * inspects, pulls through the daemon with the Docker config's credentials, and reports
  * pull-start / pull-progress / pull-end. Each reference is pulled at most once per command.
  */
-import { ExitCode, KilnError } from '../errors.js';
+import { ExitCode, KilnError, isInterrupted } from '../errors.js';
 import { registryHostOf } from '../image/registry-host.js';
 import type { ContainerEngine, ImageInfo, PullProgress, RegistryAuth, Reporter } from '../ports.js';
 import type { PullPolicy } from '../registry/pull-policy.js';
@@ -121,7 +121,7 @@ export function createImageFetcher(deps: FetcherDeps): ImageFetcher {
       try {
         return { ref, info: await pull(ref, what, policy !== 'always') };
       } catch (e) {
-        if (e instanceof KilnError && e.exitCode === ExitCode.interrupted) throw e;
+        if (isInterrupted(e)) throw e;
         first ??= e;
         if (refs.length > 1) reporter.emit({ type: 'warning', message: `could not pull ${what} ${ref}${ref !== refs.at(-1) ? ', trying the next mirror' : ''}` });
       }

@@ -129,6 +129,7 @@ export function daemonKilledError(what: string, exitCode: number, signal: string
     cause: `its container was killed from outside by the Docker daemon (signal ${signal}, exit code ${exitCode}): the daemon was stopped or restarted, or someone ran docker kill or docker stop on it. This is not the module's failure`,
     hint: 'check the Docker daemon (its log; was it restarted?) and run the build again',
     exitCode: ExitCode.daemon,
+    kind: 'killed-by-daemon',
   });
 }
 
@@ -143,6 +144,100 @@ export async function examineExit(docker: Docker, id: string, exitCode: number, 
   // Only a death by signal (128 + n) can be the daemon's doing.
   if (exitCode <= 128 || exitCode > 128 + 64) return undefined;
   const events = await exitEvents(docker, id, info.State.StartedAt, info.State.FinishedAt);
+  if (events.oom) return 'memory';
+  if (events.signal !== undefined) throw daemonKilledError(what, exitCode, events.signal);
+  return undefined;
+}
+
+/** One event of the daemon's stream (the fields exec examination reads). */
+interface DaemonEvent {
+  Action?: string;
+  status?: string;
+  timeNano?: number;
+  Actor?: { Attributes?: Record<string, unknown> };
+}
+
+/**
+ * The `oom` and `kill` events of a still running container between the exec's start and a little after
+ * its end, by the daemon's own exec_start/exec_die events (no clock skew). Without exec events (other
+ * engines), everything since the container started counts; the stream is read for at most a few seconds.
+ */
+async function execEvents(docker: Docker, id: string, execId: string, startedAt: string): Promise<{ oom: boolean; signal?: string }> {
+  if (Number.isNaN(Date.parse(startedAt))) return { oom: false };
+  const stream = (await docker.getEvents({
+    since: epochSeconds(startedAt, -1000),
+    filters: JSON.stringify({ type: ['container'], container: [id], event: ['exec_start', 'exec_die', 'kill', 'oom'] }),
+  })) as NodeJS.ReadableStream & { destroy?: () => void };
+  let text = '';
+  let start: number | undefined;
+  let died: number | undefined;
+  const seen: Array<{ at: number; oom: boolean; signal?: string }> = [];
+  const verdict = (): { oom: boolean; signal?: string } => {
+    const inWindow = seen.filter((e) => start === undefined || (e.at >= start && (died === undefined || e.at <= died + EVENT_SLACK_MS * 1e6)));
+    const oom = inWindow.some((e) => e.oom);
+    const kill = inWindow.find((e) => e.signal !== undefined);
+    return { oom, ...(kill?.signal !== undefined ? { signal: kill.signal } : {}) };
+  };
+  return new Promise((resolve, reject) => {
+    let slack: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      clearTimeout(cap);
+      clearTimeout(slack);
+      stream.destroy?.();
+      resolve(verdict());
+    };
+    const cap = setTimeout(finish, 3 * EVENT_SLACK_MS);
+    stream.on('data', (c: Buffer) => {
+      text += c.toString('utf8');
+      const lines = text.split('\n');
+      text = lines.pop() ?? '';
+      for (const line of lines) {
+        let ev: DaemonEvent;
+        try {
+          ev = JSON.parse(line) as DaemonEvent;
+        } catch {
+          continue;
+        }
+        const action = (ev.Action ?? ev.status ?? '').split(':')[0];
+        const at = ev.timeNano ?? 0;
+        const ours = ev.Actor?.Attributes?.execID === execId;
+        if (action === 'exec_start' && ours) start = at;
+        else if (action === 'exec_die' && ours) {
+          died = at;
+          slack ??= setTimeout(finish, EVENT_SLACK_MS);
+        } else if (action === 'oom') seen.push({ at, oom: true });
+        else if (action === 'kill') {
+          const s = ev.Actor?.Attributes?.signal;
+          seen.push({ at, oom: false, signal: typeof s === 'string' ? s : 'unknown' });
+        }
+        if (start !== undefined) {
+          const v = verdict();
+          if (v.oom || v.signal !== undefined) finish();
+        }
+      }
+    });
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', (e) => {
+      clearTimeout(cap);
+      clearTimeout(slack);
+      reject(e);
+    });
+  });
+}
+
+/**
+ * examineExit for a process run with exec in a kept container. When the container is gone too, it is
+ * examined like a run's own container; while it still runs, only a death by signal can be someone
+ * else's doing: the kernel's OOM killer (the container's cgroup was at its limit), or a kill the daemon
+ * logged for the container while the process ran.
+ */
+export async function examineExecExit(docker: Docker, id: string, execId: string, exitCode: number, what: string): Promise<'memory' | undefined> {
+  const info = await docker.getContainer(id).inspect();
+  if (!info.State.Running) return examineExit(docker, id, exitCode, what);
+  if (info.State.OOMKilled) return 'memory';
+  if (exitCode <= 128 || exitCode > 128 + 64) return undefined;
+  const events = await execEvents(docker, id, execId, info.State.StartedAt);
   if (events.oom) return 'memory';
   if (events.signal !== undefined) throw daemonKilledError(what, exitCode, events.signal);
   return undefined;

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import './lazy-deps.js';
 import Docker from 'dockerode';
 import { ExitCode, KilnError } from '../errors.js';
-import type { BuildSpec, ContainerEngine, ContainerSpec, ImageInfo, Labels, ResourceFilter, RunResult, RunSpec } from '../ports.js';
+import type { BuildSpec, ContainerEngine, ContainerSpec, ExecSpec, ImageInfo, Labels, ResourceFilter, RunResult, RunSpec } from '../ports.js';
 import { checkImageRef } from '../image/image-ref.js';
 import { callDeadlines } from './call-deadline.js';
 import { resolveDaemonTarget } from './connection.js';
@@ -16,6 +16,7 @@ import { isNotFound, missingImage, toDaemonError, daemonMessage, isConnectionErr
 import { buildImageStream, dialStream, loadedRefs, splitRef, toImageInfo } from './image-ops.js';
 import { followJsonStream, StreamError } from './json-stream.js';
 import { containerCreateOptions, runContainer } from './run-container.js';
+import { execInContainer, startContainer } from './exec-container.js';
 import { pullImageStream, registryAuthHeader } from './registry-pull.js';
 import { completeImageArchive, dockerSaveLayout } from './podman-archive.js';
 import { layerHomes } from './podman-layers.js';
@@ -143,6 +144,8 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
     runContainer: async (spec: RunSpec): Promise<RunResult> =>
       runContainer({ docker, create: createContainer, remove: removeContainer, wrap, deadline }, (await isPodman(`run ${spec.name ?? spec.image}`)) ? withoutAttachNoise(spec) : spec),
     createContainer,
+    startContainer: (spec: ContainerSpec): Promise<string> => startContainer({ docker, create: createContainer, remove: removeContainer, wrap }, spec),
+    execInContainer: (id: string, spec: ExecSpec): Promise<RunResult> => execInContainer({ docker, create: createContainer, remove: removeContainer, wrap }, id, spec),
     removeContainer,
 
     async putArchive(containerId, destPath, tar) {
@@ -160,7 +163,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
       } catch (e) {
         // The modem prefixes every 404 with "no such container"; the daemon itself says "No such container: <id>".
         if (isNotFound(e) && !/No such container:/.test(daemonMessage(e))) {
-          throw new KilnError({ action: `copy ${srcPath} out of a container`, cause: `${NO_SUCH_PATH}: ${srcPath}`, subject: srcPath, original: e });
+          throw new KilnError({ action: `copy ${srcPath} out of a container`, cause: `${NO_SUCH_PATH}: ${srcPath}`, subject: srcPath, original: e, kind: 'missing-path' });
         }
         throw wrap(e, `copy ${srcPath} out of a container`);
       }
@@ -174,7 +177,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
         built = await buildImageStream(docker, spec);
       } catch (e) {
         if (spec.signal?.aborted === true) {
-          throw new KilnError({ action: what, cause: 'the build was interrupted', exitCode: ExitCode.interrupted, original: e });
+          throw new KilnError({ action: what, cause: 'the build was interrupted', exitCode: ExitCode.interrupted, original: e, kind: 'interrupted' });
         }
         if (e instanceof StreamError) throw new KilnError({ action: what, cause: e.message, original: e });
         throw wrap(e, what);

@@ -83,7 +83,7 @@ export async function pullImageStream(docker: Docker, ref: string, opts: PullOpt
       opts.onProgress({ layer: m.id ?? '', status: m.status, ...(m.progressDetail?.current !== undefined ? { current: m.progressDetail.current } : {}), ...(m.progressDetail?.total !== undefined ? { total: m.progressDetail.total } : {}) });
     });
   } catch (e) {
-    if (opts.signal?.aborted === true) throw new KilnError({ action: `pull image ${ref}`, cause: 'the pull was interrupted', exitCode: ExitCode.interrupted, original: e });
+    if (opts.signal?.aborted === true) throw new KilnError({ action: `pull image ${ref}`, cause: 'the pull was interrupted', exitCode: ExitCode.interrupted, original: e, kind: 'interrupted' });
     if (e instanceof StreamError) throw pullFailed(ref, e.message, opts.auth !== undefined, e);
     throw daemonError(e);
   } finally {

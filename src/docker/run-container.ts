@@ -46,20 +46,22 @@ function describe(spec: RunSpec): string {
   return spec.name ?? `${spec.cmd.join(' ')} in ${spec.image}`;
 }
 
-export function interruptedError(spec: RunSpec): KilnError {
+export function interruptedError(what: string): KilnError {
   return new KilnError({
-    action: `run ${describe(spec)}`,
+    action: `run ${what}`,
     cause: 'the run was interrupted; its container was killed and removed',
     exitCode: ExitCode.interrupted,
+    kind: 'interrupted',
   });
 }
 
-function timeoutError(spec: RunSpec, ms: number): KilnError {
+export function timeoutError(what: string, ms: number): KilnError {
   return new KilnError({
-    action: `run ${describe(spec)}`,
+    action: `run ${what}`,
     cause: `it did not finish within the limit of ${ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`}; its container was killed and removed`,
     hint: 'look for a module that waits for input or loops, or raise the time limit',
     exitCode: ExitCode.generic,
+    kind: 'timeout',
   });
 }
 
@@ -84,7 +86,7 @@ function within(p: Promise<void>, ms: number): Promise<void> {
 }
 
 export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunResult> {
-  if (spec.signal?.aborted) throw interruptedError(spec);
+  if (spec.signal?.aborted) throw interruptedError(describe(spec));
   const id = await deps.create(spec);
   const container = deps.docker.getContainer(id);
   let stopError: KilnError | undefined;
@@ -103,8 +105,8 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
     rejectStopped(err);
     kill().catch(() => undefined);
   };
-  const onAbort = (): void => stop(interruptedError(spec));
-  const timer = spec.timeoutMs !== undefined ? setTimeout(() => stop(timeoutError(spec, spec.timeoutMs ?? 0)), spec.timeoutMs) : undefined;
+  const onAbort = (): void => stop(interruptedError(describe(spec)));
+  const timer = spec.timeoutMs !== undefined ? setTimeout(() => stop(timeoutError(describe(spec), spec.timeoutMs ?? 0)), spec.timeoutMs) : undefined;
   spec.signal?.addEventListener('abort', onAbort);
   let pids: ReturnType<typeof watchPids> | undefined;
   let output: NodeJS.ReadableStream | undefined;

@@ -11,6 +11,7 @@ import { applyBuildLayers, moduleExecutionEnv } from './build-env.js';
 import { addLaunch, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses, type AggregatedProcess, type PostLayer, type SbomCopy } from './build-post.js';
 import { buildpackPlanFor, buildpackPlanToml } from './generate-plan.js';
 import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './container/module-env.js';
+import { openModuleHosts, type ModuleHosts } from './container/module-hosts.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './container/module-run.js';
 import { scanLayersDir } from './container/layers-scan.js';
 import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
@@ -77,7 +78,7 @@ function planAndDir(layersDir: string, planPath: string, plan: PlanRequire[]): P
 export const RENAME_SCRIPT = 'set -e\nfor p; do rm -rf "$p.ignore"; mv "$p" "$p.ignore"; done';
 
 /** Renames all-false layers to <layer>.ignore inside the volume, as the CNB user (buildpack.md, "Phase #5: Build", "Ignored Layers"). */
-async function renameIgnored(ctx: PhaseContext, input: BuildInput, bpPath: string, names: string[]): Promise<void> {
+async function renameIgnored(ctx: PhaseContext, input: BuildInput, bpPath: string, names: string[], hosts: ModuleHosts | undefined): Promise<void> {
   if (names.length === 0) return;
   const [exe, ...args] = shArgv({ script: RENAME_SCRIPT, args: names.map((n) => `${bpPath}/${n}`) }, 'kiln-ignore');
   const code = await runModule(ctx, {
@@ -88,6 +89,7 @@ async function renameIgnored(ctx: PhaseContext, input: BuildInput, bpPath: strin
     env: {},
     exe: exe ?? 'sh',
     args,
+    ...(hosts !== undefined ? { hosts } : {}),
   });
   if (code !== 0) throw new KilnError({ action: `hide ignored layers of ${bpPath}`, cause: `mv exited with ${code}`, exitCode: ExitCode.buildError });
 }
@@ -100,6 +102,19 @@ async function writeSbom(ctx: PhaseContext, input: BuildInput, copies: SbomCopy[
 
 /** Runs the group's builds; throws exit 51 when a bin/build fails, 52 when its output is invalid. */
 export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<BuildResult> {
+  const exes = input.group.flatMap((m) => {
+    const bp = input.builder.buildpacks.get(moduleKey(m.id, m.version));
+    return bp !== undefined ? [`${bp.dir}/bin/build`] : [];
+  });
+  const hosts = openModuleHosts(ctx, exes);
+  try {
+    return await buildAll(ctx, input, hosts);
+  } finally {
+    await hosts?.close();
+  }
+}
+
+async function buildAll(ctx: PhaseContext, input: BuildInput, hosts: ModuleHosts | undefined): Promise<BuildResult> {
   let env: Env = allowedOuterEnv(input.imageEnv);
   let plan: PlanEntry[] = [...input.plan];
   let launch = emptyLaunchAggregate();
@@ -134,6 +149,7 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
       ...(input.network !== undefined ? { network: input.network } : {}),
       onLine: (stream, line) => ctx.reporter.emit({ type: 'module-line', module: d.id, stream, line }),
       module: { label: `buildpack ${d.id}@${d.version}`, failExitCode: ExitCode.buildFailed },
+      ...(hosts !== undefined ? { hosts } : {}),
     });
     if (code !== 0) {
       throw new KilnError({
@@ -149,7 +165,7 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
     const entries = await scanLayersDir(tar, esc);
     const post = postProcess({ id: d.id, version: d.version, api: d.api, sbomFormats: d.sbomFormats, layersDir, entries, plan: bpPlan });
     warnings.push(...post.warnings);
-    await renameIgnored(ctx, input, layersDir, post.ignore);
+    await renameIgnored(ctx, input, layersDir, post.ignore, hosts);
     // These changes affect subsequent buildpacks only (buildpack.md, "Phase #5: Build").
     env = applyBuildLayers(env, post.buildLayers);
     sbom.push(...post.sbom);

@@ -11,6 +11,7 @@ import { formatIssue } from '../cnb/spec-error.js';
 import type { DetectPlan, OrderFile, OrderGroup } from '../cnb/models.js';
 import { moduleExecutionEnv } from './build-env.js';
 import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type TargetVars } from './container/module-env.js';
+import { openModuleHosts } from './container/module-hosts.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './container/module-run.js';
 import { PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderBuildpack, type BuilderExtension, type BuilderInfo, type BuilderModule } from './read-builder.js';
@@ -121,40 +122,54 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 export async function runDetects(ctx: PhaseContext, input: DetectRunsInput, modules: BuilderModule[]): Promise<Map<string, DetectRunResult>> {
   const outer = allowedOuterEnv(input.builder.env);
   const runs = new Map<string, { exitCode?: number; output: DetectRunResult['output'] }>();
-  await pool(modules, input.concurrency ?? 4, async (m) => {
-    const key = detectKey(m.kind, m.descriptor.id, m.descriptor.version);
-    const output: DetectRunResult['output'] = [];
-    if (!m.hasDetect) {
-      runs.set(key, { output });
-      return;
-    }
-    const planPath = `${SCRATCH_DIR}/${planPathOf(m)}`;
-    const cnbVars = moduleCnbVars({ phase: 'detect', kind: m.kind, api: m.descriptor.api, moduleDir: m.dir, platformDir: PLATFORM_DIR, planPath, ...(input.target !== undefined ? { target: input.target } : {}) });
-    const env = moduleExecutionEnv({
-      base: outer,
-      platformEnv: input.platformEnv,
-      clearEnv: m.kind === 'buildpack' && m.descriptor.clearEnv,
-      buildConfigEnv: input.builder.buildConfigEnv,
-      cnbVars,
+  const hosts = openModuleHosts(ctx, modules.filter((m) => m.hasDetect).map((m) => `${m.dir}/bin/detect`));
+  try {
+    await pool(modules, input.concurrency ?? 4, async (m) => {
+      const key = detectKey(m.kind, m.descriptor.id, m.descriptor.version);
+      const output: DetectRunResult['output'] = [];
+      if (!m.hasDetect) {
+        runs.set(key, { output });
+        return;
+      }
+      const planPath = `${SCRATCH_DIR}/${planPathOf(m)}`;
+      const cnbVars = moduleCnbVars({ phase: 'detect', kind: m.kind, api: m.descriptor.api, moduleDir: m.dir, platformDir: PLATFORM_DIR, planPath, ...(input.target !== undefined ? { target: input.target } : {}) });
+      const env = moduleExecutionEnv({
+        base: outer,
+        platformEnv: input.platformEnv,
+        clearEnv: m.kind === 'buildpack' && m.descriptor.clearEnv,
+        buildConfigEnv: input.builder.buildConfigEnv,
+        cnbVars,
+      });
+      const exitCode = await runModule(ctx, {
+        image: input.builder.info.id,
+        imageEnv: input.builder.env,
+        user: input.builder.user,
+        volumes: input.volumes,
+        env,
+        exe: `${m.dir}/bin/detect`,
+        args: moduleArgs('detect', { platformDir: PLATFORM_DIR, planPath }),
+        layersReadOnly: true,
+        // A fresh empty plan file, made by the module's own container (owned by the CNB user).
+        prelude: { dirs: [planPath.slice(0, planPath.lastIndexOf('/'))], files: [{ path: planPath, content: '', mode: 0o644 }] },
+        ...(input.network !== undefined ? { network: input.network } : {}),
+        onLine: (stream, line) => output.push({ stream, line }),
+        module: { label: `${m.kind} ${m.descriptor.id}@${m.descriptor.version}`, failExitCode: ExitCode.detectError, answerCodes: [100] },
+        ...(hosts !== undefined ? { hosts } : {}),
+      });
+      runs.set(key, { exitCode, output });
     });
-    const exitCode = await runModule(ctx, {
-      image: input.builder.info.id,
-      imageEnv: input.builder.env,
-      user: input.builder.user,
-      volumes: input.volumes,
-      env,
-      exe: `${m.dir}/bin/detect`,
-      args: moduleArgs('detect', { platformDir: PLATFORM_DIR, planPath }),
-      layersReadOnly: true,
-      // A fresh empty plan file, made by the module's own container (owned by the CNB user).
-      prelude: { dirs: [planPath.slice(0, planPath.lastIndexOf('/'))], files: [{ path: planPath, content: '', mode: 0o644 }] },
-      ...(input.network !== undefined ? { network: input.network } : {}),
-      onLine: (stream, line) => output.push({ stream, line }),
-      module: { label: `${m.kind} ${m.descriptor.id}@${m.descriptor.version}`, failExitCode: ExitCode.detectError, answerCodes: [100] },
-    });
-    runs.set(key, { exitCode, output });
-  });
-  const plans = await readFilesFromVolume(ctx, { volume: input.volumes.scratch, image: input.builder.info.id, path: '/detect', maxBytes: 16 * 1024 * 1024 });
+  } catch (e) {
+    await hosts?.close();
+    throw e;
+  }
+  // The kept containers are removed while the plans are read.
+  const closing = hosts?.close();
+  let plans: Map<string, Buffer>;
+  try {
+    plans = await readFilesFromVolume(ctx, { volume: input.volumes.scratch, image: input.builder.info.id, path: '/detect', maxBytes: 16 * 1024 * 1024 });
+  } finally {
+    await closing;
+  }
   const results = new Map<string, DetectRunResult>();
   for (const m of modules) {
     const key = detectKey(m.kind, m.descriptor.id, m.descriptor.version);

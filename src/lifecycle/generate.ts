@@ -17,6 +17,7 @@ import { moduleExecutionEnv } from './build-env.js';
 import type { ExtendStep } from './extend/extend.js';
 import { buildpackPlanFor, buildpackPlanToml, checkContextDirs, chooseRunImage, filterPlanAfterGenerate, selectBuildContext, type RunImageChoice } from './generate-plan.js';
 import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './container/module-env.js';
+import { openModuleHosts, type ModuleHosts } from './container/module-hosts.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './container/module-run.js';
 import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderExtension, type BuilderInfo } from './read-builder.js';
@@ -90,7 +91,7 @@ function prepare(escaped: string, plan: PlanRequire[]): { planPath: string; prel
 }
 
 /** Runs bin/generate with the app volume read-only (image_extension.md, "Generation": it must not write there). */
-async function runGenerateExe(ctx: PhaseContext, input: GenerateInput, ext: BuilderExtension, prepared: { planPath: string; prelude: Prelude }, outputDir: string): Promise<number> {
+async function runGenerateExe(ctx: PhaseContext, input: GenerateInput, ext: BuilderExtension, prepared: { planPath: string; prelude: Prelude }, outputDir: string, hosts?: ModuleHosts): Promise<number> {
   const { planPath } = prepared;
   const cnbVars = moduleCnbVars({
     phase: 'generate',
@@ -117,6 +118,7 @@ async function runGenerateExe(ctx: PhaseContext, input: GenerateInput, ext: Buil
     ...(input.network !== undefined ? { network: input.network } : {}),
     onLine: (stream, line) => ctx.reporter.emit({ type: 'module-line', module: ext.descriptor.id, stream, line }),
     module: { label: `extension ${ext.descriptor.id}@${ext.descriptor.version}`, failExitCode: ExitCode.generateFailed },
+    ...(hosts !== undefined ? { hosts } : {}),
   });
 }
 
@@ -241,14 +243,20 @@ function extensionOf(builder: BuilderInfo, m: GroupMember): BuilderExtension {
 /** Runs the generate phase. Throws exit 91 when a bin/generate fails, 92 when an output is invalid. */
 export async function runGenerate(ctx: PhaseContext, input: GenerateInput): Promise<GenerateResult> {
   const writes: Promise<void>[] = [];
+  const exes = input.groupExtensions.flatMap((m) => {
+    const ext = input.builder.extensions.get(moduleKey(m.id, m.version));
+    return ext?.hasGenerate === true ? [`${ext.dir}/bin/generate`] : [];
+  });
+  const hosts = openModuleHosts(ctx, exes);
   try {
-    return await generateAll(ctx, input, writes);
+    return await generateAll(ctx, input, writes, hosts);
   } finally {
+    await hosts?.close();
     await Promise.allSettled(writes);
   }
 }
 
-async function generateAll(ctx: PhaseContext, input: GenerateInput, writes: Promise<void>[]): Promise<GenerateResult> {
+async function generateAll(ctx: PhaseContext, input: GenerateInput, writes: Promise<void>[], hosts: ModuleHosts | undefined): Promise<GenerateResult> {
   const warnings: string[] = [];
   const extensions: GeneratedExtension[] = [];
   let working = input.plan;
@@ -260,7 +268,7 @@ async function generateAll(ctx: PhaseContext, input: GenerateInput, writes: Prom
     let entries: OutputEntry[];
     let where: string;
     if (ext.hasGenerate) {
-      const code = await runGenerateExe(ctx, input, ext, prepare(escaped, plan), outputDir);
+      const code = await runGenerateExe(ctx, input, ext, prepare(escaped, plan), outputDir, hosts);
       if (code !== 0) {
         throw new KilnError({
           action: `run generate of extension ${member.id}`,

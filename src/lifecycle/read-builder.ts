@@ -18,6 +18,7 @@ import { scanTar } from './container/layers-scan.js';
 import { parseImageEnv } from './container/module-env.js';
 import { BUILDPACKS_DIR, EXTENSIONS_DIR, type CnbUser, type PhaseContext } from './phase-context.js';
 import { BUILD_CONFIG_ENV_DIR, CNB_DIR, ORDER_TOML, RUN_TOML, STACK_TOML } from '../cnb/paths.js';
+import { createHelperContainer } from './container/helper-run.js';
 import { isMissingPath } from './container/volume-io.js';
 import { loadBuilderFiles, saveBuilderFiles, type BuilderFiles } from './builder-files-cache.js';
 
@@ -146,7 +147,7 @@ function filesOf(entries: ReadTarEntry[]): Map<string, Buffer> {
 
 /** Copies the files readBuilder needs out of one created (never started) container, all at once. */
 async function fetchBuilderFiles(ctx: PhaseContext, info: ImageInfo, user: CnbUser): Promise<BuilderFiles> {
-  const id = await ctx.engine.createContainer({ image: info.id, cmd: ['true'], user: `${user.uid}:${user.gid}`, labels: ctx.labels });
+  const id = await createHelperContainer(ctx, { image: info.id, user: `${user.uid}:${user.gid}` });
   try {
     const sources: Array<[keyof BuilderFiles, string, boolean]> = [
       ['order', ORDER_TOML, false],

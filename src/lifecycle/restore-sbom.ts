@@ -10,6 +10,7 @@
 import { readTar } from '../image/tar-files.js';
 import type { Analyzed } from './analyze.js';
 import { LAYERS_DIR, type PhaseContext } from './phase-context.js';
+import { createHelperContainer } from './container/helper-run.js';
 import { isMissingPath } from './container/volume-io.js';
 
 /** A layer's SBOM files by format ("cdx" -> JSON text). */
@@ -42,7 +43,7 @@ export function layerSbomFile(layer: string, format: string): string | undefined
 /** The previous image's layer SBOMs; empty when it has no SBOM layer (nothing is read then). */
 export async function readPreviousLaunchSboms(ctx: PhaseContext, previous: Analyzed | undefined): Promise<LaunchSbomIndex> {
   if (previous?.metadata?.sbom === undefined) return new Map();
-  const id = await ctx.engine.createContainer({ image: previous.imageId, cmd: ['true'], user: '0:0', labels: ctx.labels });
+  const id = await createHelperContainer(ctx, { image: previous.imageId });
   try {
     const tar = await ctx.engine.getArchive(id, `${LAYERS_DIR}/sbom/launch`);
     return indexLaunchSboms(await readTar(tar, { maxBytes: 64 * 1024 * 1024 }));

@@ -4,7 +4,7 @@
  * daemon calls that print nothing for a while (image load/import/save) it emits wait-start/wait-end
  * so the TTY renderer can show a spinner. The lifecycle never knows it is being watched.
  */
-import type { BuildSpec, ContainerEngine, ContainerSpec, Reporter } from '../ports.js';
+import type { BuildSpec, ContainerEngine, ContainerSpec, ExecSpec, Reporter } from '../ports.js';
 import { redactEnv } from './redact.js';
 
 export function describeContainer(spec: ContainerSpec): string[] {
@@ -15,6 +15,15 @@ export function describeContainer(spec: ContainerSpec): string[] {
     `  cmd: ${JSON.stringify(spec.cmd)}`,
     ...(mounts.length > 0 ? [`  mounts: ${mounts.join(' ')}`] : []),
     ...Object.entries(env).map(([k, v]) => `  env: ${k}=${v}`),
+  ];
+}
+
+/** A process run in a kept container (its image, mounts and network are the container's, described when it started). */
+export function describeExec(id: string, spec: ExecSpec): string[] {
+  return [
+    `exec in container ${id.slice(0, 12)}: user=${spec.user}${spec.workingDir !== undefined ? ` workdir=${spec.workingDir}` : ''}`,
+    `  cmd: ${JSON.stringify(spec.cmd)}`,
+    ...Object.entries(redactEnv(spec.env ?? {})).map(([k, v]) => `  env: ${k}=${v}`),
   ];
 }
 
@@ -49,6 +58,18 @@ export function observeEngine(engine: ContainerEngine, reporter: Reporter, opts:
       debug(describeContainer(spec));
       return engine.createContainer(spec);
     },
+    ...(engine.startContainer !== undefined && engine.execInContainer !== undefined
+      ? {
+          startContainer: (spec: ContainerSpec) => {
+            debug(describeContainer(spec));
+            return (engine.startContainer as NonNullable<ContainerEngine['startContainer']>)(spec);
+          },
+          execInContainer: (id: string, spec: ExecSpec) => {
+            debug(describeExec(id, spec));
+            return (engine.execInContainer as NonNullable<ContainerEngine['execInContainer']>)(id, spec);
+          },
+        }
+      : {}),
     removeContainer: (id) => engine.removeContainer(id),
     putArchive: (id, dest, tar) => engine.putArchive(id, dest, tar),
     getArchive: (id, src) => engine.getArchive(id, src),

@@ -11,7 +11,8 @@
  * the previous image's), else `fp:<fingerprint>`. `diffIds` maps a content fingerprint of an exported
  * dir (cache/fingerprint.ts) to the diffID its tar had, so an unchanged layer is not tarred again.
  */
-import { shArgv, type ShScript } from '../container/sh-script.js';
+import { runHelper } from '../container/helper-run.js';
+import type { ShScript } from '../container/sh-script.js';
 import { createHash } from 'node:crypto';
 import { ExitCode, KilnError } from '../../errors.js';
 import { makeTar } from '../../image/tar-files.js';
@@ -160,23 +161,21 @@ export function saveScript(layers: SaveLayer[]): ShScript {
  */
 export async function runCacheScript(ctx: PhaseContext, opts: { image: string; layers: string; cache?: string; app?: string; script: string; args?: string[]; user?: CnbUser; lowPriority?: boolean }): Promise<string[]> {
   const out: string[] = [];
-  const code = await ctx.engine.runContainer({
+  const code = await runHelper(ctx, {
     image: opts.image,
-    cmd: shArgv({ script: opts.script, args: opts.args ?? [] }, 'kiln-cache'),
-    user: opts.user !== undefined ? `${opts.user.uid}:${opts.user.gid}` : '0:0',
+    script: { script: opts.script, args: opts.args ?? [] },
+    name: 'kiln-cache',
+    ...(opts.user !== undefined ? { user: `${opts.user.uid}:${opts.user.gid}` } : {}),
     mounts: [
       { type: 'volume', source: opts.layers, target: LAYERS_DIR },
       ...(opts.cache !== undefined ? [{ type: 'volume' as const, source: opts.cache, target: CACHE_DIR }] : []),
       ...(opts.app !== undefined ? [{ type: 'volume' as const, source: opts.app, target: APP_DIR }] : []),
     ],
-    network: 'none',
-    labels: ctx.labels,
     ...(opts.lowPriority === true ? { lowPriority: true } : {}),
     onLine: (stream, line) => {
       if (stream === 'stdout') out.push(line);
       else ctx.reporter.emit({ type: 'debug', message: `cache: ${line}` });
     },
-    ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
   });
   if (code.exitCode !== 0) throw new Error(`cache helper script exited with ${code.exitCode}`);
   return out;

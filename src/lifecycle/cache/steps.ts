@@ -12,7 +12,7 @@ import { CACHE_LABEL } from '../../cnb/labels.js';
 import { APP_DIR, escapeId, LAYERS_DIR, type PhaseContext } from '../phase-context.js';
 import { SCRATCH_DIR } from '../container/module-run.js';
 import type { Labels } from '../../ports.js';
-import { shArgv } from '../container/sh-script.js';
+import { runHelper } from '../container/helper-run.js';
 
 export interface OpenCacheOptions {
   volume: string;
@@ -87,25 +87,21 @@ export function startFingerprintProbe(ctx: PhaseContext, opts: { image: string; 
   ctx.signal?.addEventListener('abort', onAbort);
   const lines: string[] = [];
   const probe = probeScript(opts.doneFile, opts.buildpackIds.map((id) => `${LAYERS_DIR}/${escapeId(id)}`), APP_DIR);
-  const run = ctx.engine
-    .runContainer({
-      image: opts.image,
-      cmd: shArgv(probe, 'kiln-fingerprints'),
-      user: '0:0',
-      mounts: [
-        { type: 'volume', source: opts.layers, target: LAYERS_DIR, readOnly: true },
-        { type: 'volume', source: opts.app, target: APP_DIR, readOnly: true },
-        { type: 'volume', source: opts.scratch, target: SCRATCH_DIR, readOnly: true },
-      ],
-      network: 'none',
-      labels: ctx.labels,
-      signal: stop.signal,
-      onLine: (stream, line) => {
-        if (stream === 'stdout') lines.push(line);
-        else ctx.reporter.emit({ type: 'debug', message: `fingerprints: ${line}` });
-      },
-    })
-    .finally(() => ctx.signal?.removeEventListener('abort', onAbort));
+  const run = runHelper(ctx, {
+    image: opts.image,
+    script: probe,
+    name: 'kiln-fingerprints',
+    mounts: [
+      { type: 'volume', source: opts.layers, target: LAYERS_DIR, readOnly: true },
+      { type: 'volume', source: opts.app, target: APP_DIR, readOnly: true },
+      { type: 'volume', source: opts.scratch, target: SCRATCH_DIR, readOnly: true },
+    ],
+    signal: stop.signal,
+    onLine: (stream, line) => {
+      if (stream === 'stdout') lines.push(line);
+      else ctx.reporter.emit({ type: 'debug', message: `fingerprints: ${line}` });
+    },
+  }).finally(() => ctx.signal?.removeEventListener('abort', onAbort));
   const result = run.then(({ exitCode }) => {
     if (exitCode !== 0) throw new Error(`fingerprint helper exited with ${exitCode}`);
     const byPath = new Map<string, string>();

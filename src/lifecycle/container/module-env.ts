@@ -162,6 +162,22 @@ export const PRELUDE_SCRIPT = [
   'exit 0',
 ].join('\n');
 
+/**
+ * PRELUDE_SCRIPT for a module run by exec in a kept container (module-hosts.ts): the module never
+ * replaces the shell, and once it exits, whatever it left running is killed (`kill -9 -1`: every process
+ * of the CNB user but the shell and the container's pid 1), as removing its own container would; the
+ * shell then exits with the module's code (128 + n for a death by signal, as a container's would be).
+ */
+export const KEPT_PRELUDE_SCRIPT = [
+  ...PRELUDE_SCRIPT.split('\n').slice(0, 6),
+  'set +e',
+  '"$@"',
+  'kiln_code=$?',
+  'kill -9 -1 2>/dev/null',
+  'if [ "$kiln_code" -eq 0 ] && [ -n "$kiln_done" ]; then : > "$kiln_done" || exit 1; fi',
+  'exit "$kiln_code"',
+].join('\n');
+
 /** PRELUDE_SCRIPT's parameters before the command (sh-script.ts: values are never script text). */
 export function preludeArgs(p: Prelude): string[] {
   return [
@@ -182,12 +198,14 @@ export function preludeArgs(p: Prelude): string[] {
  * container: no archive round trip per input (issue 5, warm rebuilds). The shell's own variables are
  * then removed too, and ones `env` defines are set again explicitly, so the module still sees exactly `env`.
  */
-export function moduleCommand(imageEnv: readonly string[], env: Env, exe: string, args: readonly string[], prelude?: Prelude): string[] {
-  const shell = prelude !== undefined && (prelude.dirs.length > 0 || prelude.files.length > 0 || prelude.doneFile !== undefined);
+export function moduleCommand(imageEnv: readonly string[], env: Env, exe: string, args: readonly string[], prelude?: Prelude, opts: { kept?: boolean } = {}): string[] {
+  const kept = opts.kept === true;
+  const shell = kept || (prelude !== undefined && (prelude.dirs.length > 0 || prelude.files.length > 0 || prelude.doneFile !== undefined));
   const unset = new Set(Object.keys(parseImageEnv(imageEnv)).filter((k) => !(k in env)));
   if (shell) for (const k of SHELL_VARS) if (!(k in env)) unset.add(k);
   const unsets = [...unset].sort().flatMap((k) => ['-u', k]);
   if (!shell) return unsets.length === 0 ? [exe, ...args] : ['env', ...unsets, exe, ...args];
   const reset = SHELL_VARS.filter((k) => k in env).map((k) => `${k}=${env[k] ?? ''}`);
-  return shArgv({ script: PRELUDE_SCRIPT, args: [...preludeArgs(prelude), 'env', ...unsets, ...reset, exe, ...args] }, 'kiln-prelude');
+  const script = kept ? KEPT_PRELUDE_SCRIPT : PRELUDE_SCRIPT;
+  return shArgv({ script, args: [...preludeArgs(prelude ?? { dirs: [], files: [] }), 'env', ...unsets, ...reset, exe, ...args] }, 'kiln-prelude');
 }

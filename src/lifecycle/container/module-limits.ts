@@ -35,7 +35,7 @@ export function moduleKilledError(what: string, killed: 'memory' | 'pids', limit
     killed === 'memory'
       ? 'if the module needs more, raise the limit with --memory SIZE (e.g. --memory 8g; 0 = no limit) or KILN_MEMORY'
       : 'look for a fork bomb or runaway parallelism in the module; if it needs more, raise the limit with --pids-limit N (0 = no limit) or KILN_PIDS_LIMIT';
-  return new KilnError({ action: `run ${what}`, cause, hint, exitCode });
+  return new KilnError({ action: `run ${what}`, cause, hint, exitCode, kind: 'limit' });
 }
 
 /**

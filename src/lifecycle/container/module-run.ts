@@ -10,6 +10,7 @@ import { ExitCode } from '../../errors.js';
 import { moduleCommand, type Env, type Prelude } from './module-env.js';
 import { moduleKilledError } from './module-limits.js';
 import { APP_DIR, LAYERS_DIR, PLATFORM_DIR, type BuildVolumes, type CnbUser, type PhaseContext } from '../phase-context.js';
+import type { ModuleHosts } from './module-hosts.js';
 import { writeToVolume } from './volume-io.js';
 
 /** Where the per-build scratch volume (plan files handed to modules) is mounted. */
@@ -47,6 +48,8 @@ export interface ModuleRunSpec {
    * limit ends the run (the phase's: detect 21, generate 91, build 51).
    */
   module?: { label: string; failExitCode: number; answerCodes?: number[] };
+  /** The phase's kept containers (module-hosts.ts); without them the module gets a container of its own. */
+  hosts?: ModuleHosts;
 }
 
 export function moduleMounts(v: RunVolumes, layersReadOnly = false, appReadOnly = false): Mount[] {
@@ -87,22 +90,27 @@ export async function inlinePrelude(ctx: PhaseContext, spec: Pick<ModuleRunSpec,
 export async function runModule(ctx: PhaseContext, spec: ModuleRunSpec): Promise<number> {
   const prelude = await inlinePrelude(ctx, spec);
   const name = spec.module !== undefined ? `${spec.exe} (${spec.module.label})` : spec.exe;
-  const { exitCode, killed } = await ctx.engine.runContainer({
-    name,
-    ...(spec.module?.answerCodes !== undefined ? { answerCodes: spec.module.answerCodes } : {}),
+  const container = {
     image: spec.image,
-    cmd: moduleCommand(spec.imageEnv, spec.env, spec.exe, spec.args, prelude),
     user: `${spec.user.uid}:${spec.user.gid}`,
-    env: spec.env,
-    workingDir: spec.volumes.appDir ?? APP_DIR,
     mounts: moduleMounts(spec.volumes, spec.layersReadOnly ?? false, spec.appReadOnly ?? false),
     network: spec.network ?? 'none',
     labels: ctx.labels,
+    ...(ctx.moduleLimits !== undefined ? { limits: ctx.moduleLimits } : {}),
+  };
+  const run = {
+    name,
+    ...(spec.module?.answerCodes !== undefined ? { answerCodes: spec.module.answerCodes } : {}),
+    cmd: moduleCommand(spec.imageEnv, spec.env, spec.exe, spec.args, prelude, { kept: spec.hosts !== undefined }),
+    user: container.user,
+    env: spec.env,
+    workingDir: spec.volumes.appDir ?? APP_DIR,
     ...(spec.onLine !== undefined ? { onLine: spec.onLine } : {}),
     ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
     ...(ctx.moduleTimeoutMs !== undefined ? { timeoutMs: ctx.moduleTimeoutMs } : {}),
     ...(ctx.moduleLimits !== undefined ? { limits: ctx.moduleLimits } : {}),
-  });
+  };
+  const { exitCode, killed } = spec.hosts !== undefined ? await spec.hosts.run(container, run) : await ctx.engine.runContainer({ ...container, ...run });
   if (killed !== undefined) throw moduleKilledError(name, killed, ctx.moduleLimits ?? {}, spec.module?.failExitCode ?? ExitCode.generic);
   return exitCode;
 }

@@ -4,41 +4,24 @@
  * daemon's archive endpoints copy tar streams through it. The container is removed in every case.
  */
 import { PassThrough, type Readable } from 'node:stream';
-import { isKilnError } from '../../errors.js';
+import { isErrorKind } from '../../errors.js';
 import { readTarFiles, type TarFileEntry } from '../../image/tar-files.js';
 import { packTarStream, type PackEntry, type PackOptions, type PackProgress } from '../../image/tar-pack-stream.js';
+import { createHelperContainer } from './helper-run.js';
 import { showProgress } from './upload-progress.js';
 import type { PhaseContext, VolumeHost } from '../phase-context.js';
 
 /** Where the volume is mounted inside the helper container. */
 const MOUNT = '/kiln-volume';
 
-/**
- * A missing path comes back from the engine's getArchive as a KilnError whose cause starts with this
- * text (src/docker/docker-engine.ts NO_SUCH_PATH; fakes of the port should do the same).
- */
-const NO_SUCH_PATH = 'no such file or directory';
-
 function createHelper(ctx: PhaseContext, volume: string, image: string, target: string = MOUNT): Promise<string> {
-  return ctx.engine.createContainer({
-    image,
-    cmd: ['true'],
-    user: '0:0',
-    mounts: [{ type: 'volume', source: volume, target }],
-    labels: ctx.labels,
-  });
+  return createHelperContainer(ctx, { image, mounts: [{ type: 'volume', source: volume, target }] });
 }
 
 export type { VolumeHost } from '../phase-context.js';
 
 export async function createVolumeHost(ctx: PhaseContext, image: string, mounts: Array<{ volume: string; target: string }>): Promise<VolumeHost> {
-  const id = await ctx.engine.createContainer({
-    image,
-    cmd: ['true'],
-    user: '0:0',
-    mounts: mounts.map((m) => ({ type: 'volume' as const, source: m.volume, target: m.target })),
-    labels: ctx.labels,
-  });
+  const id = await createHelperContainer(ctx, { image, mounts: mounts.map((m) => ({ type: 'volume' as const, source: m.volume, target: m.target })) });
   return { id, mounts: new Map(mounts.map((m) => [m.volume, m.target])) };
 }
 
@@ -193,8 +176,9 @@ export async function readFromVolume(ctx: PhaseContext, opts: ReadFromVolumeOpti
   return out;
 }
 
+/** A missing path comes back from the engine's getArchive as a KilnError of kind 'missing-path' (fakes of the port do the same). */
 export function isMissingPath(e: unknown): boolean {
-  return isKilnError(e) && e.causeText.startsWith(NO_SUCH_PATH);
+  return isErrorKind(e, 'missing-path');
 }
 
 /**

@@ -22,14 +22,15 @@
  * failing otherwise, the daemon failing an intermediate load, a commit that did not add exactly one
  * layer, an interrupt) fails the export.
  */
-import { ExitCode, isKilnError } from '../../errors.js';
+import { isInterrupted, isKilnError } from '../../errors.js';
 import type { ImageInfo } from '../../ports.js';
 import type { ImagePlan } from './plan.js';
 import { loadExportImage, type LayerFile } from './load.js';
 import type { CommitLayer } from './transport.js';
 import type { PhaseContext } from '../phase-context.js';
 import { REPRODUCIBLE_MTIME } from '../../image/tar-files.js';
-import { shArgv, type ShScript } from '../container/sh-script.js';
+import { runHelper } from '../container/helper-run.js';
+import type { ShScript } from '../container/sh-script.js';
 
 /** Where the copy container sees the layers volume. */
 const SOURCE_MOUNT = '/dev/kiln-layers';
@@ -114,23 +115,19 @@ function cannotStart(e: unknown): boolean {
 /** Runs the copy on `image` and commits it; returns the new image's id and layers. */
 async function commitOne(ctx: PhaseContext, opts: CommitOptions, image: string, layer: CommitLayer): Promise<ImageInfo> {
   const output: string[] = [];
-  const r = await ctx.engine
-    .runContainer({
-      image,
-      cmd: shArgv(copyScript(layer), 'kiln-commit'),
-      user: '0:0',
-      workingDir: '/',
-      mounts: [{ type: 'volume', source: opts.layersVolume, target: SOURCE_MOUNT, readOnly: true }],
-      labels: ctx.labels,
-      commit: true,
-      onLine: (_s, line) => void output.push(line),
-      ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
-    })
-    .catch((e: unknown) => {
-      if (isKilnError(e) && e.exitCode === ExitCode.interrupted) throw e;
-      if (cannotStart(e)) throw new CommitFailed(isKilnError(e) ? e.causeText : e instanceof Error ? e.message : String(e));
-      throw e;
-    });
+  const r = await runHelper(ctx, {
+    image,
+    script: copyScript(layer),
+    name: 'kiln-commit',
+    workingDir: '/',
+    mounts: [{ type: 'volume', source: opts.layersVolume, target: SOURCE_MOUNT, readOnly: true }],
+    commit: true,
+    onLine: (_s, line) => void output.push(line),
+  }).catch((e: unknown) => {
+    if (isInterrupted(e)) throw e;
+    if (cannotStart(e)) throw new CommitFailed(isKilnError(e) ? e.causeText : e instanceof Error ? e.message : String(e));
+    throw e;
+  });
   const said = output.length > 0 ? `: ${output.slice(-3).join(' / ')}` : '';
   if (CANNOT_COPY.includes(r.exitCode)) throw new CommitFailed(`the copy of ${layer.volumePath} exited ${r.exitCode}${said}`);
   // Any other failure (a full disk, a daemon fault) could pass on the next run: no fallback to another image id.

@@ -5,7 +5,7 @@
  * build args, the build context rules, the user rules and the rebasable label follow image_extension.md, "Phase: Extension"; platform.md, "`extender` (optional)".
  */
 import { randomUUID } from 'node:crypto';
-import { ExitCode, KilnError, isKilnError } from '../../errors.js';
+import { ExitCode, KilnError, isInterrupted, isKilnError } from '../../errors.js';
 import { makeTar, readTar, toTarFileEntry, type TarFileEntry } from '../../image/tar-files.js';
 import type { ImageInfo } from '../../ports.js';
 import type { ExtendArg } from '../../cnb/models.js';
@@ -217,7 +217,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
           ...(ctx.moduleLimits?.memoryBytes !== undefined ? { memoryBytes: ctx.moduleLimits.memoryBytes } : {}),
         }));
       } catch (e) {
-        if (isKilnError(e) && e.exitCode === ExitCode.interrupted) throw e;
+        if (isInterrupted(e)) throw e;
         const cause = isKilnError(e) ? e.causeText : e instanceof Error ? e.message : String(e);
         const oom = dockerfileOomNote(cause, ctx.moduleLimits?.memoryBytes);
         throw new KilnError({ action, cause: `${cause}${oom}`, hint: `check ${step.extensionId}'s ${kind}.Dockerfile (output above)${oom !== '' ? '; raise the limit with --memory SIZE if the step needs more' : ''}`, exitCode: ExitCode.extendFailed, subject: step.extensionId, original: e });

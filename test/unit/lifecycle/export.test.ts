@@ -58,7 +58,7 @@ class FakeEngine {
         const rel = path.slice((mount?.target ?? '').length).replace(/^\//, '');
         const rootName = rel === '' ? 'kiln-volume' : (rel.split('/').pop() as string);
         const under = entries.filter((e) => rel === '' || e.path === rel || e.path.startsWith(`${rel}/`));
-        if (rel !== '' && under.length === 0) throw new KilnError({ action: 'get archive', cause: `no such file or directory: ${path}` });
+        if (rel !== '' && under.length === 0) throw new KilnError({ action: 'get archive', cause: `no such file or directory: ${path}`, kind: 'missing-path' });
         const renamed = under.map((e) => ({ ...e, path: rel === '' ? `${rootName}/${e.path}` : `${rootName}${e.path.slice(rel.length)}` }));
         const root = rel === '' ? [{ path: rootName, type: 'directory' as const }] : [];
         return Readable.from([await makeTar([...root, ...renamed])]);

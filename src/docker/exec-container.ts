@@ -1,0 +1,125 @@
+/**
+ * A process run in a kept container (issue 21 point 3: an exec costs about a quarter of a container
+ * start): attached from its start (hijacked exec stream), demultiplexed per line, its exit code from the
+ * exec's inspect. What runContainer guarantees holds: an abort, a timeout or the pids limit kills the
+ * process, here by killing the whole container (the process's children die with it; the caller removes
+ * the container), and a death by signal is examined for the OOM killer or a kill from outside.
+ */
+import type Docker from 'dockerode';
+import { isKilnError, type KilnError } from '../errors.js';
+import type { ContainerSpec, ExecSpec, RunResult } from '../ports.js';
+import { examineExecExit, watchPids } from './container-exit.js';
+import { lineDemuxer } from './demux.js';
+import { interruptedError, timeoutError } from './run-container.js';
+
+interface ExecDeps {
+  docker: Docker;
+  create(spec: ContainerSpec): Promise<string>;
+  remove(id: string): Promise<void>;
+  wrap(e: unknown, action: string): KilnError;
+}
+
+function describe(spec: ExecSpec): string {
+  return spec.name ?? spec.cmd.join(' ');
+}
+
+/** Creates and starts a container to exec in; a container that does not start is removed. */
+export async function startContainer(deps: ExecDeps, spec: ContainerSpec): Promise<string> {
+  const id = await deps.create(spec);
+  try {
+    await deps.docker.getContainer(id).start();
+    return id;
+  } catch (e) {
+    await deps.remove(id).catch(() => undefined);
+    throw deps.wrap(e, `start a container of ${spec.image}`);
+  }
+}
+
+/** The exec's exit code once the daemon has it (it can lag the end of the output stream a little). */
+async function exitCodeOf(exec: Docker.Exec): Promise<number> {
+  for (let i = 0; ; i++) {
+    const info = await exec.inspect();
+    if (!info.Running && typeof info.ExitCode === 'number') return info.ExitCode;
+    if (i >= 100) return -1;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec): Promise<RunResult> {
+  const what = describe(spec);
+  if (spec.signal?.aborted) throw interruptedError(what);
+  const container = deps.docker.getContainer(id);
+  let stopError: KilnError | undefined;
+  let rejectStopped: (e: KilnError) => void = () => undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    rejectStopped = reject;
+  });
+  stopped.catch(() => undefined);
+  const stop = (err: KilnError): void => {
+    if (stopError !== undefined) return;
+    stopError = err;
+    rejectStopped(err);
+    container.kill().catch(() => undefined);
+  };
+  const onAbort = (): void => stop(interruptedError(what));
+  const timer = spec.timeoutMs !== undefined ? setTimeout(() => stop(timeoutError(what, spec.timeoutMs ?? 0)), spec.timeoutMs) : undefined;
+  spec.signal?.addEventListener('abort', onAbort);
+  let pids: ReturnType<typeof watchPids> | undefined;
+  let output: NodeJS.ReadableStream | undefined;
+  let lineError: unknown;
+  try {
+    const exec = await Promise.race([
+      container.exec({
+        Cmd: spec.cmd,
+        User: spec.user,
+        Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+        WorkingDir: spec.workingDir ?? '',
+        AttachStdin: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        Tty: false,
+      }),
+      stopped,
+    ]);
+    const onLine = spec.onLine ?? (() => undefined);
+    // As in runContainer: a throwing callback is kept and rethrown once the process is done.
+    const lines = lineDemuxer((stream, line) => {
+      if (lineError !== undefined) return;
+      try {
+        onLine(stream, line);
+      } catch (e) {
+        lineError = e ?? new Error('onLine threw');
+      }
+    });
+    output = (await Promise.race([exec.start({ hijack: true, stdin: false }), stopped])) as NodeJS.ReadableStream;
+    const attached = output;
+    const ended = new Promise<void>((resolve) => {
+      attached.on('data', (chunk: Buffer) => lines.write(chunk));
+      attached.on('end', () => resolve());
+      attached.on('close', () => resolve());
+      attached.on('error', () => resolve());
+    });
+    if (spec.limits?.pids !== undefined) pids = watchPids(container, spec.limits.pids, () => container.kill().catch(() => undefined));
+    await Promise.race([ended, stopped]);
+    lines.end();
+    const exitCode = await Promise.race([exitCodeOf(exec), stopped]);
+    if (stopError !== undefined) throw stopError;
+    if (lineError !== undefined) throw lineError;
+    pids?.stop();
+    if (pids?.hit === true || (exitCode !== 0 && pids?.reached === true)) return { exitCode, killed: 'pids' };
+    if (exitCode !== 0 && !(spec.answerCodes ?? []).includes(exitCode) && exitCode > 128) {
+      const killed = await examineExecExit(deps.docker, id, exec.id, exitCode, what);
+      if (killed !== undefined) return { exitCode, killed };
+    }
+    return { exitCode };
+  } catch (e) {
+    if (stopError !== undefined) throw stopError;
+    if (isKilnError(e) || e === lineError) throw e;
+    throw deps.wrap(e, `run ${what}`);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    pids?.stop();
+    spec.signal?.removeEventListener('abort', onAbort);
+    (output as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+}
