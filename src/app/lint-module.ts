@@ -20,6 +20,8 @@ import { lineOfKey } from '../cnb/toml-lines.js';
 export interface LintReport {
   kind: ModuleKind;
   dir: string;
+  /** The module's id, when the descriptor names one. */
+  id?: string;
   findings: LintFinding[];
 }
 
@@ -133,5 +135,6 @@ export async function lintModule(kind: ModuleKind, dir: string): Promise<LintRep
   const named = findings.map((f) => ({ ...f, file: relative('.', join(dir, f.file)) || f.file }));
   // By file, then line (findings without a line first): the order a reader walks the module in.
   named.sort((a, b) => (a.file === b.file ? (a.line ?? 0) - (b.line ?? 0) : a.file < b.file ? -1 : 1));
-  return { kind, dir, findings: named };
+  const id = parsed.value?.id ?? (typeof raw?.[kind] === 'object' && raw[kind] !== null ? ((raw[kind] as Record<string, unknown>)['id'] as string | undefined) : undefined);
+  return { kind, dir, ...(typeof id === 'string' ? { id } : {}), findings: named };
 }

@@ -1,19 +1,17 @@
 /**
  * Output of `kiln generate` (issue 20 point 2): per extension, each Dockerfile with the image it applies
- * to and its build args, then its text; `--json` gives the report as data on stdout.
+ * to and its build args, then its text; `--json` gives the report as data (printed by ui/command-output.ts).
  */
 import type { GenerateReport } from '../app/generate-report.js';
-import { makeStyle, wantsColor } from './style.js';
+import type { Style } from './style.js';
 
-type Out = { write(s: string): unknown; isTTY?: boolean };
+export function generateReportJson(r: GenerateReport, written?: string): unknown {
+  return { ok: true, ...r, ...(written !== undefined ? { output: written } : {}) };
+}
 
-export function renderGenerateReport(r: GenerateReport, opts: { json?: boolean; out?: Out; written?: string } = {}): void {
-  const out = opts.out ?? process.stdout;
-  if (opts.json === true) {
-    out.write(`${JSON.stringify({ ok: true, ...r, ...(opts.written !== undefined ? { output: opts.written } : {}) }, null, 2)}\n`);
-    return;
-  }
-  const s = makeStyle(wantsColor(out));
+export function generateReportHuman(r: GenerateReport, s: Style, written?: string): string {
+  let text = '';
+  const out = { write: (line: string): void => void (text += line) };
   if (r.extensions.length === 0) out.write('no extension of the chosen group generated anything (the group has no extensions)\n');
   for (const e of r.extensions) {
     out.write(`${s.bold(`${e.id}@${e.version}`)} (from ${e.source})\n`);
@@ -26,5 +24,6 @@ export function renderGenerateReport(r: GenerateReport, opts: { json?: boolean; 
     }
   }
   out.write(`run image: ${r.runImage}${r.runImageSwitched ? ' (switched by an extension)' : ''}\n`);
-  if (opts.written !== undefined) out.write(`written to ${opts.written}\n`);
+  if (written !== undefined) out.write(`written to ${written}\n`);
+  return text;
 }

@@ -6,6 +6,9 @@ import type { Command } from 'commander';
 import { ExitCode, KilnError } from '../../errors.js';
 import type { ModuleKind } from '../../cnb/models.js';
 import type { CliContext } from '../context.js';
+import { checkImageRef } from '../../image/image-ref.js';
+import { PULL_POLICY_OPTION } from '../pull-options.js';
+import { labelsFromEnv } from './build.js';
 
 /** The `buildpack` / `extension` parent command, shared with `package` (package.ts). */
 function parentOf(program: Command, kind: ModuleKind): Command {
@@ -54,14 +57,46 @@ function registerNew(program: Command, ctx: CliContext, kind: ModuleKind): void 
   });
 }
 
+interface LintFlags {
+  json?: boolean;
+  app?: string;
+  builder?: string;
+  pullPolicy?: string;
+}
+
+/** With --app: bin/generate runs for that app as `kiln generate --extension DIR` would, and what it emits is linted too. */
+async function emittedFor(ctx: CliContext, dir: string, id: string | undefined, flags: LintFlags & { app: string }, json: boolean): Promise<import('../../image/dockerfile-lint.js').LintFinding[]> {
+  const [{ generateOnly }, { emittedFindings }, { chooseBuilder }, { readKilnConfig }, { fetcherFor }] = await Promise.all([
+    import('../../app/generate-app.js'),
+    import('../../app/lint-emitted.js'),
+    import('../builder-choice.js'),
+    import('../../config/kiln-config.js'),
+    import('../pull-options.js'),
+  ]);
+  const config = await readKilnConfig();
+  const builder = checkImageRef(await chooseBuilder({ ...flags, path: flags.app }, config), 'the builder');
+  const output = await ctx.output({ style: 'progress', quiet: true, ...(json ? { json: true } : {}) });
+  const engine = await ctx.engine();
+  const fetcher = await fetcherFor(flags, engine, output.reporter, undefined, config);
+  const report = await generateOnly({ engine, reporter: output.reporter, ids: ctx.ids, fetcher }, { builder, path: flags.app, env: {}, modules: { extensions: [dir] }, ...(process.env.KILN_LABELS !== undefined ? { labels: labelsFromEnv(process.env.KILN_LABELS) } : {}) });
+  return emittedFindings(report, id ?? '', dir);
+}
+
 function registerLint(program: Command, ctx: CliContext, kind: ModuleKind): void {
-  parentOf(program, kind)
+  const cmd = parentOf(program, kind)
     .command('lint [dir]')
-    .description(`check a ${kind} directory: descriptor, executables${kind === 'extension' ? ', Dockerfiles under generate/' : ''}; exit 0 when no errors, ${ExitCode.config} otherwise`)
-    .option('--json', 'print the findings as JSON on stdout')
-    .action(async (dir: string | undefined, flags: { json?: boolean }) => {
+    .description(`check a ${kind} directory: descriptor, executables${kind === 'extension' ? ', Dockerfiles under generate/ (and with --app, what bin/generate emits for that app)' : ''}; exit 0 when no errors, ${ExitCode.config} otherwise`)
+    .option('--json', 'print the findings as JSON on stdout');
+  if (kind === 'extension') {
+    cmd
+      .option('--app <dir>', 'also run bin/generate for this app (on the builder) and lint the Dockerfiles it emits')
+      .option('-B, --builder <image>', "builder for --app (default: the app's project.toml builder, else kiln config default-builder)", (v: string) => checkImageRef(v, '--builder'))
+      .option(...PULL_POLICY_OPTION);
+  }
+  cmd.action(async (dir: string | undefined, flags: LintFlags) => {
       const [{ lintModule }, { lintReportJson, lintReportHuman }] = await Promise.all([import('../../app/lint-module.js'), import('../../ui/lint-report.js')]);
       const report = await lintModule(kind, dir ?? '.');
+      if (flags.app !== undefined) report.findings.push(...(await emittedFor(ctx, dir ?? '.', report.id, { ...flags, app: flags.app }, flags.json === true)));
       (await ctx.output({ ...(flags.json === true ? { json: true } : {}) })).result(lintReportJson(report), (style) => lintReportHuman(report, style));
       if (report.findings.some((f) => f.severity === 'error')) process.exitCode = ExitCode.config;
     });

@@ -9,7 +9,7 @@ import type { BuildRequest } from '../../app/build-app.js';
 import { checkImageRef } from '../../image/image-ref.js';
 import { isLocalDaemon } from '../../docker/connection.js';
 import { socketIds, treeHoldsSocket } from './socket-scan.js';
-import { ExitCode, KilnError } from '../../errors.js';
+import { ExitCode, isKilnError, KilnError } from '../../errors.js';
 import type { Mount } from '../../ports.js';
 import { ALLOW_REMOTE_FLAG } from '../../image/dockerfile-remote.js';
 import { EXTENSION_NETWORK_FLAG, parseExtensionNetwork, refuseExposedHostNetwork } from '../network-flags.js';
@@ -21,6 +21,9 @@ import type { CliContext } from '../context.js';
 import { declarePackFlags, packFlagsRequest, type PackBuildFlags } from './build-flags.js';
 
 interface BuildFlags extends LimitFlags, PackBuildFlags {
+  watch?: boolean;
+  run?: boolean;
+  port?: string;
   detectParallel?: string;
   builder?: string;
   pullPolicy?: string;
@@ -226,7 +229,10 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--json', 'one JSON event per line on stderr, the result as JSON on stdout')
     .option('--timestamps', 'prefix every output line with the time (UTC)')
     .option('--publish', 'push the app image to its registry after the build (the daemon pushes; see DOCKER_HOST)')
-    .option(...PULL_POLICY_OPTION);
+    .option(...PULL_POLICY_OPTION)
+    .option('-w, --watch', 'build again whenever the app or a --buildpack/--extension directory changes (Ctrl-C stops)')
+    .option('--run', 'with --watch: run each new image on the host network, replacing the previous container, and show its output')
+    .option('--port <port>', 'with --run: set PORT=<port> in the app container');
   declarePackFlags(cmd).action(async (image: string, flags: BuildFlags) => {
       // Loaded when the command runs, not at start-up (issue 21).
       const { applyTags, writeSbomOutput, writeReport, buildApp, publishImage, registryAuthFor, pullPreviousImage, withDefaultTag, observeEngine, collectSummary, summaryOf, fetcherFor, chooseBuilder, readKilnConfig } = await import('./build-run.js');
@@ -234,16 +240,19 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       const builder = checkImageRef(await chooseBuilder(flags, config), 'the builder');
       const req = { ...buildRequestOf(image, { ...flags, builder }), runImageMirrors: config.runImageMirrors };
       await refuseExposedHostNetwork({ '--network': req.network, [EXTENSION_NETWORK_FLAG]: req.extensionNetwork });
+      if (flags.watch !== true && (flags.run === true || flags.port !== undefined)) {
+        throw new KilnError({ action: `read ${flags.run === true ? '--run' : '--port'}`, cause: 'it works only with --watch', hint: 'add --watch (kiln build --watch --run)', exitCode: ExitCode.usage });
+      }
       const { reporter, facts } = collectSummary((await ctx.output({ ...flags, style: 'progress' })).reporter);
       const engine = observeEngine(await ctx.engine(), reporter, { verbose: flags.verbose === true });
       const remote = remoteVolumeWarning(req.volumes);
       if (remote !== undefined) reporter.emit({ type: 'warning', message: remote });
       const abort = new AbortController();
       const fetcher = await fetcherFor(flags, engine, reporter, abort.signal, config);
-      const stopListening = abortOnSignals(abort);
-      try {
+      /** One build; resolves with the image id. */
+      const once = async (signal: AbortSignal): Promise<string> => {
         if (flags.publish === true) await pullPreviousImage({ engine, reporter, fetcher }, withDefaultTag(req.image));
-        const outcome = await buildApp({ engine, reporter, ids: ctx.ids, signal: abort.signal, fetcher }, req);
+        const outcome = await buildApp({ engine, reporter, ids: ctx.ids, signal, fetcher }, req);
         const tags = [withDefaultTag(req.image), ...(req.tags ?? [])];
         await applyTags(engine, outcome.imageId, tags.slice(1));
         if (req.sbomOutputDir !== undefined) await writeSbomOutput(req.sbomOutputDir, outcome.sbom ?? []);
@@ -252,7 +261,18 @@ export function registerBuild(program: Command, ctx: CliContext): void {
         // Pushed here, once the image exists, so build-app stays registry-free (issue 7); every tag.
         if (flags.publish === true) for (const t of tags) await publishImage(engine, reporter, t, await registryAuthFor(t));
         if (flags.reportOutputDir !== undefined) await writeReport(flags.reportOutputDir, { tags, imageId: outcome.imageId });
+        return outcome.imageId;
+      };
+      const stopListening = abortOnSignals(abort);
+      try {
+        if (flags.watch === true) {
+          const { watchBuild } = await import('./build-watch.js');
+          await watchBuild({ engine, reporter, signal: abort.signal, once, req, flags, newId: () => ctx.ids.newId() });
+          throw new KilnError({ action: 'watch', cause: 'stopped; the app container and the build in flight were removed', exitCode: ExitCode.interrupted });
+        }
+        await once(abort.signal);
       } catch (e) {
+        if (flags.watch === true && isKilnError(e) && e.action === 'watch') throw e;
         if (abort.signal.aborted) throw new KilnError({ action: 'build', cause: 'interrupted; what the build created was removed, unless a cleanup warning above says otherwise (then run kiln prune)', exitCode: ExitCode.interrupted, original: e });
         throw e;
       } finally {

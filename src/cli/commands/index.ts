@@ -5,6 +5,7 @@ import { registerBuild } from './build.js';
 import { registerConfig } from './config.js';
 import { registerBuilderCommands } from './builder-inspect.js';
 import { registerDetect } from './detect.js';
+import { registerGenerate } from './generate.js';
 import { registerInspect } from './inspect.js';
 import { registerPackageCommands } from './package.js';
 import { registerPrune } from './prune.js';
@@ -16,6 +17,7 @@ import { registerStackCommands } from './stack-create.js';
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerBuild(program, ctx);
   registerDetect(program, ctx);
+  registerGenerate(program, ctx);
   registerBuilderCommands(program, ctx);
   registerStackCommands(program, ctx);
   registerRebase(program, ctx);
