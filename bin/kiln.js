@@ -1,4 +1,23 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
-
-process.exitCode = await main(process.argv);
+// `kiln --version` and `kiln --help` alone are answered without loading the program (issue 21:
+// start-up); the help text is the program's own, written by `npm run build` (scripts/top-level-help.mjs).
+const only = process.argv.length === 3 ? process.argv[2] : undefined;
+if (only === '--version' || only === '-V') {
+  const { KILN_VERSION } = await import('../dist/cli/version.js');
+  process.stdout.write(`${KILN_VERSION}\n`);
+} else {
+  const { readFileSync } = await import('node:fs');
+  let help;
+  if (only === '--help' || only === '-h') {
+    try {
+      help = readFileSync(new URL('../dist/cli/help.txt', import.meta.url), 'utf8');
+    } catch {
+      help = undefined; // not built by npm run build: the program prints it
+    }
+  }
+  if (help !== undefined) process.stdout.write(help);
+  else {
+    const { main } = await import('../dist/cli/main.js');
+    process.exitCode = await main(process.argv);
+  }
+}

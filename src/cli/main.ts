@@ -13,6 +13,9 @@ import { KILN_VERSION } from './version.js';
 
 export { KILN_VERSION };
 
+/** Columns of every help text. */
+export const HELP_WIDTH = 100;
+
 export function buildProgram(ctx: CliContext = createCliContext()): Command {
   const program = new Command();
   program
@@ -20,6 +23,9 @@ export function buildProgram(ctx: CliContext = createCliContext()): Command {
     .description('Build OCI images from source with Cloud Native Buildpacks and image extensions, on the local Docker daemon.')
     .version(KILN_VERSION, '-V, --version')
     .showHelpAfterError()
+    // One width on a terminal and in a pipe: the top-level help is the same text everywhere, so the
+    // build can keep it ready for bin/kiln.js (scripts/top-level-help.mjs; issue 21: start-up).
+    .configureHelp({ helpWidth: HELP_WIDTH })
     .exitOverride();
   registerCommands(program, ctx);
   return program;

@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import type { Command } from 'commander';
 import type { BuildRequest } from '../../app/build-app.js';
 import { checkImageRef } from '../../image/image-ref.js';
-import { isLocalDaemon } from '../../docker/connection.js';
+import { isLocalDaemon } from '../../docker/daemon-locality.js';
 import { socketIds, treeHoldsSocket } from './socket-scan.js';
 import { ExitCode, isKilnError, KilnError } from '../../errors.js';
 import type { Mount } from '../../ports.js';

@@ -26,9 +26,9 @@ async function loadsOf(args: string[]): Promise<{ stdout: string; loaded: string
 
 // Pure flag checkers the command definitions use as option parsers (the reference grammar, the Dockerfile
 // remote-source rule, the registry host of a name, DOCKER_HOST's kind) are fine: they import nothing heavy.
-// DOCKER_HOST's kind depends on the Docker context and the ssh:// address (issue 19): those readers
-// import only Node built-ins (ssh2 itself is required on the first ssh connection and stays in `heavy`).
-const pure = /\/dist\/(image\/(image-ref|registry-host|dockerfile|dockerfile-remote)|docker\/(connection|context-store|ssh-endpoint|ssh-config|ssh-known-hosts|ssh-transport))\.js$/;
+// Whether the daemon is local depends on the Docker context (issue 19): docker/daemon-locality.ts and the
+// context reader import only Node built-ins; the connection and the ssh transport stay in `heavy`.
+const pure = /\/dist\/(image\/(image-ref|registry-host|dockerfile|dockerfile-remote)|docker\/(daemon-locality|context-store))\.js$/;
 const heavy = [/node_modules\/(dockerode|docker-modem|ssh2|protobufjs|ora|tar-fs|tar-stream|@iarna\/toml)\//, /\/dist\/(app\/build-app|lifecycle|docker|image|builder|stacks)\//, /\/dist\/ui\/(tty-reporter|cli-output)\.js/];
 
 describe('start-up loads only what a command uses', () => {
@@ -36,7 +36,9 @@ describe('start-up loads only what a command uses', () => {
     it(`kiln ${args.join(' ')} loads no docker client, spinner, tar or lifecycle module`, async () => {
       const { stdout, loaded } = await loadsOf(args);
       expect(stdout).toMatch(args[0] === '--version' ? /^\d+\.\d+\.\d+/ : /Usage: kiln/);
-      expect(loaded.some((u) => u.includes('commander'))).toBe(true);
+      // `kiln --version` and `kiln --help` alone are answered by bin/kiln.js without the program; a
+      // command's help loads commander (and shows that the hook records loads).
+      expect(loaded.some((u) => u.includes('commander'))).toBe(args[0] === 'build');
       expect(loaded.filter((u) => !pure.test(u) && heavy.some((re) => re.test(u)))).toEqual([]);
     });
   }
