@@ -16,11 +16,11 @@ import { readBuilder, type BuilderInfo } from '../lifecycle/read-builder.js';
 import { defaultCacheVolume } from '../lifecycle/cache/cache-volume.js';
 import type { BuildRequest } from './build-request.js';
 import { withBuildSession } from './build-session.js';
-import { runPhases, type PhasesResult } from './build-phases.js';
+import type { PhasesResult } from './build-phases.js';
 import { createImageFetcher, type ImageFetcher } from './image-fetcher.js';
 import { checkReuse } from './input-key.js';
 import { platformEnvOf, projectFileOf, readProject } from './project-input.js';
-import { ephemeralBuilder, type EphemeralInput } from './ephemeral-builder.js';
+import type { EphemeralInput } from './ephemeral-builder.js';
 import type { ProjectDescriptor } from '../cnb/models.js';
 import { targetOf } from './run-image-target.js';
 import { SESSION_LABEL } from './session-owner.js';
@@ -61,6 +61,14 @@ function validateEnvNames(env: Env): void {
   }
 }
 
+/** No module flag, no project group and no user change: the builder is used as it is (and ephemeral-builder.ts need not load). */
+function addsNothing(req: BuildRequest, project: ProjectDescriptor | undefined): boolean {
+  const m = req.modules ?? {};
+  const flags = [m.buildpacks, m.extensions, m.preBuildpacks, m.postBuildpacks].some((l) => (l ?? []).length > 0);
+  const groups = project !== undefined && (project.group.length > 0 || (project.preGroup ?? []).length > 0 || (project.postGroup ?? []).length > 0);
+  return !flags && !groups && req.uid === undefined && req.gid === undefined;
+}
+
 function ephemeralInputOf(req: BuildRequest, project: ProjectDescriptor | undefined): EphemeralInput {
   return { flags: req.modules ?? {}, ...(req.uid !== undefined ? { uid: req.uid } : {}), ...(req.gid !== undefined ? { gid: req.gid } : {}), project, projectFile: projectFileOf(req), cwd: process.cwd(), labels: req.labels ?? {} };
 }
@@ -87,7 +95,8 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     const fetcher = deps.fetcher ?? createImageFetcher({ engine: deps.engine, reporter: deps.reporter, policy: 'never' });
     await fetcher.ensure(req.builder, 'builder');
     // Modules from flags and project.toml, --uid/--gid: the builder of this build (ephemeral-builder.ts).
-    const builder: BuilderInfo = await ephemeralBuilder(ctx, await readBuilder(ctx, req.builder), ephemeralInputOf(req, project));
+    const base = await readBuilder(ctx, req.builder);
+    const builder: BuilderInfo = addsNothing(req, project) ? base : await (await import('./ephemeral-builder.js')).ephemeralBuilder(ctx, base, ephemeralInputOf(req, project));
     const runImageRef = req.runImage ?? builder.runImages[0]?.image;
     if (runImageRef === undefined) {
       throw new KilnError({ action: 'choose the run image', cause: `builder ${req.builder} names no run image`, hint: 'pass --run-image', exitCode: ExitCode.config });
@@ -103,6 +112,8 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
       session.createdNothing();
       return { sessionId: session.id, ...reuse.reused };
     }
+    // The phases (and the lifecycle behind them) load only when the build runs: a reused image needs none (issue 21).
+    const { runPhases } = await import('./build-phases.js');
     const result = await runPhases(session, {
       req,
       builder,

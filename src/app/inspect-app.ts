@@ -5,7 +5,7 @@
  */
 import { BUILD_METADATA_LABEL, decodeBuildMetadata, REBASABLE_LABEL, type BuildMetadata, type LifecycleMetadata } from '../image/lifecycle-labels.js';
 import type { ContainerEngine, ImageInfo } from '../ports.js';
-import { readAppImage } from './rebase-app.js';
+import { readAppImage } from './app-image.js';
 
 export type LayerRole = 'run-image' | 'extension' | 'buildpack' | 'sbom' | 'app' | 'launcher' | 'config' | 'process-types' | 'unknown';
 

@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { ExitCode, KilnError } from '../errors.js';
 import { imageArchiveStream, reusablePrefixLength, type ArchiveLayer } from '../image/image-archive.js';
 import { withDefaultTag } from '../image/image-ref.js';
-import { decodeLifecycleMetadata, LIFECYCLE_METADATA_LABEL, type LifecycleMetadata } from '../image/lifecycle-labels.js';
+import { LIFECYCLE_METADATA_LABEL, type LifecycleMetadata } from '../image/lifecycle-labels.js';
 import { INPUT_IMAGES_LABEL, INPUT_KEY_LABEL } from '../lifecycle/cache/cache-volume.js';
 import { candidateRunImages, planRebase, rebaseRefusals, type Reextension } from '../image/rebase-plan.js';
 import { reextendRunImage } from './rebase-reextend.js';
@@ -18,6 +18,9 @@ import type { ExtensionNetwork } from '../lifecycle/extend/extend.js';
 import { publishImage, registryAuthFor } from './publish.js';
 import type { ImageFetcher } from './image-fetcher.js';
 import { makeKilnTempDir } from '../kiln-temp-dir.js';
+import { readAppImage } from './app-image.js';
+
+export { readAppImage } from './app-image.js';
 
 export interface RebaseRequest {
   /** The app image (rewritten in place: the same tag then names the rebased image). */
@@ -48,18 +51,6 @@ function rebaseError(image: string, cause: string, hint?: string, exitCode: numb
   return new KilnError({ action: `rebase ${image}`, cause, ...(hint !== undefined ? { hint } : {}), exitCode });
 }
 
-/** The app image and its decoded io.buildpacks.lifecycle.metadata (exit 72 when it is no buildpacks image). */
-export async function readAppImage(engine: ContainerEngine, image: string, action: string): Promise<{ app: ImageInfo; md: LifecycleMetadata }> {
-  const app = await engine.inspectImage(image);
-  if (app === undefined) throw new KilnError({ action, cause: `image ${image} does not exist in the Docker daemon`, exitCode: ExitCode.missingImage });
-  const text = app.config.labels[LIFECYCLE_METADATA_LABEL];
-  if (text === undefined) throw new KilnError({ action, cause: `${image} has no ${LIFECYCLE_METADATA_LABEL} label: it was not built with buildpacks`, exitCode: ExitCode.rebase });
-  try {
-    return { app, md: decodeLifecycleMetadata(text) };
-  } catch (e) {
-    throw new KilnError({ action, cause: (e as Error).message, exitCode: ExitCode.rebase, original: e });
-  }
-}
 
 async function chooseRunImage(engine: ContainerEngine, req: RebaseRequest, md: LifecycleMetadata, fetcher?: ImageFetcher): Promise<{ name: string; info: ImageInfo }> {
   // --run-image naming the recorded image also falls back to its recorded mirrors (platform.md run image resolution).
