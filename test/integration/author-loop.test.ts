@@ -92,6 +92,39 @@ describe('kiln extension lint --app (issue 20 point 3)', () => {
   });
 });
 
+describe('kiln build --extension DIR, iterating (issue 20 point 4)', () => {
+  it('after a one-line edit of one generate script, the second build reuses everything else', async () => {
+    const image = `kiln-test/authors-iterate:${runId}`;
+    const x = join(tmp, 'ext-x');
+    await cp(join(fixtures, 'ext-x'), x, { recursive: true });
+    const args = ['build', image, '-B', builder, '--path', join(root, 'examples/hello-shell'), '--extension', x, '--extension', join(fixtures, 'ext-y'), '--pull-policy', 'never'];
+    try {
+      const first = await cli(args);
+      expect(first.code, first.err).toBe(0);
+      expect(first.err).toContain('Applying run.Dockerfile of fixture/x');
+      expect(first.err).toContain('Applying run.Dockerfile of fixture/y');
+      const script = join(x, 'bin/generate');
+      await writeFile(script, (await readFile(script, 'utf8')).replace('x-1', 'x-2'));
+      const second = await cli(args);
+      expect(second.code, second.err).toBe(0);
+      // y runs first (the last --extension given runs first): its application is reused; x's is redone.
+      expect(second.err).toMatch(/Reusing the extended run image of fixture\/y/);
+      expect(second.err).toContain('Applying run.Dockerfile of fixture/x');
+      expect(second.err).toContain("Reusing layer 'kiln-examples/shell-app:tools'");
+      const cat = async (path: string): Promise<string> => (await new Promise<string>((resolve, reject) => {
+        const c = spawn('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'cat', image, path]);
+        let out = '';
+        c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        c.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`cat ${path} exited ${code}`))));
+      })).trim();
+      expect(await cat('/etc/x.txt')).toBe('x-2');
+      expect(await cat('/etc/y.txt')).toBe('y-1');
+    } finally {
+      await engine.removeImage(image, { force: true });
+    }
+  });
+});
+
 describe('kiln build --watch (issue 20 point 5)', () => {
   it('rebuilds after a file change, runs each new image with --run, and leaves nothing running on SIGINT', async () => {
     const app = join(tmp, 'watch-app');

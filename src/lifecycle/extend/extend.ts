@@ -11,7 +11,7 @@ import type { ImageInfo } from '../../ports.js';
 import type { ExtendArg } from '../../cnb/models.js';
 import { formatDockerfileIssue, onPlatformBase, parseDockerfile } from '../../image/dockerfile.js';
 import { ALLOW_REMOTE_FLAG, remoteSourceIssues } from '../../image/dockerfile-remote.js';
-import { cacheImageLabels, extendCacheKey, findCachedImage, usesBuildId } from './cache.js';
+import { cacheImageLabels, extendCacheKey, findCachedImage, keepCachedImage, usesBuildId } from './cache.js';
 import { dockerfileOomNote } from '../container/module-limits.js';
 import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, extendedRebasable, extensionLayerCreatedBy, labelIsTrue, nextRebasable, platformBaseImageOnly, REBASABLE_LABEL, type ExtendKind } from './plan.js';
 import { extensionOutputFilter } from './output.js';
@@ -216,6 +216,7 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
           ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
           ...(ctx.moduleLimits?.memoryBytes !== undefined ? { memoryBytes: ctx.moduleLimits.memoryBytes } : {}),
         }));
+        if (reusable && input.cache !== undefined) await keepCachedImage(ctx, key, imageId, input.cache.sessionLabel);
       } catch (e) {
         if (isInterrupted(e)) throw e;
         const cause = isKilnError(e) ? e.causeText : e instanceof Error ? e.message : String(e);

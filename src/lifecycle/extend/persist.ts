@@ -19,7 +19,7 @@ import { imageArchiveStream, type ArchiveLayer } from '../../image/image-archive
 import { filterLayerToFile } from '../../image/layer-filter.js';
 import { makeTar, REPRODUCIBLE_MTIME } from '../../image/tar-files.js';
 import type { ImageInfo } from '../../ports.js';
-import { cacheImageLabels, EXTEND_CACHE_LABEL, extendCacheKey, findCachedImage } from './cache.js';
+import { cacheImageLabels, EXTEND_CACHE_LABEL, extendCacheKey, findCachedImage, keepCachedImage } from './cache.js';
 import { addedLayers, REBASABLE_LABEL } from './plan.js';
 import { layersFromSavedImage } from '../export/load.js';
 import { APP_DIR, LAYERS_DIR, PLATFORM_DIR, type PhaseContext } from '../phase-context.js';
@@ -62,6 +62,7 @@ export async function preparedRunBase(ctx: PhaseContext, base: ImageInfo, o: Kil
     network: 'none',
     ...(ctx.signal !== undefined ? { signal: ctx.signal } : {}),
   });
+  if (o.cache !== undefined) await keepCachedImage(ctx, key, imageId, o.cache.sessionLabel);
   return inspectOrFail(ctx, imageId, 'prepare the run image for extension');
 }
 
@@ -116,6 +117,7 @@ export async function persistedRunImage(ctx: PhaseContext, input: PersistInput):
       tags: [],
     });
     await ctx.engine.loadImage(stream);
+    if (input.cache !== undefined) await keepCachedImage(ctx, key, imageId, input.cache.sessionLabel);
     return mapped(await inspectOrFail(ctx, imageId, action));
   } finally {
     await rm(dir, { recursive: true, force: true });
