@@ -105,7 +105,7 @@ describe('kiln build (busybox, shell-script buildpacks)', () => {
     expect(worker.stdout.trim()).toBe('worker says hi');
   });
 
-  it('writes the app image labels field by field (digest 8.5)', async () => {
+  it('writes the app image labels field by field', async () => {
     const app = await engine.inspectImage(appTag);
     const run = await engine.inspectImage(bases().run);
     const labels = app?.config.labels ?? {};
@@ -187,7 +187,7 @@ describe('kiln build (busybox, shell-script buildpacks)', () => {
     expect((err as KilnError).exitCode).toBe(20);
   });
 
-  it('a failing bin/build exits 51 naming the buildpack, and writes no image (edge 36)', async () => {
+  it('a failing bin/build exits 51 naming the buildpack, and writes no image', async () => {
     const image = `${appTag}-broken`;
     const err = await build({ image, descriptor: join(fixtures, 'apps/broken-project.toml') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KilnError);
@@ -196,7 +196,7 @@ describe('kiln build (busybox, shell-script buildpacks)', () => {
     expect(await engine.inspectImage(image)).toBeUndefined();
   });
 
-  it('top-level layer types exit 52 naming the buildpack (edge 37)', async () => {
+  it('top-level layer types exit 52 naming the buildpack', async () => {
     const err = await build({ image: `${appTag}-bad`, descriptor: join(fixtures, 'apps/bad-layer-project.toml') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KilnError);
     expect((err as KilnError).exitCode).toBe(52);

@@ -108,7 +108,7 @@ function run(flags: string[], args: string[] = []): ReturnType<typeof docker> {
 describe('exportImage on the daemon', () => {
   let imageId = '';
 
-  it('exports an image with the layers, config and labels of digest 8', async () => {
+  it('exports an image with the layers, config and labels the exporter writes (platform.md, "exporter")', async () => {
     const result = await exportImage(ctx, await input());
     imageId = result.imageId;
     const info = await engine.inspectImage(tag);
@@ -152,7 +152,7 @@ describe('exportImage on the daemon', () => {
     expect(r.stdout).toBe('hello world (hi there) in /workspace as 1000:1000\n');
   });
 
-  it('extra docker run args replace the process args (edge 55)', async () => {
+  it('extra docker run args replace the process args', async () => {
     expect((await run([], ['a', 'b c'])).stdout).toBe('hello a b c (hi there) in /workspace as 1000:1000\n');
   });
 
@@ -161,7 +161,7 @@ describe('exportImage on the daemon', () => {
     expect((await run(['--entrypoint', 'other'], ['two'])).stdout).toBe('other:zero:two:hi there\n');
   });
 
-  it('the bare launcher runs `-- cmd` directly and a plain command through the shell (edge 56)', async () => {
+  it('the bare launcher runs `-- cmd` directly and a plain command through the shell', async () => {
     expect((await run(['--entrypoint', 'launcher'], ['--', 'echo', '$GREETING'])).stdout).toBe('$GREETING\n');
     expect((await run(['--entrypoint', 'launcher'], ['echo $GREETING $FROM_PROFILE; echo $PATH'])).stdout).toMatch(/^hi there yes\n\/layers\/test_hello\/hello\/bin:/);
     expect((await run(['--entrypoint', 'launcher'], ['--', 'sh', '-c', 'echo "[$FROM_PROFILE]"'])).stdout).toBe('[]\n');
@@ -172,12 +172,12 @@ describe('exportImage on the daemon', () => {
     expect(r.stdout).toBe('hello\napp\n1000:1000\n');
   });
 
-  it('exporting twice with the same inputs gives the same image id (edge 53)', async () => {
+  it('exporting twice with the same inputs gives the same image id', async () => {
     const again = await exportImage(ctx, await input({ tags: [tag2] }));
     expect(again.imageId).toBe(imageId);
   });
 
-  it('fails with exit code 62 for an unknown platform process type (edge 52)', async () => {
+  it('fails with exit code 62 for an unknown platform process type', async () => {
     const err = await exportImage(ctx, await input({ processTypeOverride: 'nope' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KilnError);
     expect((err as KilnError).exitCode).toBe(62);

@@ -92,7 +92,7 @@ describe('extendImage kind build', () => {
     expect(a.id).not.toBe(b.id);
   });
 
-  it('edge 33: steps before ARG build_id come from the cache, the step using it re-runs', async () => {
+  it('steps before ARG build_id come from the cache, the step using it re-runs', async () => {
     const df = ['ARG base_image', 'FROM ${base_image}', 'USER root', 'RUN date +%s%N > /before', 'ARG build_id=0', 'RUN echo "$build_id" > /bid', 'USER 1000:1000', ''].join('\n');
     const layersOf = async (): Promise<string[]> => {
       const r = await extendImage(context().ctx, { kind: 'build', baseImage: bases().build, steps: [{ extensionId: 'x', dockerfile: df, args: [], context: await emptyContext() }], network: 'none' });

@@ -75,7 +75,7 @@ function input(groupExtensions: GroupMember[], over: Partial<GenerateInput> = {}
 }
 
 describe('runGenerate', () => {
-  it('runs bin/generate with the digest env and a read-only app, reads static generate/ dirs, filters the plan; extend applies the result', async () => {
+  it('runs bin/generate with the spec env and a read-only app, reads static generate/ dirs, filters the plan; extend applies the result', async () => {
     const { ctx, events } = context();
     const r = await runGenerate(ctx, input([member('tool-ext'), member('static-ext', '0.1.0')]));
     const lines = events.flatMap((e) => (e.type === 'module-line' && e.module === 'test/tool-ext' ? [e.line] : []));
@@ -123,7 +123,7 @@ describe('runGenerate', () => {
     expect((err as KilnError).message).toContain('/layers/generated/test_bad-dockerfile-ext/build.Dockerfile:3:');
   });
 
-  it('a FROM-only run.Dockerfile switches the run image and supersedes earlier run.Dockerfiles (edges 26, 27c)', async () => {
+  it('a FROM-only run.Dockerfile switches the run image and supersedes earlier run.Dockerfiles', async () => {
     const { ctx, events } = context();
     const r = await runGenerate(ctx, input([member('static-ext', '0.1.0'), member('switch-ext')]));
     expect(r.runImage).toMatchObject({ image: 'kiln-test/switched-run:never-pulled', switched: true, extend: false, ignored: ['test/static-ext'], inRunToml: false });

@@ -165,7 +165,7 @@ describe('kiln rebase', () => {
     expect(await docker('run', '--rm', '--network', 'none', apps.ext)).toBe('greet: from web');
   }, 300_000);
 
-  it('refuses a run image outside the recorded image/mirrors without --force, records it with --force (edge 58)', async () => {
+  it('refuses a run image outside the recorded image/mirrors without --force, records it with --force', async () => {
     await build(builders.plain, apps.other);
     const other = await newRunImage('other', otherRun);
     const err = await refusal({ image: apps.other, runImage: otherRun });

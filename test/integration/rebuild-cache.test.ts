@@ -137,7 +137,7 @@ describe('rebuilds with the cache volume', () => {
     expect(r.lines).toContain('[kiln-test/cacher] both restored');
   });
 
-  it('a cached layer whose digest disagrees with the previous image is dropped (edge 50)', async () => {
+  it('a cached layer whose digest disagrees with the previous image is dropped', async () => {
     const helper = (await real.inspectImage(builderTag))?.id ?? '';
     const ctx = { engine: real, reporter: { emit: () => undefined }, labels: testLabels(), ids: { newId: () => `t${n++}` } };
     const meta = await readCacheMetadata(ctx, cacheVolume, helper);

@@ -49,7 +49,7 @@ kiln_die() { printf 'kiln launcher: %s\\n' "$1" >&2; exit 82; }
 kiln_layers=\${CNB_LAYERS_DIR:-${LAYERS_DIR}}
 kiln_app=\${CNB_APP_DIR:-${APP_DIR}}
 # Platform API >= 0.10 chooses the process by the entrypoint only: CNB_PROCESS_TYPE is ignored with the
-# lifecycle launcher's warning, which names the supported way (platform.md "launcher", digest 10).
+# lifecycle launcher's warning, which names the supported way (platform.md "launcher").
 if [ -n "\${CNB_PROCESS_TYPE-}" ]; then
   printf 'kiln launcher: warning: CNB_PROCESS_TYPE is not supported in Platform API %s\n' "\${CNB_PLATFORM_API:-${PLATFORM_API}}" >&2
   printf "kiln launcher: warning: run with ENTRYPOINT '%s' (docker run --entrypoint %s ...) to invoke the '%s' process type\n" "$CNB_PROCESS_TYPE" "$CNB_PROCESS_TYPE" "$CNB_PROCESS_TYPE" >&2
@@ -81,7 +81,7 @@ kiln_items() {
   done
 }
 
-# PATH without /cnb/process and /cnb/lifecycle (digest 10.3).
+# PATH without /cnb/process and /cnb/lifecycle (platform.md, "launcher").
 kiln_ifs=$IFS; set -f; IFS=:
 kiln_new=
 for kiln_p in \${PATH-}; do
@@ -139,7 +139,7 @@ else
   fi
 fi
 
-# ---- environment from launch layers (digest 7.3, 10.3)
+# ---- environment from launch layers (buildpack.md, "Environment Variable Modification Rules")
 kiln_prepend() { eval "kiln_cur=\\\${$1-}"; if [ -n "$kiln_cur" ]; then export "$1=$2:$kiln_cur"; else export "$1=$2"; fi; }
 
 kiln_env_dir() {

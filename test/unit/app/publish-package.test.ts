@@ -24,7 +24,7 @@ describe('publish', () => {
   });
 });
 
-describe('package labels (digest 12.2)', () => {
+describe('package labels', () => {
   it('reads id/version/api and writes the layers and buildpackage metadata labels', () => {
     const m = moduleIdentity('buildpack', 'api = "0.10"\n[buildpack]\nid = "ex/bp"\nversion = "1.0.0"\nname = "BP"\n', 'buildpack.toml');
     expect(m).toEqual({ id: 'ex/bp', version: '1.0.0', api: '0.10', name: 'BP' });

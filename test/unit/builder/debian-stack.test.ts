@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { debianChanges, debianLabels, DEBIAN_BASE_ID } from '../../../src/stacks/debian.js';
 
-describe('debian stack image settings (digest 2.1)', () => {
+describe('debian stack image settings', () => {
   it('gives the build image the CNB user env and a non-root user', () => {
     const changes = debianChanges('build', 1000, 1000, debianLabels('build'));
     expect(changes).toEqual(expect.arrayContaining(['ENV CNB_USER_ID=1000', 'ENV CNB_GROUP_ID=1000', 'USER 1000:1000', expect.stringMatching(/^ENV PATH=/)]));

@@ -44,7 +44,7 @@ describe('parseDockerfile', () => {
   });
 });
 
-describe('validateBuildDockerfile (digest 5.2, edge 24)', () => {
+describe('validateBuildDockerfile', () => {
   const ok = 'ARG base_image\nFROM ${base_image}\nUSER root\nRUN echo hi\nARG build_id=0\nUSER 1000:1000\n';
   it('accepts the canonical shape', () => {
     const r = validateBuildDockerfile(ok, 'build.Dockerfile');
@@ -80,7 +80,7 @@ describe('validateBuildDockerfile (digest 5.2, edge 24)', () => {
   });
 });
 
-describe('validateRunDockerfile (digest 5.2, edges 25, 26)', () => {
+describe('validateRunDockerfile', () => {
   it('FROM-only switches without extending', () => {
     const r = validateRunDockerfile('FROM some/image:tag\n', 'run.Dockerfile');
     expect(r.value).toEqual({ switchesTo: 'some/image:tag', extends: false, fromLine: 1 });

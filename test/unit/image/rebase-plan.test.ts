@@ -28,7 +28,7 @@ const app = image([d('1'), d('2'), d('e'), d('b'), d('a'), d('l'), d('c')], {
 });
 const newBase = image([d('1'), d('3'), d('4')], { 'io.buildpacks.base.id': 'new', 'other.label': 'not copied' }, d('8'));
 
-describe('rebase plan (digest 11)', () => {
+describe('rebase plan', () => {
   it('names: digest ignored; candidates are the image then mirrors', () => {
     expect(nameOf('run:1@sha256:abc')).toBe('run:1');
     expect(candidateRunImages(md)).toEqual(['run:1', 'mirror/run:1']);

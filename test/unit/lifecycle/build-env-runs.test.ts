@@ -159,7 +159,7 @@ describe('runBuild', () => {
     { path: 'acme_a/tool/env.build/USER_VAR', content: 'from-a' },
   ];
 
-  it('layers the first buildpack\'s build layer into the second\'s env, with user env still winning (edge 40)', async () => {
+  it('layers the first buildpack\'s build layer into the second\'s env, with user env still winning', async () => {
     const f = new FakeEngine();
     f.archives.set('acme_a', layerOfA);
     const b = builder(bp('acme/a'), bp('acme/b'));

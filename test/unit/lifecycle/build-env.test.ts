@@ -3,17 +3,17 @@ import { applyBuildLayer, applyBuildLayers, applyEnvDir, applyPlatformEnv, modul
 
 const f = (name: string, content: string) => ({ name, content });
 
-describe('applyEnvDir (digest 7.3)', () => {
+describe('applyEnvDir', () => {
   it('unsuffixed overrides, .override overrides', () => {
     expect(applyEnvDir({ FOO: 'old' }, [f('FOO', 'new')])).toEqual({ FOO: 'new' });
     expect(applyEnvDir({ FOO: 'old' }, [f('FOO.override', 'new')])).toEqual({ FOO: 'new' });
   });
-  it('.default only fills an empty or unset variable (edge 40)', () => {
+  it('.default only fills an empty or unset variable', () => {
     expect(applyEnvDir({ FOO: 'old' }, [f('FOO.default', 'd')])).toEqual({ FOO: 'old' });
     expect(applyEnvDir({ FOO: '' }, [f('FOO.default', 'd')])).toEqual({ FOO: 'd' });
     expect(applyEnvDir({}, [f('FOO.default', 'd')])).toEqual({ FOO: 'd' });
   });
-  it('append/prepend glue without .delim and use the delim of the same dir (edge 39, 14.4)', () => {
+  it('append/prepend glue without .delim and use the delim of the same dir', () => {
     expect(applyEnvDir({ FOO: 'a' }, [f('FOO.append', 'b')])).toEqual({ FOO: 'ab' });
     expect(applyEnvDir({ FOO: 'a' }, [f('FOO.append', 'b'), f('FOO.delim', ':')])).toEqual({ FOO: 'a:b' });
     expect(applyEnvDir({ FOO: 'a' }, [f('FOO.prepend', 'b'), f('FOO.delim', ',')])).toEqual({ FOO: 'b,a' });
@@ -47,7 +47,7 @@ describe('applyEnvDir (digest 7.3)', () => {
   });
 });
 
-describe('applyBuildLayer (digest 7.1, edge 39)', () => {
+describe('applyBuildLayer', () => {
   it('prepends existing root dirs with ":" then applies env/ then env.build/', () => {
     const env = applyBuildLayer(
       { PATH: '/bin', LD_LIBRARY_PATH: '' },
@@ -66,7 +66,7 @@ describe('applyBuildLayer (digest 7.1, edge 39)', () => {
   it('skips root dirs that do not exist', () => {
     expect(applyBuildLayer({ PATH: '/bin' }, { path: '/l/x', rootDirs: [], env: [], envBuild: [] })).toEqual({ PATH: '/bin' });
   });
-  it('layers apply alphabetically, so later names end up first on PATH (digest 15)', () => {
+  it('layers apply alphabetically, so later names end up first on PATH', () => {
     const env = applyBuildLayers({ PATH: '/bin' }, [
       { name: 'b', path: '/l/b', rootDirs: ['bin'], env: [f('X', 'b')], envBuild: [] },
       { name: 'a', path: '/l/a', rootDirs: ['bin'], env: [f('X', 'a'), f('Y.default', 'a')], envBuild: [] },
@@ -77,7 +77,7 @@ describe('applyBuildLayer (digest 7.1, edge 39)', () => {
   });
 });
 
-describe('platform env and module execution env (digest 7.3, 14.3, edge 40)', () => {
+describe('platform env and module execution env', () => {
   it('prepends path-like vars with ":" and overrides others', () => {
     expect(applyPlatformEnv({ PATH: '/bin', FOO: 'bp' }, { PATH: '/user/bin', FOO: 'user', NEW: 'n' })).toEqual({ PATH: '/user/bin:/bin', FOO: 'user', NEW: 'n' });
   });

@@ -16,7 +16,7 @@ function exitOf(fn: () => unknown): number | undefined {
   return undefined;
 }
 
-describe('postProcess layers (digest 7.1, 7.2)', () => {
+describe('postProcess layers', () => {
   it('collects build layers with existing root dirs and env files', () => {
     const r = postProcess({
       ...base,
@@ -38,12 +38,12 @@ describe('postProcess layers (digest 7.1, 7.2)', () => {
     ]);
     expect(r.ignore).toEqual([]);
   });
-  it('marks all-false layers with a directory for .ignore (edge 38)', () => {
+  it('marks all-false layers with a directory for .ignore', () => {
     const r = postProcess({ ...base, entries: [file('a.toml', '[metadata]\nx = 1\n'), dir('a'), file('b.toml', ''), file('c.toml', '[types]\nlaunch = true\n'), dir('c')] });
     expect(r.ignore).toEqual(['a']);
     expect(r.layers.map((l) => [l.name, l.hasDir])).toEqual([['a', true], ['b', false], ['c', true]]);
   });
-  it('top-level types are a build error 52 (edge 37)', () => {
+  it('top-level types are a build error 52', () => {
     expect(exitOf(() => postProcess({ ...base, entries: [file('a.toml', 'launch = true\n')] }))).toBe(52);
   });
   it('does not read launch.toml/build.toml/store.toml as layers', () => {
@@ -53,7 +53,7 @@ describe('postProcess layers (digest 7.1, 7.2)', () => {
   });
 });
 
-describe('postProcess build.toml (edge 41)', () => {
+describe('postProcess build.toml', () => {
   const plan = [{ name: 'node', metadata: {} }, { name: 'npm', metadata: {} }];
   it('unmet names must be in the plan', () => {
     expect(exitOf(() => postProcess({ ...base, plan, entries: [file('build.toml', '[[unmet]]\nname = "x"\n')] }))).toBe(52);
@@ -65,7 +65,7 @@ describe('postProcess build.toml (edge 41)', () => {
   });
 });
 
-describe('postProcess SBOM (digest 7.5, edge 45)', () => {
+describe('postProcess SBOM', () => {
   const entries = [file('node.toml', '[types]\nlaunch = true\ncache = true\n'), file('node.sbom.cdx.json', '{}'), file('launch.sbom.spdx.json', '{}'), file('ghost.sbom.cdx.json', '{}')];
   it('undeclared media type is a build error', () => {
     expect(exitOf(() => postProcess({ ...base, entries }))).toBe(52);
@@ -83,7 +83,7 @@ describe('postProcess SBOM (digest 7.5, edge 45)', () => {
   });
 });
 
-describe('postProcess launch.toml (edges 43, 44)', () => {
+describe('postProcess launch.toml', () => {
   it('two defaults in one file fail with 52', () => {
     const text = '[[processes]]\ntype = "a"\ncommand = ["x"]\ndefault = true\n[[processes]]\ntype = "b"\ncommand = ["y"]\ndefault = true\n';
     expect(exitOf(() => postProcess({ ...base, entries: [file('launch.toml', text)] }))).toBe(52);
@@ -93,7 +93,7 @@ describe('postProcess launch.toml (edges 43, 44)', () => {
   });
 });
 
-describe('process aggregation (digest 7.4, edge 42)', () => {
+describe('process aggregation', () => {
   const proc = (type: string, cmd: string, dflt = false) => ({ type, command: [cmd], args: [], direct: true, default: dflt });
   it('later definitions win; result sorted by type; default tracked', () => {
     let agg = addLaunch(emptyLaunchAggregate(), 'a', { labels: [{ key: 'k', value: '1' }], processes: [proc('web', 'a-web', true), proc('worker', 'a-w')], slices: [] });
@@ -112,7 +112,7 @@ describe('process aggregation (digest 7.4, edge 42)', () => {
   });
 });
 
-describe('plan handling (digest 7.6)', () => {
+describe('plan handling', () => {
   const entries = [
     { providers: [{ id: 'a', version: '1' }], requires: [{ name: 'x', metadata: { v: 1 } }, { name: 'x', metadata: {} }] },
     { providers: [{ id: 'b', version: '1' }], requires: [{ name: 'y', metadata: {} }] },

@@ -33,7 +33,7 @@ function cacheOf(layers: CacheMetadata['buildpacks'][number]['layers']): CacheMe
 const L = (over: Partial<{ sha: string; build: boolean; launch: boolean; cache: boolean }>) => ({ sha: sha('1'), data: { v: 1 }, build: false, launch: false, cache: false, ...over });
 const group = [{ id: 'bp/one' }];
 
-describe('planRestore (digest 9.3, 9.4)', () => {
+describe('planRestore', () => {
   it('launch-only layers get metadata only; launch+build without cache are not restored', () => {
     const plan = planRestore(group, previous({ keep: L({ launch: true }), rebuild: L({ launch: true, build: true }) }, { s: 1 }), emptyCacheMetadata());
     expect(plan.tomls).toEqual([{ buildpackId: 'bp/one', name: 'keep', data: { v: 1 } }]);
@@ -41,7 +41,7 @@ describe('planRestore (digest 9.3, 9.4)', () => {
     expect(plan.stores).toEqual([{ buildpackId: 'bp/one', metadata: { s: 1 } }]);
   });
 
-  it('cache-only layers come from the cache with contents; launch+cache need a matching diffID (edge 50)', () => {
+  it('cache-only layers come from the cache with contents; launch+cache need a matching diffID', () => {
     const prev = previous({ both: L({ launch: true, cache: true, sha: sha('2') }), stale: L({ launch: true, cache: true, sha: sha('3') }) });
     const cache = cacheOf({
       deps: { ...L({ cache: true, build: true, sha: 'fp:x' }), fingerprint: 'x' },

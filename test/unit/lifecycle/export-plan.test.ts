@@ -85,7 +85,7 @@ describe('launchLayers', () => {
   });
 });
 
-describe('decideLaunchLayer (digest 8.2)', () => {
+describe('decideLaunchLayer', () => {
   const [alpha, zeta] = launchLayers(input());
   const previous = { buildpacks: [{ key: 'test/node', version: '1', layers: { alpha: { sha: sha('c') }, zeta: { sha: sha('5') } } }] } as unknown as LifecycleMetadata;
   it('adds a changed layer and reuses an identical one', () => {
@@ -95,7 +95,7 @@ describe('decideLaunchLayer (digest 8.2)', () => {
   it('reuses the previous layer when the dir is gone', () => {
     expect(decideLaunchLayer(zeta!, undefined, previous)).toEqual({ kind: 'reused', diffId: sha('5'), fromPrevious: true });
   });
-  it('fails with 62 for cache=true without contents (edge 49) and for no previous metadata', () => {
+  it('fails with 62 for cache=true without contents and for no previous metadata', () => {
     expect(() => decideLaunchLayer(alpha!, undefined, previous)).toThrow(/launch=true and cache=true/);
     try {
       decideLaunchLayer(zeta!, undefined, undefined);
@@ -108,7 +108,7 @@ describe('decideLaunchLayer (digest 8.2)', () => {
   });
 });
 
-describe('selectEntrypoint (digest 8.4)', () => {
+describe('selectEntrypoint', () => {
   it('uses the platform type, else the default, else the launcher', () => {
     expect(selectEntrypoint(input({ processTypeOverride: 'worker' })).entrypoint).toBe('/cnb/process/worker');
     expect(selectEntrypoint(input()).entrypoint).toBe('/cnb/process/web');
@@ -118,12 +118,12 @@ describe('selectEntrypoint (digest 8.4)', () => {
     expect(r.entrypoint).toBe('/cnb/lifecycle/launcher');
     expect(r.warning).toMatch(/gone/);
   });
-  it('rejects an unknown platform process type with 62 (edge 52)', () => {
+  it('rejects an unknown platform process type with 62', () => {
     expect(() => selectEntrypoint(input({ processTypeOverride: 'nope' }))).toThrow(/process type "nope" is not defined/);
   });
 });
 
-describe('checkProcessTypes (edge 54)', () => {
+describe('checkProcessTypes', () => {
   it.each(['a/b', 'a:b', 'a|b', 'a&b', 'a\\b', '..', ''])('rejects %j', (type) => {
     expect(() => checkProcessTypes({ processes: [{ type, command: ['x'], args: [], direct: true, default: false, buildpackId: 'b' }] })).toThrow(KilnError);
   });
@@ -146,7 +146,7 @@ describe('generated layers', () => {
     expect(processTypesLayerEntries(input())?.map((x) => `${x.path}->${x.linkname ?? ''}`)).toEqual(['cnb->', 'cnb/process->', 'cnb/process/web->/cnb/lifecycle/launcher', 'cnb/process/worker->/cnb/lifecycle/launcher']);
     expect(processTypesLayerEntries({ processes: [] })).toBeUndefined();
   });
-  it('config layer: metadata.toml (digest 8.6) and the process table, owned by the CNB user', () => {
+  it('config layer: metadata.toml and the process table, owned by the CNB user', () => {
     const e = configLayerEntries(input());
     expect(e.every((x) => x.uid === 1000 && x.gid === 1001)).toBe(true);
     const meta = e.find((x) => x.path === 'layers/config/metadata.toml');
@@ -174,7 +174,7 @@ describe('generated layers', () => {
 });
 
 describe('planImage', () => {
-  it('orders layers and writes history per digest 8.1', () => {
+  it('orders layers and writes history as the exporter does', () => {
     const p = planImage(input(), built);
     expect(p.baseLayers).toEqual([sha('a'), sha('b')]);
     expect(p.layers).toEqual([
@@ -194,7 +194,7 @@ describe('planImage', () => {
     expect(p.layers.filter((l) => l.createdBy.startsWith('Application')).map((l) => l.createdBy)).toEqual(['Application Slice: 1', 'Application Slice: 2']);
   });
 
-  it('sets the config per digest 8.4', () => {
+  it('sets the config as the exporter does', () => {
     const { config } = planImage(input(), built);
     expect(config.entrypoint).toEqual(['/cnb/process/web']);
     expect(config.cmd).toEqual([]);
@@ -214,7 +214,7 @@ describe('planImage', () => {
     expect(JSON.parse(config.labels['io.buildpacks.project.metadata'] ?? '')).toEqual({});
   });
 
-  it('writes io.buildpacks.lifecycle.metadata per digest 8.5', () => {
+  it('writes io.buildpacks.lifecycle.metadata (platform.md, "Labels")', () => {
     const { config } = planImage(input(), built);
     const raw = JSON.parse(config.labels['io.buildpacks.lifecycle.metadata'] ?? '') as unknown;
     expect(raw).toEqual({
@@ -261,7 +261,7 @@ describe('planImage', () => {
     expect(decodeBuildMetadata(config.labels['io.buildpacks.build.metadata'] ?? '').processes[1]?.workingDir).toBe('/workspace/w');
   });
 
-  it('takes the config from the extended run image but topLayer from the original (digest 6.4)', () => {
+  it('takes the config from the extended run image but topLayer from the original', () => {
     const ext = image(sha('2'), [sha('a'), sha('b'), sha('3')], { user: '0:0', env: ['PATH=/ext/bin'], labels: { 'io.buildpacks.rebasable': 'true', 'x.ext': '1' } });
     const inp = input();
     inp.runImage.extended = { info: ext, extensionLayers: [{ diffId: sha('3'), extensionId: 'test/ext', command: 'RUN apk add x' }], rebasable: false };

@@ -159,13 +159,13 @@ describe('exportImage (fake engine)', () => {
     expect(bpTar.map((e) => `${e.path}:${e.uid}`)).toEqual(['layers:1000', 'layers/test_a:1000', 'layers/test_a/a-changed:1000', 'layers/test_a/a-changed/f:1000']);
   });
 
-  it('gives the same image id for the same inputs (edge 53)', async () => {
+  it('gives the same image id for the same inputs', async () => {
     const a = setup();
     const b = setup();
     expect((await exportImage(a.ctx, a.input())).imageId).toBe((await exportImage(b.ctx, b.input())).imageId);
   });
 
-  it('fails with 62 before touching any volume for an unknown process type or a bad type name (edges 52, 54)', async () => {
+  it('fails with 62 before touching any volume for an unknown process type or a bad type name', async () => {
     const { fake, ctx, input } = setup();
     for (const over of [{ processTypeOverride: 'nope' }, { processes: [{ type: 'a/b', command: ['x'], args: [], direct: true, default: false, buildpackId: 'test/a' }] }]) {
       const err = await exportImage(ctx, input(over)).catch((e: unknown) => e);
@@ -175,7 +175,7 @@ describe('exportImage (fake engine)', () => {
     expect(fake.created).toBe(0);
   });
 
-  it('fails with 62 for a launch=true cache=true layer without contents (edge 49), removing its helpers', async () => {
+  it('fails with 62 for a launch=true cache=true layer without contents, removing its helpers', async () => {
     const { fake, ctx, input } = setup();
     const err = await exportImage(ctx, input({ layerMetadata: { 'test/a': { 'a-changed': launch, gone: { types: { launch: true, build: false, cache: true }, metadata: {} } } } })).catch((e: unknown) => e);
     expect((err as KilnError).exitCode).toBe(62);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, isRootUser, labelIsTrue, nextRebasable, splitUser } from '../../../src/lifecycle/extend/plan.js';
 import { layerCommands } from '../../../src/lifecycle/extend/extend.js';
 
-describe('extend args (digest 6.1, 14.12)', () => {
+describe('extend args', () => {
   it('splits the current User on the first colon', () => {
     expect(splitUser('1000:1000')).toEqual({ userId: '1000', groupId: '1000' });
     expect(splitUser('cnb')).toEqual({ userId: 'cnb', groupId: '' });
@@ -19,7 +19,7 @@ describe('extend args (digest 6.1, 14.12)', () => {
   });
 });
 
-describe('user rules (digest 6.1, 14.14, edge 31)', () => {
+describe('user rules', () => {
   it('recognises root', () => {
     for (const u of ['', '0', 'root', '0:0', 'root:root', ' 0:1000']) expect(isRootUser(u)).toBe(true);
     for (const u of ['1000', '1000:0', 'cnb', 'rooty']) expect(isRootUser(u)).toBe(false);
@@ -39,7 +39,7 @@ describe('user rules (digest 6.1, 14.14, edge 31)', () => {
   });
 });
 
-describe('rebasable (digest 6.3, 14.13)', () => {
+describe('rebasable', () => {
   it('parses like Go ParseBool', () => {
     expect(['1', 't', 'TRUE', 'true', 'True'].every(labelIsTrue)).toBe(true);
     expect([undefined, '', 'yes', 'false', 'tRUE'].some(labelIsTrue)).toBe(false);

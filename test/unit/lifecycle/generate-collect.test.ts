@@ -14,7 +14,7 @@ async function fails(entries: OutputEntry[]): Promise<KilnError> {
   return e as KilnError;
 }
 
-describe('collectOutput (digest 5.2)', () => {
+describe('collectOutput', () => {
   it('collects Dockerfiles, args and contexts', async () => {
     const warnings: string[] = [];
     const out = await collectOutput(
@@ -31,24 +31,24 @@ describe('collectOutput (digest 5.2)', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('edge 24: a second global ARG fails with exit 92 naming the file and line', async () => {
+  it('a second global ARG fails with exit 92 naming the file and line', async () => {
     const e = await fails([f('build.Dockerfile', 'ARG base_image\nARG x\nFROM ${base_image}\n')]);
     expect(e.exitCode).toBe(ExitCode.generateError);
     expect(e.message).toContain('/layers/generated/test_ext/build.Dockerfile:2:');
   });
 
-  it('edge 25: run.Dockerfile with a second FROM fails', async () => {
+  it('run.Dockerfile with a second FROM fails', async () => {
     const e = await fails([f('run.Dockerfile', 'FROM ${base_image}\nRUN x\nFROM busybox\n')]);
     expect(e.message).toContain('run.Dockerfile:3:');
   });
 
-  it('edge 23: reserved args in extend-config.toml fail', async () => {
+  it('reserved args in extend-config.toml fail', async () => {
     const e = await fails([f('extend-config.toml', '[[run.args]]\nname = "build_id"\nvalue = "1"\n')]);
     expect(e.exitCode).toBe(92);
     expect(e.message).toMatch(/reserved/);
   });
 
-  it('edge 29: context/ with context.run/ fails', async () => {
+  it('context/ with context.run/ fails', async () => {
     const e = await fails([f('context/a', 'a'), f('context.run/b', 'b')]);
     expect(e.message).toMatch(/context\//);
   });
@@ -59,7 +59,7 @@ describe('collectOutput (digest 5.2)', () => {
     expect(warnings).toEqual([expect.stringContaining('/o/build.Dockerfile:3:')]);
   });
 
-  it('FROM-only run.Dockerfile is a switch without extension (edge 26)', async () => {
+  it('FROM-only run.Dockerfile is a switch without extension', async () => {
     const out = await collectOutput(ext, [f('run.Dockerfile', 'FROM some/image:tag\n')], '/o', []);
     expect(out.run).toEqual({ switchesTo: 'some/image:tag', extends: false, fromLine: 1 });
   });
@@ -69,7 +69,7 @@ function gen(over: Partial<GeneratedExtension> & { id: string }): GeneratedExten
   return { version: '1', source: 'bin/generate', ignored: false, args: { build: [{ name: 'b', value: '1' }], run: [{ name: 'r', value: '2' }] }, contexts: {}, plan: [], ...over };
 }
 
-describe('extendStepsFor (digest 6.1)', () => {
+describe('extendStepsFor', () => {
   const shared = Buffer.from('shared');
   const runCtx = Buffer.from('run');
   const result: GenerateResult = {

@@ -6,30 +6,30 @@ const current = { image: 'registry.example/run:jammy' };
 const df = (extensionId: string, base: string, hasInstructions: boolean) => ({ extensionId, base, hasInstructions });
 const EXTEND = '${base_image}';
 
-describe('chooseRunImage (digest 5.3)', () => {
-  it('edge 26: a run.Dockerfile that is only FROM some/image:tag switches the run image without extending', () => {
+describe('chooseRunImage', () => {
+  it('a run.Dockerfile that is only FROM some/image:tag switches the run image without extending', () => {
     expect(chooseRunImage([df('x', 'some/image:tag', false)], current)).toEqual({ image: 'some/image:tag', switched: true, extend: false, ignored: [] });
   });
 
-  it('edge 27a: two extending run.Dockerfiles => both applied, extend=true, same image', () => {
+  it('two extending run.Dockerfiles => both applied, extend=true, same image', () => {
     expect(chooseRunImage([df('x', EXTEND, true), df('y', EXTEND, true)], current)).toEqual({ image: current.image, switched: false, extend: true, ignored: [] });
   });
 
-  it('edge 27b: first switches, second extends => both apply on the first one’s image', () => {
+  it('first switches, second extends => both apply on the first one’s image', () => {
     expect(chooseRunImage([df('x', 'other/run:1', false), df('y', EXTEND, true)], current)).toEqual({ image: 'other/run:1', switched: true, extend: true, ignored: [] });
   });
 
-  it('edge 27c: first extends, second switches => the first is ignored, run image = second’s', () => {
+  it('first extends, second switches => the first is ignored, run image = second’s', () => {
     expect(chooseRunImage([df('x', EXTEND, true), df('y', 'other/run:2', false)], current)).toEqual({ image: 'other/run:2', switched: true, extend: false, ignored: ['x'] });
   });
 
-  it('edge 27d: both switch => the last wins, the earlier is ignored', () => {
+  it('both switch => the last wins, the earlier is ignored', () => {
     expect(chooseRunImage([df('x', 'other/run:1', true), df('y', 'other/run:2', false)], current)).toEqual({ image: 'other/run:2', switched: true, extend: false, ignored: ['x'] });
     // A switching file with instructions also extends the new base.
     expect(chooseRunImage([df('x', 'a:1', false), df('y', 'b:1', true), df('z', EXTEND, false)], current)).toEqual({ image: 'b:1', switched: true, extend: true, ignored: ['x'] });
   });
 
-  it('edge 28: FROM <current run-image string> with no instructions => no change at all; ${base_image} is never a switch', () => {
+  it('FROM <current run-image string> with no instructions => no change at all; ${base_image} is never a switch', () => {
     expect(chooseRunImage([df('x', current.image, false)], current)).toEqual({ image: current.image, switched: false, extend: false, ignored: [] });
     expect(chooseRunImage([df('x', EXTEND, false)], current)).toEqual({ image: current.image, switched: false, extend: false, ignored: [] });
     // The comparison is on the raw string (image_extension.md, "Dockerfile Requirements"): a digest-pinned form of the same image is a switch.
@@ -45,7 +45,7 @@ describe('chooseRunImage (digest 5.3)', () => {
   });
 });
 
-describe('build contexts (digest 6.1, 5.2)', () => {
+describe('build contexts', () => {
   const dirs = (context: boolean, contextBuild: boolean, contextRun: boolean) => ({ context, contextBuild, contextRun });
   it('context.<kind>/ wins, then context/, then the app dir', () => {
     expect(selectBuildContext('build', dirs(false, true, true))).toBe('context.build');
@@ -56,7 +56,7 @@ describe('build contexts (digest 6.1, 5.2)', () => {
     expect(selectBuildContext('build', dirs(false, false, false))).toBe('app');
   });
 
-  it('edge 29: context/ together with context.run/ (or context.build/) is a generate error', () => {
+  it('context/ together with context.run/ (or context.build/) is a generate error', () => {
     expect(checkContextDirs('ext/x', dirs(true, false, true))).toBe(
       'extension ext/x produced both context/ and context.run/; use either the shared context/ or the per-kind directories',
     );
@@ -66,7 +66,7 @@ describe('build contexts (digest 6.1, 5.2)', () => {
   });
 });
 
-describe('plan after generate (digest 4.6, 5.3)', () => {
+describe('plan after generate', () => {
   const node: PlanEntry = {
     providers: [
       { id: 'ext/node', version: '1', extension: true },
@@ -80,7 +80,7 @@ describe('plan after generate (digest 4.6, 5.3)', () => {
   const npm: PlanEntry = { providers: [{ id: 'bp/node', version: '2' }], requires: [{ name: 'npm', metadata: {} }] };
   const plan: PlanFile = { entries: [node, npm] };
 
-  it('edge 30: an entry provided by an extension and a buildpack is consumed by the extension; the buildpack no longer gets it', () => {
+  it('an entry provided by an extension and a buildpack is consumed by the extension; the buildpack no longer gets it', () => {
     expect(buildpackPlanFor(plan, { id: 'ext/node', version: '1', extension: true })).toEqual(node.requires);
     expect(buildpackPlanFor(plan, { id: 'bp/node', version: '2', extension: false })).toEqual([...node.requires, ...npm.requires]);
     const after = filterPlanAfterGenerate(plan, [{ id: 'ext/node', version: '1', api: '0.10' }]);

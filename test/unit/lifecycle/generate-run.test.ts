@@ -83,7 +83,7 @@ const volumes = { app: 'app', layers: 'layers', platform: 'platform', scratch: '
 const plan = { entries: [{ providers: [{ id: 'test/ext', version: '1.0.0', extension: true }], requires: [{ name: 'tool', metadata: {} }] }] };
 
 describe('runGenerate with a fake engine', () => {
-  it('runs bin/generate as the CNB user with the app read-only, the digest env and argv', async () => {
+  it('runs bin/generate as the CNB user with the app read-only, the spec env and argv', async () => {
     const fake = new FakeEngine();
     fake.output = await makeTar([
       { path: 'test_ext', type: 'directory' },

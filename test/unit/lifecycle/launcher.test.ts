@@ -149,7 +149,7 @@ describe.each(shells)('launcher script on %s', (shellPath, shellArgs) => {
     expect((await go(join(root, 'process', 'legacy'), ['b'])).stdout).toBe('a b\n');
   });
 
-  it('builds the env per digest 7.3/10.3 and removes the platform vars', async () => {
+  it('builds the env from launch layers (buildpack.md, "Environment Variable Modification Rules") and removes the platform vars', async () => {
     const r = await go(join(root, 'process', 'env'), []);
     const env = new Map(
       r.stdout

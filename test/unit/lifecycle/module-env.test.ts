@@ -3,7 +3,7 @@ import { allowedOuterEnv, moduleArgs, moduleCnbVars, moduleCommand, parseImageEn
 
 const base = { moduleDir: '/cnb/buildpacks/a/1', platformDir: '/platform', planPath: '/kiln/plan.toml' };
 
-describe('allowedOuterEnv (digest 14.1)', () => {
+describe('allowedOuterEnv', () => {
   it('keeps only the allow-list of the image env', () => {
     const env = allowedOuterEnv(['PATH=/bin', 'FOO=bar', 'CNB_USER_ID=1000', 'HOME=/home/cnb', 'http_proxy=x', 'CNB_STACK_ID=s', 'LD_LIBRARY_PATH=/lib', 'CNB_PLATFORM_API=0.13']);
     expect(env).toEqual({ PATH: '/bin', HOME: '/home/cnb', http_proxy: 'x', CNB_STACK_ID: 's', LD_LIBRARY_PATH: '/lib' });
@@ -13,7 +13,7 @@ describe('allowedOuterEnv (digest 14.1)', () => {
   });
 });
 
-describe('moduleCnbVars (digest 2.4 gates)', () => {
+describe('moduleCnbVars (the CNB_* vars each Buildpack API gives)', () => {
   it('detect at API 0.7 gets only CNB_BUILDPACK_DIR', () => {
     expect(moduleCnbVars({ ...base, phase: 'detect', kind: 'buildpack', api: '0.7' })).toEqual({ CNB_BUILDPACK_DIR: '/cnb/buildpacks/a/1' });
   });
@@ -56,7 +56,7 @@ describe('moduleCnbVars (digest 2.4 gates)', () => {
 });
 
 describe('moduleArgs and moduleCommand', () => {
-  it('positional args per phase (digest 14.2)', () => {
+  it('positional args per phase', () => {
     expect(moduleArgs('detect', { platformDir: '/p', planPath: '/x' })).toEqual(['/p', '/x']);
     expect(moduleArgs('build', { platformDir: '/p', planPath: '/x', layersDir: '/l/a' })).toEqual(['/l/a', '/p', '/x']);
     expect(moduleArgs('generate', { platformDir: '/p', planPath: '/x', outputDir: '/o' })).toEqual(['/o', '/p', '/x']);

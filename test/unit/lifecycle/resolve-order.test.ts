@@ -87,8 +87,8 @@ const count = (calls: string[], key: string) => calls.filter((c) => c === key).l
 
 // ---- order and extension detection cases (buildpack.md, "Order Resolution"; image_extension.md, "Detection") ---
 
-describe('resolveOrder: digest 13 edge cases', () => {
-  it('edge 1: component detect exits 100 => group fails, next group tried, all fail => 20', async () => {
+describe('resolveOrder: order and extension detection cases', () => {
+  it('component detect exits 100 => group fails, next group tried, all fail => 20', async () => {
     const w = new World().add(bp('a'), bp('b'), bp('c')).on('a@1', 100).on('b@1', 100);
     expect(ids(await resolveOrder(w.input([group(ref('a')), group(ref('b')), group(ref('c'))])))).toEqual({ group: ['c@1'], ext: [] });
     expect(w.calls).toEqual(['buildpack:a@1', 'buildpack:b@1', 'buildpack:c@1']);
@@ -101,7 +101,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
     ]);
   });
 
-  it('edge 2: non-optional detect exits 1 => group fails; every group failed and one errored => 21', async () => {
+  it('non-optional detect exits 1 => group fails; every group failed and one errored => 21', async () => {
     const w = new World().add(bp('a'), bp('b')).on('a@1', 1).on('b@1', 100);
     const r = await resolveOrder(w.input([group(ref('a')), group(ref('b'))]));
     expect(failCode(r)).toBe(21);
@@ -109,7 +109,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
     expect(r.trace[0]?.members[0]).toMatchObject({ id: 'a', status: 'error', code: 1 });
   });
 
-  it('edge 3: optional buildpack exiting 100 or 1 is dropped and the group still passes', async () => {
+  it('optional buildpack exiting 100 or 1 is dropped and the group still passes', async () => {
     const w = new World().add(bp('a'), bp('b'), bp('c')).on('b@1', 100).on('c@1', 1);
     const r = await resolveOrder(w.input([group(ref('a'), opt('b'), opt('c'))]));
     expect(ids(r).group).toEqual(['a@1']);
@@ -120,14 +120,14 @@ describe('resolveOrder: digest 13 edge cases', () => {
     ]);
   });
 
-  it('edge 4: a group of only optional buildpacks that all fail => group fails (no buildpack passed)', async () => {
+  it('a group of only optional buildpacks that all fail => group fails (no buildpack passed)', async () => {
     const w = new World().add(bp('a'), bp('b')).on('a@1', 100).on('b@1', 100);
     const r = await resolveOrder(w.input([group(opt('a'), opt('b'))]));
     expect(failCode(r)).toBe(20);
     expect(r.trace[0]?.reason).toBe('no buildpack passed');
   });
 
-  it('edge 5: extensions pass but no buildpack passes => group fails', async () => {
+  it('extensions pass but no buildpack passes => group fails', async () => {
     const w = new World().add(bp('a'), ext('x')).on('a@1', 100);
     const r = await resolveOrder(w.input([group(ref('a'))], { orderExtensions: [group(ref('x'))] }));
     expect(failCode(r)).toBe(20);
@@ -139,7 +139,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
     expect(r2.trace[0]?.reason).toBe('no buildpack passed');
   });
 
-  it('edge 6: a require nobody provides earlier fails the trial (non-optional) or drops the buildpack (optional)', async () => {
+  it('a require nobody provides earlier fails the trial (non-optional) or drops the buildpack (optional)', async () => {
     const w = new World().add(bp('a'), bp('b')).on('a@1', plan({ requires: ['node'] })).on('b@1', plan({ provides: ['node'] }));
     const r = await resolveOrder(w.input([group(ref('a'), ref('b'))]));
     expect(failCode(r)).toBe(20);
@@ -150,7 +150,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
     expect(r2.trace[0]?.members[0]).toMatchObject({ id: 'a', status: 'skipped-optional', detect: 'pass', note: expect.stringContaining('unmet require "node"') });
   });
 
-  it('edge 7: a provide nobody requires later is unmet; an earlier require does not count', async () => {
+  it('a provide nobody requires later is unmet; an earlier require does not count', async () => {
     const w = new World().add(bp('a'), bp('b')).on('a@1', plan({ provides: ['node'], requires: ['node'] })).on('b@1', plan({ provides: ['node'] }));
     const r = await resolveOrder(w.input([group(ref('a'), ref('b'))]));
     expect(failCode(r)).toBe(20);
@@ -159,14 +159,14 @@ describe('resolveOrder: digest 13 edge cases', () => {
     expect(ids(await resolveOrder(w2.input([group(ref('a'), opt('b'))]))).group).toEqual(['a@1']);
   });
 
-  it('edge 8: a buildpack that provides and requires the same name is valid on its own', async () => {
+  it('a buildpack that provides and requires the same name is valid on its own', async () => {
     const w = new World().add(bp('a')).on('a@1', plan({ provides: ['node'], requires: [{ name: 'node', metadata: { version: '20' } }] }));
     const r = await resolveOrder(w.input([group(ref('a'))]));
     expect(ids(r).group).toEqual(['a@1']);
     if (r.ok) expect(r.plan.entries).toEqual([{ providers: [{ id: 'a', version: '1' }], requires: [{ name: 'node', metadata: { version: '20' } }] }]);
   });
 
-  it('edge 9: [[or]] alternatives: first valid trial wins, left buildpack varying slowest', async () => {
+  it('[[or]] alternatives: first valid trial wins, left buildpack varying slowest', async () => {
     // a offers n1 then n2; b asks for n2 then n1. Left-slowest tries (a0,b0) then (a0,b1) => n1.
     const w = new World()
       .add(bp('a'), bp('b'))
@@ -182,7 +182,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
     ]);
   });
 
-  it('edge 10: nested composites expand depth-first; later duplicate ids are dropped even with another version', async () => {
+  it('nested composites expand depth-first; later duplicate ids are dropped even with another version', async () => {
     const c = bp('c', '1', { order: [group(ref('a', '1'), ref('d'))] });
     const d = bp('d', '1', { order: [group(ref('b'))] });
     const w = new World().add(c, d, bp('a', '1'), bp('a', '2'), bp('b'), bp('e'));
@@ -197,7 +197,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
     ]);
   });
 
-  it('edge 11: an optional composite whose inner groups all fail => the group is retried without it', async () => {
+  it('an optional composite whose inner groups all fail => the group is retried without it', async () => {
     const c = bp('c', '1', { order: [group(ref('x')), group(ref('y'))] });
     const w = new World().add(c, bp('x'), bp('y'), bp('a')).on('x@1', 100).on('y@1', 100);
     const r = await resolveOrder(w.input([group(opt('c'), ref('a'))]));
@@ -212,7 +212,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
     expect(failCode(await resolveOrder(w2.input([group(ref('c'), ref('a'))])))).toBe(20);
   });
 
-  it('edge 12: detect of the same id@version runs once across groups', async () => {
+  it('detect of the same id@version runs once across groups', async () => {
     const w = new World().add(bp('a'), bp('b'), bp('c')).on('b@1', 100);
     const r = await resolveOrder(w.input([group(ref('a'), ref('b')), group(ref('a'), ref('b'), opt('c')), group(ref('a'), ref('c'))]));
     expect(ids(r).group).toEqual(['a@1', 'c@1']);
@@ -222,7 +222,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
     expect(r.trace).toHaveLength(3);
   });
 
-  it('edge 13: a require with a top-level version (reported by the detect runner) is a detect error', async () => {
+  it('a require with a top-level version (reported by the detect runner) is a detect error', async () => {
     const w = new World().add(bp('a'), bp('b')).on('a@1', { code: 0, plan: plan(), error: 'requires[0].version: a top-level version is not allowed' }).on('b@1', 100);
     const r = await resolveOrder(w.input([group(ref('a')), group(ref('b'))]));
     expect(failCode(r)).toBe(21);
@@ -230,7 +230,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
     expect(r.trace[0]?.reason).toContain('non-optional a@1 errored (requires[0].version');
   });
 
-  it('edge 14: target mismatch => error for a non-optional buildpack (21, detect not run); optional modules are detected anyway', async () => {
+  it('target mismatch => error for a non-optional buildpack (21, detect not run); optional modules are detected anyway', async () => {
     const amd64: Target = { os: 'linux', arch: 'amd64', variant: '', distros: [] };
     const arm64: Target = { os: 'linux', arch: 'arm64', variant: '', distros: [] };
     const w = new World().add(bp('a', '1', { targets: [amd64] }), bp('b', '1', { targets: [amd64] }), bp('c'), ext('x', '1', { targets: [amd64] }));
@@ -244,7 +244,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
     expect(ids(await resolveOrder(w.input([group(ref('a'))], { runImageTarget: amd64 }))).group).toEqual(['a@1']);
   });
 
-  it('edge 15: system buildpacks are inserted around each group unless the group already has that id', async () => {
+  it('system buildpacks are inserted around each group unless the group already has that id', async () => {
     const w = new World().add(bp('pre'), bp('post'), bp('post', '2'), bp('a'), bp('b'));
     const r = await resolveOrder(w.input([group(ref('a'), ref('post', '2'))], { systemPre: [ref('pre')], systemPost: [opt('post')] }));
     expect(ids(r).group).toEqual(['pre@1', 'a@1', 'post@2']);
@@ -252,7 +252,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
     expect(ids(r2).group).toEqual(['pre@1', 'b@1', 'post@1']);
   });
 
-  it('edge 16: extension detect exiting 100 or 1 is silently excluded; buildpacks unaffected', async () => {
+  it('extension detect exiting 100 or 1 is silently excluded; buildpacks unaffected', async () => {
     const w = new World().add(bp('a'), ext('x'), ext('y')).on('ext:x@1', 100).on('ext:y@1', 1);
     const r = await resolveOrder(w.input([group(ref('a'))], { orderExtensions: [group(ref('x'), ref('y'))] }));
     expect(ids(r)).toEqual({ group: ['a@1'], ext: [] });
@@ -263,13 +263,13 @@ describe('resolveOrder: digest 13 edge cases', () => {
     ]);
   });
 
-  it('edge 17: an extension without bin/detect passes (the runner reports pass with its static or empty plan)', async () => {
+  it('an extension without bin/detect passes (the runner reports pass with its static or empty plan)', async () => {
     const w = new World().add(bp('a'), ext('x'));
     const r = await resolveOrder(w.input([group(ref('a'))], { orderExtensions: [group(ref('x'))] }));
     expect(ids(r)).toEqual({ group: ['a@1'], ext: ['x@1'] });
   });
 
-  it('edge 18: an extension providing something no buildpack requires is excluded; one that is required is kept', async () => {
+  it('an extension providing something no buildpack requires is excluded; one that is required is kept', async () => {
     const w = new World().add(bp('a'), ext('x'), ext('y')).on('ext:x@1', plan({ provides: ['python'] })).on('ext:y@1', plan({ provides: ['node'] })).on('a@1', plan({ requires: ['node'] }));
     const r = await resolveOrder(w.input([group(ref('a'))], { orderExtensions: [group(ref('x'), ref('y'))] }));
     expect(ids(r)).toEqual({ group: ['a@1'], ext: ['y@1'] });
@@ -277,14 +277,14 @@ describe('resolveOrder: digest 13 edge cases', () => {
     expect(r.trace[0]?.members[0]).toMatchObject({ id: 'x', status: 'skipped-optional', note: expect.stringContaining('unmet provide "python"') });
   });
 
-  it('edge 19: an extension emitting requires is an erroring, excluded extension', async () => {
+  it('an extension emitting requires is an erroring, excluded extension', async () => {
     const w = new World().add(bp('a'), ext('x')).on('ext:x@1', plan({}, { requires: ['node'] }));
     const r = await resolveOrder(w.input([group(ref('a'))], { orderExtensions: [group(ref('x'))] }));
     expect(ids(r)).toEqual({ group: ['a@1'], ext: [] });
     expect(r.trace[0]?.members[0]).toMatchObject({ id: 'x', status: 'skipped-optional', detect: 'error', note: expect.stringContaining('[[requires]]') });
   });
 
-  it('edge 20: several order-extensions groups: the first one giving a resolvable group wins, else buildpacks alone', async () => {
+  it('several order-extensions groups: the first one giving a resolvable group wins, else buildpacks alone', async () => {
     // a needs node: with x1 (failed detect) a is unmet, with x2 (provides node) it resolves.
     const w = new World().add(bp('a'), bp('b'), ext('x1'), ext('x2')).on('ext:x1@1', 100).on('ext:x2@1', plan({ provides: ['node'] })).on('a@1', plan({ requires: ['node'] }));
     const r = await resolveOrder(w.input([group(ref('a'))], { orderExtensions: [group(ref('x1')), group(ref('x2'))] }));
@@ -301,7 +301,7 @@ describe('resolveOrder: digest 13 edge cases', () => {
 // ---- further semantics ------------------------------------------------------------------------------
 
 describe('resolveOrder: order expansion, plan trials and errors', () => {
-  it('an optional module is only removable in its last option (lifecycle quirk, digest 14.6)', async () => {
+  it('an optional module is only removable in its last option (a lifecycle quirk)', async () => {
     // b's top-level option requires something unmet: b is NOT dropped there; its [[or]] (empty) is used.
     const w = new World().add(bp('a'), bp('b')).on('b@1', plan({ requires: ['missing'] }, {}));
     const r = await resolveOrder(w.input([group(ref('a'), opt('b'))]));
@@ -459,7 +459,7 @@ describe('trace', () => {
   });
 });
 
-describe('targetMatches (digest 3.1, 14.7)', () => {
+describe('targetMatches', () => {
   const t = (os: string, arch: string, variant = '', distros: { name: string; version: string }[] = []): Target => ({ os, arch, variant, distros });
   it('empty fields are wildcards on both sides; no module targets match anything', () => {
     expect(targetMatches([], t('linux', 'arm64'))).toBe(true);

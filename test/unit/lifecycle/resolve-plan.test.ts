@@ -16,7 +16,7 @@ function mod(id: string, p: DetectPlan, optional = false, kind: ModuleKind = 'bu
   return { kind, id, version: '1', optional, plan: p };
 }
 
-describe('resolvePlan (digest 4.4 steps 2-4)', () => {
+describe('resolvePlan (buildpack.md, "Order Resolution", the requires/provides trials)', () => {
   it('returns survivors as indices into its input and the entries with providers and requires', () => {
     const r = resolvePlan([mod('a', plan({ provides: ['n'] })), mod('b', plan({ requires: ['x'] }), true), mod('c', plan({ requires: ['n'] }))]);
     expect(r).toMatchObject({ ok: true, survivors: [0, 2], dropped: [{ index: 1, reason: 'unmet require "x" by b@1 (nothing before it provides it)' }] });
@@ -52,7 +52,7 @@ describe('resolvePlan (digest 4.4 steps 2-4)', () => {
     expect(r.trials.map((t) => t.options)).toEqual([[0], [1]]);
   });
 
-  it('never resolves to extensions alone, even after optional buildpacks were dropped (edge 5)', () => {
+  it('never resolves to extensions alone, even after optional buildpacks were dropped', () => {
     const r = resolvePlan([mod('x', plan(), true, 'extension'), mod('a', plan({ requires: ['n'] }), true)]);
     expect(r).toMatchObject({ ok: false, reason: 'no buildpack left after resolving the build plan' });
     expect(resolvePlan([])).toMatchObject({ ok: false, reason: 'no viable buildpacks in group' });
