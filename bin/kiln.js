@@ -19,5 +19,8 @@ if (only === '--version' || only === '-V') {
   else {
     const { main } = await import('../dist/cli/main.js');
     process.exitCode = await main(process.argv);
+    // The command is over: a request left open to a daemon that stopped answering must not keep kiln
+    // running (unref'd: it never delays a normal exit).
+    setTimeout(() => process.exit(), 2000).unref();
   }
 }

@@ -145,7 +145,7 @@ export function createDockerEngine(opts: DockerEngineOptions = {}): ContainerEng
       runContainer({ docker, create: createContainer, remove: removeContainer, wrap, deadline }, (await isPodman(`run ${spec.name ?? spec.image}`)) ? withoutAttachNoise(spec) : spec),
     createContainer,
     startContainer: (spec: ContainerSpec): Promise<string> => startContainer({ docker, create: createContainer, remove: removeContainer, wrap }, spec),
-    execInContainer: (id: string, spec: ExecSpec): Promise<RunResult> => execInContainer({ docker, create: createContainer, remove: removeContainer, wrap }, id, spec),
+    execInContainer: (id: string, spec: ExecSpec): Promise<RunResult> => execInContainer({ docker, create: createContainer, remove: removeContainer, wrap, deadline }, id, spec),
     removeContainer,
 
     async putArchive(containerId, destPath, tar) {

@@ -5,6 +5,7 @@
  * process, here by killing the whole container (the process's children die with it; the caller removes
  * the container), and a death by signal is examined for the OOM killer or a kill from outside.
  */
+import type { CallDeadlines } from './call-deadline.js';
 import type Docker from 'dockerode';
 import { isKilnError, type KilnError } from '../errors.js';
 import type { ContainerSpec, ExecSpec, RunResult } from '../ports.js';
@@ -17,6 +18,8 @@ interface ExecDeps {
   create(spec: ContainerSpec): Promise<string>;
   remove(id: string): Promise<void>;
   wrap(e: unknown, action: string): KilnError;
+  /** Deadlines of the kill of a stopped exec (call-deadline.ts): a daemon that stops answering must not hang kiln. */
+  deadline?: CallDeadlines;
 }
 
 function describe(spec: ExecSpec): string {
@@ -36,9 +39,9 @@ export async function startContainer(deps: ExecDeps, spec: ContainerSpec): Promi
 }
 
 /** The exec's exit code once the daemon has it (it can lag the end of the output stream a little). */
-async function exitCodeOf(exec: Docker.Exec): Promise<number> {
+async function exitCodeOf(exec: Docker.Exec, abortSignal: AbortSignal): Promise<number> {
   for (let i = 0; ; i++) {
-    const info = await exec.inspect();
+    const info = await exec.inspect({ abortSignal });
     if (!info.Running && typeof info.ExitCode === 'number') return info.ExitCode;
     if (i >= 100) return -1;
     await new Promise((r) => setTimeout(r, 20));
@@ -49,6 +52,10 @@ export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec
   const what = describe(spec);
   if (spec.signal?.aborted) throw interruptedError(what);
   const container = deps.docker.getContainer(id);
+  // Every request of this exec; aborted when it ends, so none keeps kiln running (run-container.ts does the same).
+  const calls = new AbortController();
+  const kill = (): Promise<unknown> =>
+    deps.deadline !== undefined ? deps.deadline.run(`kill container ${id.slice(0, 12)}`, (abortSignal) => container.kill({ abortSignal })) : container.kill({ abortSignal: calls.signal });
   let stopError: KilnError | undefined;
   let rejectStopped: (e: KilnError) => void = () => undefined;
   const stopped = new Promise<never>((_, reject) => {
@@ -59,7 +66,7 @@ export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec
     if (stopError !== undefined) return;
     stopError = err;
     rejectStopped(err);
-    container.kill().catch(() => undefined);
+    kill().catch(() => undefined);
   };
   const onAbort = (): void => stop(interruptedError(what));
   const timer = spec.timeoutMs !== undefined ? setTimeout(() => stop(timeoutError(what, spec.timeoutMs ?? 0)), spec.timeoutMs) : undefined;
@@ -70,6 +77,7 @@ export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec
   try {
     const exec = await Promise.race([
       container.exec({
+        abortSignal: calls.signal,
         Cmd: spec.cmd,
         User: spec.user,
         Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
@@ -91,7 +99,7 @@ export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec
         lineError = e ?? new Error('onLine threw');
       }
     });
-    output = (await Promise.race([exec.start({ hijack: true, stdin: false }), stopped])) as NodeJS.ReadableStream;
+    output = (await Promise.race([exec.start({ hijack: true, stdin: false, abortSignal: calls.signal }), stopped])) as NodeJS.ReadableStream;
     const attached = output;
     const ended = new Promise<void>((resolve) => {
       attached.on('data', (chunk: Buffer) => lines.write(chunk));
@@ -102,7 +110,7 @@ export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec
     if (spec.limits?.pids !== undefined) pids = watchPids(container, spec.limits.pids, () => container.kill().catch(() => undefined));
     await Promise.race([ended, stopped]);
     lines.end();
-    const exitCode = await Promise.race([exitCodeOf(exec), stopped]);
+    const exitCode = await Promise.race([exitCodeOf(exec, calls.signal), stopped]);
     if (stopError !== undefined) throw stopError;
     if (lineError !== undefined) throw lineError;
     pids?.stop();
@@ -120,6 +128,7 @@ export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec
     if (timer !== undefined) clearTimeout(timer);
     pids?.stop();
     spec.signal?.removeEventListener('abort', onAbort);
+    calls.abort();
     (output as { destroy?: () => void } | undefined)?.destroy?.();
   }
 }
