@@ -1,4 +1,7 @@
 import { execSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createDockerEngine } from '../../src/docker/docker-engine.js';
 import { cleanupByLabel, TEST_LABEL } from '../helpers/test-labels.js';
@@ -23,9 +26,15 @@ export default function setup(): () => Promise<void> {
   const runId = current !== undefined && current !== '' ? current : `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   process.env.KILN_TEST_RUN_ID = runId;
   console.log(`integration run id: ${TEST_LABEL}=${runId}`);
+  // kiln's temp dirs of this run in a dir of its own (the forks and the kiln processes tests start inherit
+  // it): a temp dir a killed kiln left elsewhere on the machine is not this run's "dead session", and
+  // this run leaves none behind.
+  const ownTmp = process.env.KILN_TMPDIR === undefined ? mkdtempSync(join(tmpdir(), 'kiln-test-tmp-')) : undefined;
+  if (ownTmp !== undefined) process.env.KILN_TMPDIR = ownTmp;
   const before = new Set(imageIds('-a'));
   return async () => {
     await cleanupByLabel(createDockerEngine(), { [TEST_LABEL]: runId });
+    if (ownTmp !== undefined) rmSync(ownTmp, { recursive: true, force: true });
     // App images are the product and carry no test label; a rebuild under the same name leaves the
     // previous one untagged. Remove the untagged images this run created (none existed before it).
     // An image labelled by ANOTHER run (a second test run on the same daemon) is that run's to remove.
