@@ -11,7 +11,7 @@ import { applyBuildLayers, moduleExecutionEnv } from './build-env.js';
 import { addLaunch, emptyLaunchAggregate, postProcess, removeMet, sortedProcesses, type AggregatedProcess, type PostLayer, type SbomCopy } from './build-post.js';
 import { buildpackPlanFor, buildpackPlanToml } from './generate-plan.js';
 import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './container/module-env.js';
-import { openModuleHosts, type ModuleHosts } from './container/module-hosts.js';
+import { hostsForPhase, type ModuleHosts } from './container/module-hosts.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './container/module-run.js';
 import { scanLayersDir } from './container/layers-scan.js';
 import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
@@ -106,7 +106,7 @@ export async function runBuild(ctx: PhaseContext, input: BuildInput): Promise<Bu
     const bp = input.builder.buildpacks.get(moduleKey(m.id, m.version));
     return bp !== undefined ? [`${bp.dir}/bin/build`] : [];
   });
-  const hosts = openModuleHosts(ctx, exes);
+  const hosts = hostsForPhase(ctx, exes, 1);
   try {
     return await buildAll(ctx, input, hosts);
   } finally {

@@ -11,7 +11,7 @@ import { formatIssue } from '../cnb/spec-error.js';
 import type { DetectPlan, OrderFile, OrderGroup } from '../cnb/models.js';
 import { moduleExecutionEnv } from './build-env.js';
 import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type TargetVars } from './container/module-env.js';
-import { openModuleHosts } from './container/module-hosts.js';
+import { hostsForPhase } from './container/module-hosts.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './container/module-run.js';
 import { PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderBuildpack, type BuilderExtension, type BuilderInfo, type BuilderModule } from './read-builder.js';
@@ -122,9 +122,10 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 export async function runDetects(ctx: PhaseContext, input: DetectRunsInput, modules: BuilderModule[]): Promise<Map<string, DetectRunResult>> {
   const outer = allowedOuterEnv(input.builder.env);
   const runs = new Map<string, { exitCode?: number; output: DetectRunResult['output'] }>();
-  const hosts = openModuleHosts(ctx, modules.filter((m) => m.hasDetect).map((m) => `${m.dir}/bin/detect`));
+  const lanes = input.concurrency ?? 4;
+  const hosts = hostsForPhase(ctx, modules.filter((m) => m.hasDetect).map((m) => `${m.dir}/bin/detect`), lanes);
   try {
-    await pool(modules, input.concurrency ?? 4, async (m) => {
+    await pool(modules, lanes, async (m) => {
       const key = detectKey(m.kind, m.descriptor.id, m.descriptor.version);
       const output: DetectRunResult['output'] = [];
       if (!m.hasDetect) {

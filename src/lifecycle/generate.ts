@@ -17,7 +17,7 @@ import { moduleExecutionEnv } from './build-env.js';
 import type { ExtendStep } from './extend/extend.js';
 import { buildpackPlanFor, buildpackPlanToml, checkContextDirs, chooseRunImage, filterPlanAfterGenerate, selectBuildContext, type RunImageChoice } from './generate-plan.js';
 import { allowedOuterEnv, moduleArgs, moduleCnbVars, type Env, type Prelude, type TargetVars } from './container/module-env.js';
-import { openModuleHosts, type ModuleHosts } from './container/module-hosts.js';
+import { hostsForPhase, type ModuleHosts } from './container/module-hosts.js';
 import { runModule, SCRATCH_DIR, type RunVolumes } from './container/module-run.js';
 import { LAYERS_DIR, PLATFORM_DIR, escapeId, type PhaseContext } from './phase-context.js';
 import { moduleKey, type BuilderExtension, type BuilderInfo } from './read-builder.js';
@@ -247,7 +247,7 @@ export async function runGenerate(ctx: PhaseContext, input: GenerateInput): Prom
     const ext = input.builder.extensions.get(moduleKey(m.id, m.version));
     return ext?.hasGenerate === true ? [`${ext.dir}/bin/generate`] : [];
   });
-  const hosts = openModuleHosts(ctx, exes);
+  const hosts = hostsForPhase(ctx, exes, 1);
   try {
     return await generateAll(ctx, input, writes, hosts);
   } finally {

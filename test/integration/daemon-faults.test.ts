@@ -88,9 +88,9 @@ describe('daemon gone mid-build (the real engine, then ECONNRESET)', () => {
   });
 
   it.each([
-    // Module runs are execs in kept containers (lifecycle/container/module-hosts.ts).
-    ['the first detect run', 'execInContainer', 1],
-    ['the build run', 'execInContainer', 2],
+    // One module per lane here: plain runs (lifecycle/container/module-hosts.ts hostsForPhase).
+    ['the first detect run', 'runContainer', 1],
+    ['the build run', 'runContainer', 2],
     ['the third archive read (volume seeding)', 'getArchive', 3],
   ] as const)('during %s: exit 4 with the daemon error, no hang, cleanup attempted', async (_what, method, breakAt) => {
     const events: KilnEvent[] = [];

@@ -67,3 +67,12 @@ export function openModuleHosts(ctx: PhaseContext, exes: readonly string[]): Mod
     },
   };
 }
+
+/**
+ * Kept containers for a phase only when they save starts: when some lane runs more than one module
+ * (more executables than `lanes` running at once). Otherwise every module would get a container of its
+ * own anyway, and a kept one costs a start, an exec and a kill where a plain run costs a start.
+ */
+export function hostsForPhase(ctx: PhaseContext, exes: readonly string[], lanes: number): ModuleHosts | undefined {
+  return exes.length > lanes ? openModuleHosts(ctx, exes) : undefined;
+}

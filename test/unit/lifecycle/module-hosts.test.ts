@@ -106,3 +106,14 @@ describe('error kinds', () => {
     expect(isInterrupted(new Error('interrupted'))).toBe(false);
   });
 });
+
+describe('hostsForPhase', () => {
+  it('keeps containers only when a lane runs more than one module', async () => {
+    const { hostsForPhase } = await import('../../../src/lifecycle/container/module-hosts.js');
+    const ctx = { engine: { startContainer: () => Promise.resolve('c'), execInContainer: () => Promise.resolve({ exitCode: 0 }), removeContainer: () => Promise.resolve() }, labels: {} } as unknown as Parameters<typeof hostsForPhase>[0];
+    expect(hostsForPhase(ctx, ['/a/bin/build'], 1)).toBeUndefined();
+    expect(hostsForPhase(ctx, ['/a/bin/detect', '/b/bin/detect', '/c/bin/detect'], 4)).toBeUndefined();
+    expect(hostsForPhase(ctx, ['/a/bin/build', '/b/bin/build'], 1)).toBeDefined();
+    expect(hostsForPhase(ctx, ['1', '2', '3', '4', '5'], 4)).toBeDefined();
+  });
+});
