@@ -180,7 +180,12 @@ async function untaggedImages() {
 
 async function cleanup(tmp, untaggedBefore) {
   for (const img of [APP, BIG_APP, CLI_APP, DOCKER_APP, 'kiln-bench/floor:latest', BUILDER]) await run('docker', ['rmi', '-f', img]).catch(() => undefined);
-  for (const id of await engine.listImages({ labels: ['io.kiln.bench=rebuild'] })) await engine.removeImage(id, { force: true }).catch(() => undefined);
+  // Children before parents (kept extended images are tagged and may be parents of others): rounds.
+  for (let round = 0; round < 5; round++) {
+    const ids = await engine.listImages({ labels: ['io.kiln.bench=rebuild'] });
+    if (ids.length === 0) break;
+    for (const id of ids) await engine.removeImage(id, { force: true }).catch(() => undefined);
+  }
   for (const img of [STACK.run, STACK.build]) await run('docker', ['rmi', '-f', img]).catch(() => undefined);
   for (const v of await engine.listVolumes({ labels: ['io.kiln.bench=rebuild'] })) await engine.removeVolume(v).catch(() => undefined);
   // Children first: retry while that makes progress.

@@ -29,8 +29,14 @@ export interface OpenCacheOptions {
  */
 export async function openCache(ctx: PhaseContext, opts: OpenCacheOptions): Promise<{ meta: CacheMetadata; created: boolean }> {
   if (opts.clear) {
-    for (const id of await ctx.engine.listImages({ labels: [EXTEND_CACHE_LABEL, `${CACHE_LABEL}=${opts.image}`] })) {
-      await ctx.engine.removeImage(id, { force: true }).catch(() => undefined);
+    // Children before parents: a cached image (tagged, extend/cache.ts) that is the parent of another can
+    // only go once the child has; rounds while they make progress.
+    let ids = await ctx.engine.listImages({ labels: [EXTEND_CACHE_LABEL, `${CACHE_LABEL}=${opts.image}`] });
+    for (let round = 0; round < 5 && ids.length > 0; round++) {
+      const left: string[] = [];
+      for (const id of ids) await ctx.engine.removeImage(id, { force: true }).catch(() => void left.push(id));
+      if (left.length === ids.length) break;
+      ids = left;
     }
   }
   const created = await ensureCacheVolume(ctx, { name: opts.volume, image: opts.image, clear: opts.clear, labels: opts.labels });
