@@ -86,3 +86,28 @@ export function lineDemuxer(onLine: (stream: OutputStream, line: string) => void
     },
   };
 }
+
+/**
+ * The lines of an attached process's multiplexed output stream (a container's attach, an exec's start).
+ * A throwing `onLine` must not become an uncaught exception inside a stream event: its first error is
+ * kept (`error()`) for the caller to rethrow once the process is done. `ended` resolves when the stream
+ * ends, closes or fails; `end()` flushes the last unterminated lines.
+ */
+export function attachedLines(stream: NodeJS.ReadableStream, onLine: (stream: OutputStream, line: string) => void = () => undefined): { ended: Promise<void>; end(): void; error(): unknown } {
+  let lineError: unknown;
+  const lines = lineDemuxer((s, line) => {
+    if (lineError !== undefined) return;
+    try {
+      onLine(s, line);
+    } catch (e) {
+      lineError = e ?? new Error('onLine threw');
+    }
+  });
+  const ended = new Promise<void>((resolve) => {
+    stream.on('data', (chunk: Buffer) => lines.write(chunk));
+    stream.on('end', () => resolve());
+    stream.on('close', () => resolve());
+    stream.on('error', () => resolve());
+  });
+  return { ended, end: () => lines.end(), error: () => lineError };
+}

@@ -10,7 +10,7 @@ import type Docker from 'dockerode';
 import { isKilnError, type KilnError } from '../errors.js';
 import type { ContainerSpec, ExecSpec, RunResult } from '../ports.js';
 import { examineExecExit, watchPids } from './container-exit.js';
-import { lineDemuxer } from './demux.js';
+import { attachedLines } from './demux.js';
 import { interruptedError, timeoutError } from './run-container.js';
 
 interface ExecDeps {
@@ -73,7 +73,7 @@ export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec
   spec.signal?.addEventListener('abort', onAbort);
   let pids: ReturnType<typeof watchPids> | undefined;
   let output: NodeJS.ReadableStream | undefined;
-  let lineError: unknown;
+  let lines: ReturnType<typeof attachedLines> | undefined;
   try {
     const exec = await Promise.race([
       container.exec({
@@ -89,30 +89,15 @@ export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec
       }),
       stopped,
     ]);
-    const onLine = spec.onLine ?? (() => undefined);
-    // As in runContainer: a throwing callback is kept and rethrown once the process is done.
-    const lines = lineDemuxer((stream, line) => {
-      if (lineError !== undefined) return;
-      try {
-        onLine(stream, line);
-      } catch (e) {
-        lineError = e ?? new Error('onLine threw');
-      }
-    });
     output = (await Promise.race([exec.start({ hijack: true, stdin: false, abortSignal: calls.signal }), stopped])) as NodeJS.ReadableStream;
-    const attached = output;
-    const ended = new Promise<void>((resolve) => {
-      attached.on('data', (chunk: Buffer) => lines.write(chunk));
-      attached.on('end', () => resolve());
-      attached.on('close', () => resolve());
-      attached.on('error', () => resolve());
-    });
+    // As in runContainer: a throwing callback is kept and rethrown once the process is done.
+    lines = attachedLines(output, spec.onLine);
     if (spec.limits?.pids !== undefined) pids = watchPids(container, spec.limits.pids, () => container.kill().catch(() => undefined));
-    await Promise.race([ended, stopped]);
+    await Promise.race([lines.ended, stopped]);
     lines.end();
     const exitCode = await Promise.race([exitCodeOf(exec, calls.signal), stopped]);
     if (stopError !== undefined) throw stopError;
-    if (lineError !== undefined) throw lineError;
+    if (lines.error() !== undefined) throw lines.error();
     pids?.stop();
     if (pids?.hit === true || (exitCode !== 0 && pids?.reached === true)) return { exitCode, killed: 'pids' };
     if (exitCode !== 0 && !(spec.answerCodes ?? []).includes(exitCode) && exitCode > 128) {
@@ -122,7 +107,7 @@ export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec
     return { exitCode };
   } catch (e) {
     if (stopError !== undefined) throw stopError;
-    if (isKilnError(e) || e === lineError) throw e;
+    if (isKilnError(e) || (lines !== undefined && e === lines.error())) throw e;
     throw deps.wrap(e, `run ${what}`);
   } finally {
     if (timer !== undefined) clearTimeout(timer);

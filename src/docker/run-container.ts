@@ -7,7 +7,7 @@ import { ExitCode, KilnError, isKilnError } from '../errors.js';
 import type { ContainerSpec, RunResult, RunSpec } from '../ports.js';
 import type { CallDeadlines } from './call-deadline.js';
 import { examineExit, watchPids } from './container-exit.js';
-import { lineDemuxer } from './demux.js';
+import { attachedLines } from './demux.js';
 import { normaliseImageId } from './podman-quirks.js';
 
 /** The create body for a spec: Entrypoint cleared, Cmd = spec.cmd, network 'none' unless asked. */
@@ -110,36 +110,19 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
   spec.signal?.addEventListener('abort', onAbort);
   let pids: ReturnType<typeof watchPids> | undefined;
   let output: NodeJS.ReadableStream | undefined;
-  let lineError: unknown;
+  let lines: ReturnType<typeof attachedLines> | undefined;
   let failed = false;
   try {
     output = await container.attach({ stream: true, stdout: true, stderr: true, logs: false });
-    const onLine = spec.onLine ?? (() => undefined);
-    // A throwing callback must not become an uncaught exception inside a stream event: keep the first
-    // error and reject with it once the container is done.
-    const lines = lineDemuxer((stream, line) => {
-      if (lineError !== undefined) return;
-      try {
-        onLine(stream, line);
-      } catch (e) {
-        lineError = e ?? new Error('onLine threw');
-      }
-    });
-    const attached = output;
-    const ended = new Promise<void>((resolve) => {
-      attached.on('data', (chunk: Buffer) => lines.write(chunk));
-      attached.on('end', () => resolve());
-      attached.on('close', () => resolve());
-      attached.on('error', () => resolve());
-    });
+    lines = attachedLines(output, spec.onLine);
     await Promise.race([container.start({ abortSignal: calls.signal }), stopped]);
     if (spec.limits?.pids !== undefined) pids = watchPids(container, spec.limits.pids, () => container.kill().catch(() => undefined));
     const waited = (await Promise.race([container.wait({ abortSignal: calls.signal }), stopped])) as { StatusCode?: unknown };
     // The attach stream ends right after the process; wait for it so no trailing output is lost.
-    await Promise.race([within(ended, 10_000), stopped]);
+    await Promise.race([within(lines.ended, 10_000), stopped]);
     lines.end();
     if (stopError !== undefined) throw stopError;
-    if (lineError !== undefined) throw lineError;
+    if (lines.error() !== undefined) throw lines.error();
     const exitCode = typeof waited.StatusCode === 'number' ? waited.StatusCode : -1;
     pids?.stop();
     if (pids?.hit === true || (exitCode !== 0 && pids?.reached === true)) return { exitCode, killed: 'pids' };
@@ -163,7 +146,7 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
   } catch (e) {
     failed = true;
     if (stopError !== undefined) throw stopError;
-    if (isKilnError(e) || e === lineError) throw e;
+    if (isKilnError(e) || (lines !== undefined && e === lines.error())) throw e;
     throw deps.wrap(e, `run ${describe(spec)}`);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
