@@ -9,12 +9,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { inspect } from 'node:util';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import type { AnyAuthMethod, Client as SshClient, ClientChannel, ConnectConfig } from 'ssh2';
 import { ExitCode, KilnError } from '../errors.js';
 import type { SshEndpoint } from './ssh-endpoint.js';
+import { promptAck, type PromptAck } from './ssh-prompt-ack.js';
 import { blobKeyType, hostKeyAlgorithms, knownHostsName, knownKeysFor, verifyHostKey, type HostKeyVerdict, type KnownHostKey } from './ssh-known-hosts.js';
 
 const require = createRequire(import.meta.url);
@@ -99,6 +101,7 @@ export interface SshSession {
 export function createSshSession(ep: SshEndpoint): SshSession {
   let ready: Promise<SshClient> | undefined;
   let sock: Socket | undefined;
+  let acks: PromptAck | undefined;
   let inUse = 0;
   let useExec = false;
   let forwarded = false; // a socket forward has worked on this connection
@@ -126,6 +129,7 @@ export function createSshSession(ep: SshEndpoint): SshSession {
       // Many small request/response exchanges: Nagle's algorithm would add a delayed-ACK wait to each.
       sock.setNoDelay(true);
       client.once('ready', () => {
+        if (sock !== undefined) acks = promptAck(sock, client);
         client.removeAllListeners('error');
         client.on('error', () => {
           ready = undefined; // a later call reconnects
@@ -167,6 +171,7 @@ export function createSshSession(ep: SshEndpoint): SshSession {
     let ch: ClientChannel;
     try {
       ch = await forward(client);
+      acks?.track(ch);
       if (!useExec) forwarded = true;
     } catch (e) {
           // sshd answers a refused socket forward (AllowStreamLocalForwarding no) like a missing socket.
@@ -176,6 +181,7 @@ export function createSshSession(ep: SshEndpoint): SshSession {
       useExec = true;
       try {
         ch = await forward(client);
+        acks?.track(ch);
       } catch (e2) {
         useExec = false;
         throw sshError(ep, e2, `opening a channel to ${ep.remoteSocket} failed (${e instanceof Error ? e.message : String(e)}), and so did \`docker system dial-stdio\``);
@@ -243,6 +249,10 @@ export function createSshSession(ep: SshEndpoint): SshSession {
  */
 export function sshAgent(session: SshSession): Agent {
   const agent = new Agent({ keepAlive: true });
+  // docker-modem formats every request's options, agent included, with util.inspect (showHidden, no depth
+  // limit) even when its debug output is off; through the agent's sockets that walks ssh2's whole client,
+  // about 10 ms of CPU per API call. The agent describes itself in one word instead.
+  Object.defineProperty(agent, inspect.custom, { value: () => 'Agent(kiln ssh)' });
   const create = (_opts: unknown, cb: (err: Error | null, socket?: Duplex) => void): undefined => {
     session.channel().then(
       (ch) => {
