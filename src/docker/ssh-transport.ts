@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { inspect } from 'node:util';
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
@@ -249,10 +248,6 @@ export function createSshSession(ep: SshEndpoint): SshSession {
  */
 export function sshAgent(session: SshSession): Agent {
   const agent = new Agent({ keepAlive: true });
-  // docker-modem formats every request's options, agent included, with util.inspect (showHidden, no depth
-  // limit) even when its debug output is off; through the agent's sockets that walks ssh2's whole client,
-  // about 10 ms of CPU per API call. The agent describes itself in one word instead.
-  Object.defineProperty(agent, inspect.custom, { value: () => 'Agent(kiln ssh)' });
   const create = (_opts: unknown, cb: (err: Error | null, socket?: Duplex) => void): undefined => {
     session.channel().then(
       (ch) => {

@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import type { Client as SshClient, ClientChannel } from 'ssh2';
 import { describe, expect, it, vi } from 'vitest';
 import { promptAck } from '../../../src/docker/ssh-prompt-ack.js';
-import { sshAgent, type SshSession } from '../../../src/docker/ssh-transport.js';
+import { resolveDaemonTarget } from '../../../src/docker/connection.js';
 
 const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -18,11 +18,10 @@ function fakes() {
 }
 
 describe('ssh transport', () => {
-  it('the agent formats in one word: docker-modem inspects every request, agent included', () => {
-    const session: SshSession = { channel: () => Promise.reject(new Error('unused')), close: () => undefined };
-    const agent = sshAgent(session);
-    expect(inspect({ agent }, { showHidden: true, depth: null })).toContain('Agent(kiln ssh)');
-    agent.destroy();
+  it('the agent formats in a word: docker-modem inspects every request, agent included', () => {
+    const { options } = resolveDaemonTarget('ssh://me@build.example:2222', { HOME: '/nonexistent' });
+    expect(inspect(options, { showHidden: true, depth: null })).toContain('agent: Agent(Agent)');
+    options.agent?.destroy();
   });
 
   it('bytes arriving while a channel is open send one empty window adjust per event-loop turn', async () => {
