@@ -124,6 +124,8 @@ export interface ImageConfig {
   entrypoint: string[] | null;
   cmd: string[] | null;
   labels: Labels;
+  /** ONBUILD triggers, when the image has any (a Dockerfile build on it runs them first). */
+  onBuild?: string[];
 }
 
 export interface ImageInfo {

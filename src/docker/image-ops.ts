@@ -115,7 +115,7 @@ interface RawInspect {
   Architecture?: unknown;
   Variant?: unknown;
   RootFS?: { Layers?: unknown };
-  Config?: { Env?: unknown; User?: unknown; WorkingDir?: unknown; Entrypoint?: unknown; Cmd?: unknown; Labels?: unknown } | null;
+  Config?: { Env?: unknown; User?: unknown; WorkingDir?: unknown; Entrypoint?: unknown; Cmd?: unknown; Labels?: unknown; OnBuild?: unknown } | null;
   Size?: unknown;
   Created?: unknown;
 }
@@ -149,5 +149,7 @@ export function toImageInfo(raw: RawInspect): ImageInfo {
     created: str(raw.Created),
   };
   if (typeof raw.Variant === 'string' && raw.Variant !== '') info.variant = raw.Variant;
+  const onBuild = strs(c.OnBuild);
+  if (onBuild.length > 0) info.config.onBuild = onBuild;
   return info;
 }

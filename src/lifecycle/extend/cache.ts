@@ -1,6 +1,7 @@
 /**
  * Reuse of extended images by content (issue 5 item 3). A Dockerfile application is keyed by what
- * determines its result — the kind, the base image id, the Dockerfile text, the build context's bytes,
+ * determines its result — the kind, the base image id, the Dockerfile text, the build context's bytes
+ * (empty for a Dockerfile that cannot read it, image/dockerfile-context.ts),
  * the build args without build_id and the RUN steps' network — and the image it produced carries that key in the label
  * io.kiln.extend-cache. A later build with the same key takes that image and runs no Dockerfile build,
  * so its layers (and the app image id) are identical. A Dockerfile that uses build_id is never reused:

@@ -11,6 +11,7 @@ import type { ImageInfo } from '../../ports.js';
 import type { ExtendArg } from '../../cnb/models.js';
 import { formatDockerfileIssue, onPlatformBase, parseDockerfile } from '../../image/dockerfile.js';
 import { ALLOW_REMOTE_FLAG, remoteSourceIssues } from '../../image/dockerfile-remote.js';
+import { dockerfileReadsContext } from '../../image/dockerfile-context.js';
 import { cacheImageLabels, extendCacheKey, findCachedImage, keepCachedImage, usesBuildId } from './cache.js';
 import { dockerfileOomNote } from '../container/module-limits.js';
 import { addedLayers, buildArgsRecord, checkUsers, extendBuildArgs, extendedRebasable, extensionLayerCreatedBy, labelIsTrue, nextRebasable, platformBaseImageOnly, REBASABLE_LABEL, type ExtendKind } from './plan.js';
@@ -124,6 +125,10 @@ export async function contextWithDockerfile(context: Buffer, dockerfile: string)
   return makeTar(entries);
 }
 
+/** The context of a Dockerfile that reads none: an empty tar (our Dockerfile is added to it). */
+let emptyTar: Promise<Buffer> | undefined;
+const emptyContext = (): Promise<Buffer> => (emptyTar ??= makeTar([]));
+
 /** The app volume's contents as a context tar (entries relative to the volume root). */
 async function appContext(ctx: PhaseContext, app: { volume: string; image: string }): Promise<Buffer> {
   const entries = await readTar(await readFromVolume(ctx, { volume: app.volume, image: app.image, path: '/' }), { maxBytes: 2 * 1024 * 1024 * 1024 });
@@ -185,14 +190,16 @@ export async function extendImage(ctx: PhaseContext, input: ExtendInput): Promis
       ctx.reporter.emit({ type: 'warning', message: own.warning });
     }
     const args = extendBuildArgs({ baseImage: current.id, buildId, user: current.config.user, extensionArgs: own.args });
-    let context = step.context;
+    // A run.Dockerfile that switched the run image is applied on the chosen image (dockerfile.ts onPlatformBase).
+    const dockerfile = kind === 'run' ? onPlatformBase(step.dockerfile) : step.dockerfile;
+    // A Dockerfile that cannot read its context gets an empty one (dockerfile-context.ts): the app is not
+    // read, and an app change leaves the cache key as it was.
+    let context = dockerfileReadsContext(dockerfile, current.config.onBuild ?? []) ? step.context : await emptyContext();
     if (context === undefined) {
       if (input.app === undefined) throw new KilnError({ action, cause: 'no build context: the extension has no context directory and no app was given' });
       appTar ??= await appContext(ctx, input.app);
       context = appTar;
     }
-    // A run.Dockerfile that switched the run image is applied on the chosen image (dockerfile.ts onPlatformBase).
-    const dockerfile = kind === 'run' ? onPlatformBase(step.dockerfile) : step.dockerfile;
     const fullContext = await contextWithDockerfile(context, dockerfile);
     const reusable = input.cache !== undefined && !usesBuildId(dockerfile);
     const key = extendCacheKey({ kind, baseImageId: current.id, dockerfile, context: fullContext, args, network: input.network ?? 'none' });
