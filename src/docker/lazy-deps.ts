@@ -1,12 +1,12 @@
 /**
- * Start-up (issue 21): dockerode loads gRPC (for BuildKit sessions) and docker-modem loads ssh2 (for
+ * Start-up (issue 21): dockerode loads gRPC and uuid (for BuildKit sessions) and docker-modem loads ssh2 (for
  * ssh:// daemons) when they are first required, which is about two thirds of dockerode's load time.
  * kiln uses neither unless DOCKER_HOST is ssh://. Before dockerode is imported (docker-engine.ts), this
  * puts stand-ins for them into the CommonJS module cache that load the real module on first use: the
  * gRPC modules on first property access, ssh2 when its Client is constructed.
  */
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
@@ -41,6 +41,8 @@ try {
   const modem = dirname(require.resolve('docker-modem', { paths: [dockerode] }));
   standIn('@grpc/grpc-js', dockerode, onAccess);
   standIn('@grpc/proto-loader', dockerode, onAccess);
+  // dockerode's BuildKit session helper loads uuid (22 files) as it loads; kiln never uses BuildKit sessions.
+  standIn(join(dockerode, 'session.js'), dockerode, (load) => (...args: unknown[]): unknown => (load() as unknown as (...a: unknown[]) => unknown)(...args));
   standIn('ssh2', modem, (load) => ({
     // docker-modem reads `.Client` when it loads and constructs it only for an ssh:// daemon.
     Client: function Client(...args: unknown[]): unknown {
