@@ -8,7 +8,7 @@ import { makeTar, readTar } from '../../../src/image/tar-files.js';
 import { extendImage } from '../../../src/lifecycle/extend/extend.js';
 import type { PhaseContext } from '../../../src/lifecycle/phase-context.js';
 import type { BuildSpec, ImageInfo } from '../../../src/ports.js';
-import { FakeEngine, notUsed } from '../../helpers/fake-engine.js';
+import { FakeEngine, fakeImage, notUsed } from '../../helpers/fake-engine.js';
 
 const B = 'FROM ${base_image}\n';
 
@@ -28,17 +28,8 @@ describe('dockerfileReadsContext', () => {
   });
 });
 
-const IMAGE: ImageInfo = {
-  id: `sha256:${'a'.repeat(64)}`,
-  repoTags: [],
-  repoDigests: [],
-  os: 'linux',
-  architecture: 'amd64',
-  layers: [`sha256:${'1'.repeat(64)}`],
-  config: { env: [], user: '1000:1000', workingDir: '', entrypoint: null, cmd: null, labels: {} },
-  size: 0,
-  created: '',
-};
+const IMAGE: ImageInfo = fakeImage(`sha256:${'a'.repeat(64)}`, { layers: [`sha256:${'1'.repeat(64)}`] });
+IMAGE.config.user = '1000:1000';
 
 function ctxWith(builds: BuildSpec[], keys: string[]): PhaseContext {
   const unused = Object.fromEntries((['ping', 'runContainer', 'createContainer', 'removeContainer', 'putArchive', 'getArchive', 'loadImage', 'importImage', 'saveImage', 'removeImage', 'createVolume', 'removeVolume', 'volumeExists', 'listContainers', 'listVolumes'] as const).map((m) => [m, notUsed(m)]));
