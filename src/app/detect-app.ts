@@ -1,8 +1,8 @@
 /**
  * `kiln detect --explain`: the detect half of a build without building anything. It opens a session like
  * a build (build-session.ts: labelled volumes, the app and /platform/env written through the volume
- * host, everything removed at the end), reads the project descriptor the same way (project-input.ts,
- * --descriptor included) and runs the build's own detect step (detect-step.ts), whose trace of every
+ * host, everything removed at the end), reads the project descriptor the same way and runs the build's own detect step
+ * (session-detect.ts), whose trace of every
  * candidate group ui/explain-tree.ts renders. Unlike a build it takes no cache lock and never pulls:
  * without the run image in the daemon, targets are not checked (every module matches).
  */
@@ -10,15 +10,11 @@ import { findRunImage } from './run-image-resolve.js';
 import { ExitCode, KilnError } from '../errors.js';
 import type { ContainerEngine, IdSource, Labels, Reporter, ResourceLimits } from '../ports.js';
 import type { DetectRunResult } from '../lifecycle/detect.js';
-import type { Env } from '../lifecycle/container/module-env.js';
-import { readBuilder } from '../lifecycle/read-builder.js';
 import type { TraceGroup } from '../lifecycle/resolve-order.js';
 import type { GroupMember, PlanFile } from '../cnb/models.js';
 import { withBuildSession } from './build-session.js';
-import { detectStep } from './detect-step.js';
-import { platformEnvOf, projectFileOf, readProject } from './project-input.js';
-import { ephemeralBuilder } from './ephemeral-builder.js';
-import { targetOf } from './run-image-target.js';
+import { detectInSession } from './session-detect.js';
+import type { Env } from '../lifecycle/container/module-env.js';
 
 export interface DetectRequest {
   builder: string;
@@ -57,22 +53,11 @@ export async function explainDetect(deps: DetectDeps, req: DetectRequest): Promi
   const options = { ...(req.labels !== undefined ? { labels: req.labels } : {}), ...(req.limits !== undefined ? { limits: req.limits } : {}) };
   try {
     return await withBuildSession(deps, options, async (session) => {
-      const project = await readProject(req, (message) => deps.reporter.emit({ type: 'warning', message }));
-      // The same builder a build would use: project.toml's groups (by id, uri or inline) replace its order (ephemeral-builder.ts).
-      const builder = await ephemeralBuilder(session.ctx, await readBuilder(session.ctx, req.builder), { flags: {}, project, projectFile: projectFileOf(req), cwd: process.cwd(), labels: req.labels ?? {} });
-      const runRef = builder.runImages[0]?.image;
-      const runInfo = runRef !== undefined ? (await findRunImage(deps.engine, runRef, builder.runImages))?.info : undefined;
-      const platformEnv = platformEnvOf(project, req.env);
-      const ctx = await session.prepare({ builderImage: builder.info.id, user: builder.user, platformEnv, appDir: req.path, include: project?.include ?? [], exclude: project?.exclude ?? [] });
-      const { detects, resolved } = await detectStep(ctx, {
-        builder,
-        project,
-        volumes: session.volumes,
-        platformEnv,
-        ...(runInfo !== undefined ? { target: targetOf(runInfo) } : {}),
-        ...(req.network !== undefined ? { network: req.network } : {}),
-        ...(req.detectParallel !== undefined ? { concurrency: req.detectParallel } : {}),
+      const { detection } = await detectInSession(session, req, {
+        reporter: deps.reporter,
+        runImage: async (ref, builder) => (await findRunImage(deps.engine, ref, builder.runImages))?.info,
       });
+      const { detects, resolved } = detection;
       if (resolved.ok) return { ok: true, trace: resolved.trace, group: resolved.group, groupExtensions: resolved.groupExtensions, plan: resolved.plan, detects };
       return { ok: false, code: resolved.code, trace: resolved.trace, group: [], groupExtensions: [], detects };
     });
