@@ -8,24 +8,15 @@
  */
 import { findRunImage } from './run-image-resolve.js';
 import { ExitCode, KilnError } from '../errors.js';
-import type { ContainerEngine, IdSource, Labels, Reporter, ResourceLimits } from '../ports.js';
+import type { ContainerEngine, IdSource, Reporter, ResourceLimits } from '../ports.js';
 import type { DetectRunResult } from '../lifecycle/detect.js';
 import type { TraceGroup } from '../lifecycle/resolve-order.js';
 import type { GroupMember, PlanFile } from '../cnb/models.js';
 import { withBuildSession } from './build-session.js';
-import { detectInSession } from './session-detect.js';
-import type { Env } from '../lifecycle/container/module-env.js';
+import { detectInSession, type SessionDetectRequest } from './session-detect.js';
 
-export interface DetectRequest {
-  builder: string;
-  path: string;
-  env: Env;
-  /** project.toml path (default <path>/project.toml when it exists), as for a build. */
-  descriptor?: string;
-  network?: string;
-  /** How many bin/detect runs go at once (default: lifecycle/detect.ts). */
-  detectParallel?: number;
-  labels?: Labels;
+/** What a build would get, without --buildpack / --extension (session-detect.ts). */
+export interface DetectRequest extends Omit<SessionDetectRequest, 'modules'> {
   /** pids / memory limits of the detect containers; unset: the defaults (module-limits.ts). */
   limits?: ResourceLimits;
 }

@@ -6,30 +6,20 @@
  * (generate-report.ts). No Dockerfile is built; the session's volumes and containers are removed, and
  * so is an ephemeral builder this run had to make.
  */
-import type { ContainerEngine, IdSource, Labels, Reporter, ResourceLimits } from '../ports.js';
+import type { ContainerEngine, IdSource, Reporter, ResourceLimits } from '../ports.js';
 import { EPHEMERAL_BUILDER_LABEL } from '../cnb/labels.js';
-import type { Env } from '../lifecycle/container/module-env.js';
 import { runGenerate } from '../lifecycle/generate.js';
 import { withBuildSession } from './build-session.js';
 import { reportDetection } from './detect-step.js';
-import { detectInSession } from './session-detect.js';
+import { detectInSession, type SessionDetectRequest } from './session-detect.js';
 import { generateReport, type GenerateReport } from './generate-report.js';
 import type { ImageFetcher } from './image-fetcher.js';
-import type { ModuleFlags } from './module-choice.js';
 import { fetchRunImage } from './run-image-resolve.js';
 import { targetOf } from './run-image-target.js';
 
-export interface GenerateRequest {
-  builder: string;
-  path: string;
-  env: Env;
-  descriptor?: string;
-  network?: string;
-  labels?: Labels;
+/** As for `kiln build`, --buildpack / --extension included (session-detect.ts). */
+export interface GenerateRequest extends SessionDetectRequest {
   limits?: ResourceLimits;
-  /** --buildpack / --extension: modules used instead of the builder's order (as `kiln build`). */
-  modules?: ModuleFlags;
-  detectParallel?: number;
 }
 
 export interface GenerateDeps {
