@@ -11,7 +11,7 @@ import { isKilnError, type KilnError } from '../errors.js';
 import type { ContainerSpec, ExecSpec, RunResult } from '../ports.js';
 import { examineExecExit, watchPids } from './container-exit.js';
 import { attachedLines } from './demux.js';
-import { interruptedError, timeoutError } from './run-container.js';
+import { guardRun, interruptedError, limitVerdict } from './run-guard.js';
 
 interface ExecDeps {
   docker: Docker;
@@ -56,21 +56,8 @@ export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec
   const calls = new AbortController();
   const kill = (): Promise<unknown> =>
     deps.deadline !== undefined ? deps.deadline.run(`kill container ${id.slice(0, 12)}`, (abortSignal) => container.kill({ abortSignal })) : container.kill({ abortSignal: calls.signal });
-  let stopError: KilnError | undefined;
-  let rejectStopped: (e: KilnError) => void = () => undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    rejectStopped = reject;
-  });
-  stopped.catch(() => undefined);
-  const stop = (err: KilnError): void => {
-    if (stopError !== undefined) return;
-    stopError = err;
-    rejectStopped(err);
-    kill().catch(() => undefined);
-  };
-  const onAbort = (): void => stop(interruptedError(what));
-  const timer = spec.timeoutMs !== undefined ? setTimeout(() => stop(timeoutError(what, spec.timeoutMs ?? 0)), spec.timeoutMs) : undefined;
-  spec.signal?.addEventListener('abort', onAbort);
+  const guard = guardRun(what, spec, kill);
+  const { stopped } = guard;
   let pids: ReturnType<typeof watchPids> | undefined;
   let output: NodeJS.ReadableStream | undefined;
   let lines: ReturnType<typeof attachedLines> | undefined;
@@ -96,23 +83,18 @@ export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec
     await Promise.race([lines.ended, stopped]);
     lines.end();
     const exitCode = await Promise.race([exitCodeOf(exec, calls.signal), stopped]);
-    if (stopError !== undefined) throw stopError;
+    if (guard.error() !== undefined) throw guard.error();
     if (lines.error() !== undefined) throw lines.error();
-    pids?.stop();
-    if (pids?.hit === true || (exitCode !== 0 && pids?.reached === true)) return { exitCode, killed: 'pids' };
-    if (exitCode !== 0 && !(spec.answerCodes ?? []).includes(exitCode) && exitCode > 128) {
-      const killed = await examineExecExit(deps.docker, id, exec.id, exitCode, what);
-      if (killed !== undefined) return { exitCode, killed };
-    }
-    return { exitCode };
+    const unexpected = exitCode !== 0 && !(spec.answerCodes ?? []).includes(exitCode) && exitCode > 128;
+    const killed = await limitVerdict(exitCode, pids, unexpected ? () => examineExecExit(deps.docker, id, exec.id, exitCode, what) : undefined);
+    return killed !== undefined ? { exitCode, killed } : { exitCode };
   } catch (e) {
-    if (stopError !== undefined) throw stopError;
+    if (guard.error() !== undefined) throw guard.error();
     if (isKilnError(e) || (lines !== undefined && e === lines.error())) throw e;
     throw deps.wrap(e, `run ${what}`);
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    guard.release();
     pids?.stop();
-    spec.signal?.removeEventListener('abort', onAbort);
     calls.abort();
     (output as { destroy?: () => void } | undefined)?.destroy?.();
   }

@@ -3,11 +3,12 @@
  * always remove the container — also when the run is aborted or times out (docs/architecture.md, "The data flow of one build", step 9).
  */
 import type Docker from 'dockerode';
-import { ExitCode, KilnError, isKilnError } from '../errors.js';
+import { isKilnError, type KilnError } from '../errors.js';
 import type { ContainerSpec, RunResult, RunSpec } from '../ports.js';
 import type { CallDeadlines } from './call-deadline.js';
 import { examineExit, watchPids } from './container-exit.js';
 import { attachedLines } from './demux.js';
+import { guardRun, interruptedError, limitVerdict } from './run-guard.js';
 import { normaliseImageId } from './podman-quirks.js';
 
 /** The create body for a spec: Entrypoint cleared, Cmd = spec.cmd, network 'none' unless asked. */
@@ -46,25 +47,6 @@ function describe(spec: RunSpec): string {
   return spec.name ?? `${spec.cmd.join(' ')} in ${spec.image}`;
 }
 
-export function interruptedError(what: string): KilnError {
-  return new KilnError({
-    action: `run ${what}`,
-    cause: 'the run was interrupted; its container was killed and removed',
-    exitCode: ExitCode.interrupted,
-    kind: 'interrupted',
-  });
-}
-
-export function timeoutError(what: string, ms: number): KilnError {
-  return new KilnError({
-    action: `run ${what}`,
-    cause: `it did not finish within the limit of ${ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`}; its container was killed and removed`,
-    hint: 'look for a module that waits for input or loops, or raise the time limit',
-    exitCode: ExitCode.generic,
-    kind: 'timeout',
-  });
-}
-
 interface RunDeps {
   docker: Docker;
   create(spec: ContainerSpec): Promise<string>;
@@ -89,25 +71,12 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
   if (spec.signal?.aborted) throw interruptedError(describe(spec));
   const id = await deps.create(spec);
   const container = deps.docker.getContainer(id);
-  let stopError: KilnError | undefined;
-  let rejectStopped: (e: KilnError) => void = () => undefined;
-  const stopped = new Promise<never>((_, reject) => {
-    rejectStopped = reject;
-  });
-  stopped.catch(() => undefined);
   // Closes the start/wait requests still open when the run ends early, so none outlives it (no hang).
   const calls = new AbortController();
   const kill = (): Promise<unknown> =>
     deps.deadline !== undefined ? deps.deadline.run(`kill container ${id.slice(0, 12)}`, (abortSignal) => container.kill({ abortSignal })) : container.kill();
-  const stop = (err: KilnError): void => {
-    if (stopError !== undefined) return;
-    stopError = err;
-    rejectStopped(err);
-    kill().catch(() => undefined);
-  };
-  const onAbort = (): void => stop(interruptedError(describe(spec)));
-  const timer = spec.timeoutMs !== undefined ? setTimeout(() => stop(timeoutError(describe(spec), spec.timeoutMs ?? 0)), spec.timeoutMs) : undefined;
-  spec.signal?.addEventListener('abort', onAbort);
+  const guard = guardRun(describe(spec), spec, kill);
+  const { stopped } = guard;
   let pids: ReturnType<typeof watchPids> | undefined;
   let output: NodeJS.ReadableStream | undefined;
   let lines: ReturnType<typeof attachedLines> | undefined;
@@ -121,21 +90,18 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
     // The attach stream ends right after the process; wait for it so no trailing output is lost.
     await Promise.race([within(lines.ended, 10_000), stopped]);
     lines.end();
-    if (stopError !== undefined) throw stopError;
+    if (guard.error() !== undefined) throw guard.error();
     if (lines.error() !== undefined) throw lines.error();
     const exitCode = typeof waited.StatusCode === 'number' ? waited.StatusCode : -1;
-    pids?.stop();
-    if (pids?.hit === true || (exitCode !== 0 && pids?.reached === true)) return { exitCode, killed: 'pids' };
-    if (exitCode !== 0 && !(spec.answerCodes ?? []).includes(exitCode) && (exitCode > 128 || spec.limits?.memoryBytes !== undefined)) {
-      const killed = await examineExit(deps.docker, id, exitCode, describe(spec));
-      if (killed !== undefined) return { exitCode, killed };
-    }
+    const unexpected = exitCode !== 0 && !(spec.answerCodes ?? []).includes(exitCode) && (exitCode > 128 || spec.limits?.memoryBytes !== undefined);
+    const killed = await limitVerdict(exitCode, pids, unexpected ? () => examineExit(deps.docker, id, exitCode, describe(spec)) : undefined);
+    if (killed !== undefined) return { exitCode, killed };
     if (spec.commit !== true || exitCode !== 0) return { exitCode };
     const commitCall = container.commit({ pause: false }) as Promise<{ Id?: unknown }>;
     // Interrupted while the daemon commits: the image it still makes is removed once it exists.
     commitCall.then(
       (r) => {
-        if (stopError !== undefined && typeof r.Id === 'string') deps.docker.getImage(r.Id).remove({ force: true }).catch(() => undefined);
+        if (guard.error() !== undefined && typeof r.Id === 'string') deps.docker.getImage(r.Id).remove({ force: true }).catch(() => undefined);
       },
       () => undefined,
     );
@@ -145,13 +111,12 @@ export async function runContainer(deps: RunDeps, spec: RunSpec): Promise<RunRes
     return { exitCode, imageId: normaliseImageId(committed.Id) };
   } catch (e) {
     failed = true;
-    if (stopError !== undefined) throw stopError;
+    if (guard.error() !== undefined) throw guard.error();
     if (isKilnError(e) || (lines !== undefined && e === lines.error())) throw e;
     throw deps.wrap(e, `run ${describe(spec)}`);
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    guard.release();
     pids?.stop();
-    spec.signal?.removeEventListener('abort', onAbort);
     calls.abort();
     const s = output as { destroy?: () => void } | undefined;
     s?.destroy?.();
