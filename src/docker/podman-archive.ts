@@ -76,21 +76,36 @@ function putEntry(pack: tarStream.Pack, header: EntryHeader, content?: Readable 
 }
 
 /**
+ * A new tar streamed out of `input`: `body` reads the entries of `extract` and writes entries to `pack`,
+ * and the pack is finalized when it resolves. A failure destroys the returned stream, so whoever reads
+ * it sees a truncated archive fail rather than end.
+ */
+function repack(input: Readable, body: (extract: tarStream.Extract, pack: tarStream.Pack) => Promise<void>): Readable {
+  const out = new PassThrough();
+  const pack = tarStream.pack();
+  const extract = tarStream.extract();
+  pack.on('error', (e: Error) => out.destroy(e));
+  pack.pipe(out);
+  input.on('error', (e: Error) => extract.destroy(e));
+  input.pipe(extract);
+  body(extract, pack).then(
+    () => pack.finalize(),
+    (e: unknown) => {
+      extract.destroy();
+      out.destroy(e instanceof Error ? e : new Error(String(e)));
+    },
+  );
+  return out;
+}
+
+/**
  * The archive with every layer file the manifest names: entries are copied as they come; at
  * manifest.json (docker-archive readers take members in any order) the missing layers are appended
  * from `source`, then the manifest. Failures destroy the returned stream, so the load fails on a
  * truncated archive and loads nothing.
  */
 export function completeImageArchive(archive: Readable | Buffer, source: LayerSource): Readable {
-  const out = new PassThrough();
-  const pack = tarStream.pack();
-  const extract = tarStream.extract();
-  pack.on('error', (e: Error) => out.destroy(e));
-  pack.pipe(out);
-  const run = async (): Promise<void> => {
-    const input = Buffer.isBuffer(archive) ? Readable.from([archive]) : archive;
-    input.on('error', (e: Error) => extract.destroy(e));
-    input.pipe(extract);
+  return repack(Buffer.isBuffer(archive) ? Readable.from([archive]) : archive, async (extract, pack) => {
     const seen = new Set<string>();
     const jsons = new Map<string, Buffer>();
     let manifest: Buffer | undefined;
@@ -133,13 +148,7 @@ export function completeImageArchive(archive: Readable | Buffer, source: LayerSo
       if (missing.size > 0) throw new Error(`the daemon has no image holding layer ${[...missing.keys()].join(', ')}`);
     }
     await putEntry(pack, { name: 'manifest.json', type: 'file', mode: 0o644, size: manifest.length, mtime: new Date(0) }, manifest);
-    pack.finalize();
-  };
-  run().catch((e: unknown) => {
-    extract.destroy();
-    out.destroy(e instanceof Error ? e : new Error(String(e)));
   });
-  return out;
 }
 
 /** A symlink target for `from` pointing at `to`, both archive paths. */
@@ -162,14 +171,7 @@ export function dockerLayerPath(name: string): string {
  * are dropped, and the manifest's layer paths follow. Streamed entry by entry (layers can be large).
  */
 export function dockerSaveLayout(saved: Readable): Readable {
-  const out = new PassThrough();
-  const pack = tarStream.pack();
-  const extract = tarStream.extract();
-  pack.on('error', (e: Error) => out.destroy(e));
-  pack.pipe(out);
-  const run = async (): Promise<void> => {
-    saved.on('error', (e: Error) => extract.destroy(e));
-    saved.pipe(extract);
+  return repack(saved, async (extract, pack) => {
     const dirs = new Set<string>();
     for await (const entry of extract) {
       const name = clean(entry.header.name);
@@ -195,11 +197,5 @@ export function dockerSaveLayout(saved: Readable): Readable {
         await putEntry(pack, entry.header);
       }
     }
-    pack.finalize();
-  };
-  run().catch((e: unknown) => {
-    extract.destroy();
-    out.destroy(e instanceof Error ? e : new Error(String(e)));
   });
-  return out;
 }
