@@ -16,6 +16,8 @@
 # State (config, storage, socket, log) lives in $KILN_PODMAN_STATE (default /tmp/kiln-podman).
 # Exit 0 with the lines printed, or non-zero with the reason on stderr (no podman, podman info fails).
 set -euo pipefail
+# shellcheck source=lib/pids.sh
+. "$(dirname "$0")/lib/pids.sh"
 
 state="${KILN_PODMAN_STATE:-/tmp/kiln-podman}"
 sock="$state/podman.sock"
@@ -113,18 +115,12 @@ case "${1:-start}" in
     shift
     [ -f "$state/pid" ] || exit 0
     pid=$(cat "$state/pid")
-    if [ "$#" -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$pid"; then exit 0; fi
+    pid_chosen "$pid" "$@" || exit 0
     # Containers still there (a test killed mid-run): removed through podman itself, bounded in time
     # in case the daemon is stuck.
     timeout 30 env CONTAINERS_CONF="$state/containers.conf" CONTAINERS_STORAGE_CONF="$state/storage.conf" \
       podman --root "$state/root" --runroot "$state/runroot" rm -a -f -t 0 >/dev/null 2>&1 || true
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "podman-service: pid $pid ignored TERM for 10 s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      for _ in $(seq 1 25); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    fi
+    end_pid "$pid" 10
     # Mounts (overlay layers, shm) of this state dir only, deepest first.
     awk -v root="$state/" '$2 ~ "^"root {print $2}' /proc/self/mounts | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
     rm -rf "$state"

@@ -15,6 +15,8 @@
 # State (pids, htpasswd, the generated password, logs) lives in $KILN_REGISTRIES_STATE
 # (default /tmp/kiln-registries-<plain port>); the password is never printed.
 set -euo pipefail
+# shellcheck source=lib/pids.sh
+. "$(dirname "$0")/lib/pids.sh"
 
 plain_port="${KILN_REGISTRY_PLAIN_PORT:-5171}"
 auth_port="${KILN_REGISTRY_AUTH_PORT:-5172}"
@@ -91,9 +93,8 @@ stop_one() {
   [ -f "$dir/pid" ] || return 0
   local pid
   pid=$(cat "$dir/pid")
-  if [ "$#" -gt 0 ] && ! printf '%s\n' "$@" | grep -qx "$pid"; then return 0; fi
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  pid_chosen "$pid" "$@" || return 0
+  end_pid "$pid" 4
   rm -f "$dir/pid"
   rm -rf "$dir/data"
   echo "registries: stopped $name registry (pid $pid)"

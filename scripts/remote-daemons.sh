@@ -18,6 +18,8 @@
 # home-wrong/.ssh is the same but its known_hosts holds ANOTHER key for the host (a changed host key).
 # Nothing here is secret beyond the throwaway keys, which never leave the state dir.
 set -euo pipefail
+# shellcheck source=lib/pids.sh
+. "$(dirname "$0")/lib/pids.sh"
 
 tcp_port="${KILN_REMOTE_TCP_PORT:-5351}"
 ssh_port="${KILN_REMOTE_SSH_PORT:-5352}"
@@ -131,9 +133,7 @@ stop_pid() {
   local pid="$1" file
   for file in "$state/dockerd.pid" "$state/sshd.pid" "$state/sshd-exec.pid"; do
     [ -f "$file" ] && [ "$(cat "$file")" = "$pid" ] || continue
-    kill -CONT "$pid" 2>/dev/null || true # a test may have stopped it
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    end_pid "$pid" 10 # SIGCONT first: a test may have stopped it
     rm -f "$file"
     echo "remote-daemons: stopped pid $pid"
   done
