@@ -122,6 +122,22 @@ describe('extendImage kind build', () => {
   });
 });
 
+describe('extendImage: a base with ONBUILD triggers', () => {
+  it('a Dockerfile without COPY still gets its context when the base has a trigger that copies from it', async () => {
+    const { ctx } = context();
+    const trigger = ['FROM ' + bases().build, 'USER root', 'ONBUILD COPY app.txt /from-app.txt', 'USER 1000:1000', ''].join('\n');
+    const { imageId: base } = await engine.buildImage({ context: await makeTar([{ path: 'Dockerfile', content: trigger }]), dockerfile: 'Dockerfile', buildArgs: {}, labels, network: 'none' });
+    expect((await engine.inspectImage(base))?.config.onBuild).toEqual(['COPY app.txt /from-app.txt']);
+    const r = await extendImage(ctx, {
+      kind: 'build',
+      baseImage: base,
+      steps: [{ extensionId: 'test/plain', dockerfile: 'ARG base_image\nFROM ${base_image}\nRUN true\n', args: [], context: await makeTar([{ path: 'app.txt', content: 'from the context\n' }]) }],
+      network: 'none',
+    });
+    expect(await cat(r.imageId, '/from-app.txt')).toBe('from the context');
+  });
+});
+
 describe('extendImage kind run', () => {
   const ADD_FILE = ['ARG base_image', 'FROM ${base_image}', 'COPY added.txt /opt/added.txt', ''].join('\n');
 
