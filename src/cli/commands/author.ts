@@ -9,14 +9,11 @@ import type { CliContext } from '../context.js';
 import { checkImageRef } from '../../image/image-ref.js';
 import { PULL_POLICY_OPTION } from '../pull-options.js';
 import { labelsFromEnv } from './build.js';
+import { collect } from '../repeatable.js';
 
 /** The `buildpack` / `extension` parent command, shared with `package` (package.ts). */
 function parentOf(program: Command, kind: ModuleKind): Command {
   return program.commands.find((c) => c.name() === kind) ?? program.command(kind).description(`work with ${kind}s`);
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 interface NewFlags {

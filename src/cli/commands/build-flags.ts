@@ -9,6 +9,7 @@ import { ExitCode, KilnError } from '../../errors.js';
 import { checkImageRef, withDefaultTag } from '../../image/image-ref.js';
 import type { BuildRequest } from '../../app/build-app.js';
 import { posix } from 'node:path';
+import { collect } from '../repeatable.js';
 
 export interface PackBuildFlags {
   tag?: string[];
@@ -24,8 +25,6 @@ export interface PackBuildFlags {
   gid?: string;
   workspace?: string;
 }
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function usage(flag: string, cause: string, hint?: string): KilnError {
   return new KilnError({ action: `read ${flag}`, cause, ...(hint !== undefined ? { hint } : {}), exitCode: ExitCode.usage, subject: flag });
@@ -62,7 +61,8 @@ export function parseWorkspace(value: string): string {
   return dir;
 }
 
-function moduleValue(flag: string, value: string): string {
+/** A module flag's value (--buildpack, --extension, …): refused when empty. */
+export function moduleValue(flag: string, value: string): string {
   if (value.trim() === '') throw usage(flag, 'is empty', 'name a directory, a .tgz/.cnb file, docker://<image> or <id>@<version>');
   return value;
 }

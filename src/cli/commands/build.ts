@@ -19,6 +19,7 @@ import { DETECT_PARALLEL_HELP, detectParallelOf } from '../detect-parallel.js';
 import { abortOnSignals } from '../interrupt.js';
 import type { CliContext } from '../context.js';
 import { declarePackFlags, packFlagsRequest, type PackBuildFlags } from './build-flags.js';
+import { collect } from '../repeatable.js';
 
 interface BuildFlags extends LimitFlags, PackBuildFlags {
   watch?: boolean;
@@ -49,8 +50,6 @@ interface BuildFlags extends LimitFlags, PackBuildFlags {
   timestamps?: boolean;
   publish?: boolean;
 }
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function usage(cause: string): KilnError {
   return new KilnError({ action: 'read the build flags', cause, exitCode: ExitCode.usage });

@@ -7,6 +7,7 @@ import { kilnConfigPath, readKilnConfig, writeKilnConfig, type KilnConfig } from
 import { ExitCode, KilnError } from '../../errors.js';
 import { parsePullPolicy, PULL_POLICIES } from '../../registry/pull-policy.js';
 import type { CliContext } from '../context.js';
+import { collect } from '../repeatable.js';
 
 function listLines(c: KilnConfig): string[] {
   const lines = [`# ${kilnConfigPath()}`, `default-builder = ${c.defaultBuilder ?? '(not set)'}`, `pull-policy = ${c.pullPolicy ?? '(not set: if-not-present)'}`];
@@ -15,8 +16,6 @@ function listLines(c: KilnConfig): string[] {
   for (const [image, list] of mirrors) lines.push(`run-image-mirrors ${image} = ${list.join(', ')}`);
   return lines;
 }
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function usage(cause: string, hint?: string): KilnError {
   return new KilnError({ action: 'change kiln config', cause, ...(hint !== undefined ? { hint } : {}), exitCode: ExitCode.usage });

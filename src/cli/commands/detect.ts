@@ -11,6 +11,7 @@ import { refuseExposedHostNetwork } from '../network-flags.js';
 import { limitsOf, MEMORY_HELP, PIDS_LIMIT_HELP, type LimitFlags } from '../limit-flags.js';
 import { DETECT_PARALLEL_HELP, detectParallelOf } from '../detect-parallel.js';
 import { abortOnSignals } from '../interrupt.js';
+import { collect } from '../repeatable.js';
 
 interface DetectFlags extends LimitFlags {
   detectParallel?: string;
@@ -23,8 +24,6 @@ interface DetectFlags extends LimitFlags {
   json?: boolean;
   verbose?: boolean;
 }
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function registerDetect(program: Command, ctx: CliContext): void {
   program

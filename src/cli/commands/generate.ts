@@ -13,6 +13,8 @@ import { labelsFromEnv, parseEnvEntries } from './build.js';
 import { refuseExposedHostNetwork } from '../network-flags.js';
 import { PULL_POLICY_OPTION } from '../pull-options.js';
 import { abortOnSignals } from '../interrupt.js';
+import { collect } from '../repeatable.js';
+import { moduleValue } from './build-flags.js';
 
 interface GenerateFlags {
   builder?: string;
@@ -27,15 +29,6 @@ interface GenerateFlags {
   json?: boolean;
   verbose?: boolean;
   quiet?: boolean;
-}
-
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
-function moduleValues(flag: string, values: string[]): string[] {
-  for (const v of values) {
-    if (v.trim() === '') throw new KilnError({ action: `read ${flag}`, cause: 'is empty', hint: 'name a directory, a .tgz/.cnb file, docker://<image> or <id>@<version>', exitCode: ExitCode.usage, subject: flag });
-  }
-  return values;
 }
 
 export function registerGenerate(program: Command, ctx: CliContext): void {
@@ -72,8 +65,8 @@ export function registerGenerate(program: Command, ctx: CliContext): void {
       const abort = new AbortController();
       const fetcher = await fetcherFor(flags, engine, output.reporter, abort.signal, config);
       const modules = {
-        ...(flags.buildpack.length > 0 ? { buildpacks: moduleValues('--buildpack', flags.buildpack) } : {}),
-        ...(flags.extension.length > 0 ? { extensions: moduleValues('--extension', flags.extension) } : {}),
+        ...(flags.buildpack.length > 0 ? { buildpacks: flags.buildpack.map((v) => moduleValue('--buildpack', v)) } : {}),
+        ...(flags.extension.length > 0 ? { extensions: flags.extension.map((v) => moduleValue('--extension', v)) } : {}),
       };
       const stopListening = abortOnSignals(abort);
       try {
