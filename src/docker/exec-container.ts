@@ -5,29 +5,20 @@
  * process, here by killing the whole container (the process's children die with it; the caller removes
  * the container), and a death by signal is examined for the OOM killer or a kill from outside.
  */
-import type { CallDeadlines } from './call-deadline.js';
 import type Docker from 'dockerode';
-import { isKilnError, type KilnError } from '../errors.js';
+import { isKilnError } from '../errors.js';
 import type { ContainerSpec, ExecSpec, RunResult } from '../ports.js';
 import { examineExecExit, watchPids } from './container-exit.js';
 import { attachedLines } from './demux.js';
 import { guardRun, interruptedError, limitVerdict } from './run-guard.js';
-
-interface ExecDeps {
-  docker: Docker;
-  create(spec: ContainerSpec): Promise<string>;
-  remove(id: string): Promise<void>;
-  wrap(e: unknown, action: string): KilnError;
-  /** Deadlines of the kill of a stopped exec (call-deadline.ts): a daemon that stops answering must not hang kiln. */
-  deadline?: CallDeadlines;
-}
+import type { RunDeps } from './run-container.js';
 
 function describe(spec: ExecSpec): string {
   return spec.name ?? spec.cmd.join(' ');
 }
 
 /** Creates and starts a container to exec in; a container that does not start is removed. */
-export async function startContainer(deps: ExecDeps, spec: ContainerSpec): Promise<string> {
+export async function startContainer(deps: RunDeps, spec: ContainerSpec): Promise<string> {
   const id = await deps.create(spec);
   try {
     await deps.docker.getContainer(id).start();
@@ -48,7 +39,7 @@ async function exitCodeOf(exec: Docker.Exec, abortSignal: AbortSignal): Promise<
   }
 }
 
-export async function execInContainer(deps: ExecDeps, id: string, spec: ExecSpec): Promise<RunResult> {
+export async function execInContainer(deps: RunDeps, id: string, spec: ExecSpec): Promise<RunResult> {
   const what = describe(spec);
   if (spec.signal?.aborted) throw interruptedError(what);
   const container = deps.docker.getContainer(id);

@@ -47,12 +47,13 @@ function describe(spec: RunSpec): string {
   return spec.name ?? `${spec.cmd.join(' ')} in ${spec.image}`;
 }
 
-interface RunDeps {
+/** What a run in its own container and an exec in a kept one (exec-container.ts) need of the adapter. */
+export interface RunDeps {
   docker: Docker;
   create(spec: ContainerSpec): Promise<string>;
   remove(id: string): Promise<void>;
   wrap(e: unknown, action: string): KilnError;
-  /** Deadlines of the kill of an aborted run (call-deadline.ts). */
+  /** Deadlines of the kill of a stopped run (call-deadline.ts): a daemon that stops answering must not hang kiln. */
   deadline?: CallDeadlines;
 }
 
