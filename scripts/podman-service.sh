@@ -96,16 +96,12 @@ case "${1:-start}" in
     nohup env CONTAINERS_CONF="$state/containers.conf" CONTAINERS_STORAGE_CONF="$state/storage.conf" \
       podman --root "$state/root" --runroot "$state/runroot" system service --time=0 "unix://$sock" >"$state/service.log" 2>&1 &
     echo $! >"$state/pid"
-    for _ in $(seq 1 60); do
-      if answers; then
-        echo "podman-service: started podman $(podman --version | awk '{print $NF}') (pid $(cat "$state/pid"), storage $driver in $state)"
-        print_env
-        echo "KILN_PODMAN_STARTED_PIDS=$(cat "$state/pid")"
-        exit 0
-      fi
-      kill -0 "$(cat "$state/pid")" 2>/dev/null || break
-      sleep 0.5
-    done
+    if answers_within "$(cat "$state/pid")" 30 answers; then
+      echo "podman-service: started podman $(podman --version | awk '{print $NF}') (pid $(cat "$state/pid"), storage $driver in $state)"
+      print_env
+      echo "KILN_PODMAN_STARTED_PIDS=$(cat "$state/pid")"
+      exit 0
+    fi
     echo "podman-service: the service did not answer on $sock; see $state/service.log" >&2
     tail -20 "$state/service.log" >&2 || true
     kill "$(cat "$state/pid")" 2>/dev/null || true

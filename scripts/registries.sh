@@ -74,13 +74,10 @@ start_one() {
   nohup docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
   echo $! >"$dir/pid"
   started_pids="$started_pids $!"
-  for _ in $(seq 1 30); do
-    if answers "$port"; then
-      echo "registries: started $name registry on 127.0.0.1:$port (pid $(cat "$dir/pid"), storage $dir/data)"
-      return 0
-    fi
-    sleep 1
-  done
+  if answers_within "$(cat "$dir/pid")" 30 answers "$port"; then
+    echo "registries: started $name registry on 127.0.0.1:$port (pid $(cat "$dir/pid"), storage $dir/data)"
+    return 0
+  fi
   echo "registries: the $name registry did not answer within 30 s; see $dir/registry.log" >&2
   tail -20 "$dir/registry.log" >&2 || true
   return 1

@@ -51,14 +51,10 @@ start_dockerd() {
     >"$state/dockerd.log" 2>&1 &
   local pid=$!
   started_pids="$started_pids $pid"
-  for _ in $(seq 1 60); do
-    if answers; then
-      echo "remote-daemons: started dockerd (pid $pid) on tcp://127.0.0.1:$tcp_port and unix://$state/docker.sock"
-      return 0
-    fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 1
-  done
+  if answers_within "$pid" 60 answers; then
+    echo "remote-daemons: started dockerd (pid $pid) on tcp://127.0.0.1:$tcp_port and unix://$state/docker.sock"
+    return 0
+  fi
   echo "remote-daemons: the second dockerd did not answer; see $state/dockerd.log" >&2
   tail -20 "$state/dockerd.log" >&2 || true
   return 1

@@ -1,5 +1,5 @@
-# Stopping the services the test scripts started, by pid (sourced by registries.sh, remote-daemons.sh
-# and podman-service.sh).
+# Starting and stopping the services the test scripts run, by pid (sourced by registries.sh,
+# remote-daemons.sh and podman-service.sh).
 
 # pid_chosen PID [PIDS...]: true when no PIDS are given, or when PID is one of them.
 pid_chosen() {
@@ -18,4 +18,17 @@ end_pid() {
   echo "pid $pid ignored SIGTERM for ${2:-10} s; killing it" >&2
   kill -KILL "$pid" 2>/dev/null || true
   for _ in $(seq 1 25); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.2; done
+}
+
+# answers_within PID SECONDS CMD...: polls CMD every 0.5 s until it succeeds (true); false once PID is gone
+# or SECONDS have passed.
+answers_within() {
+  local pid="$1" tries=$(( $2 * 2 ))
+  shift 2
+  for _ in $(seq 1 "$tries"); do
+    "$@" && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.5
+  done
+  return 1
 }
