@@ -48,16 +48,7 @@ function decodeV02(root: TableReader, ctx: DecodeContext): ProjectDescriptor {
     const builder = bp.optString('builder', { nonEmpty: true });
     if (builder !== undefined) out.builder = builder;
     out.group = bp.tableArray('group', decodeGroupEntry);
-    const pre = bp.optTable('pre');
-    if (pre) {
-      out.preGroup = pre.tableArray('group', decodeGroupEntry);
-      pre.finish();
-    }
-    const post = bp.optTable('post');
-    if (post) {
-      out.postGroup = post.tableArray('group', decodeGroupEntry);
-      post.finish();
-    }
+    decodePrePost(bp, out);
     const build = bp.optTable('build');
     if (build) {
       out.buildEnv = decodeEnv(build);
@@ -91,16 +82,7 @@ function decodeV01(root: TableReader, ctx: DecodeContext): ProjectDescriptor {
     const builder = build.optString('builder', { nonEmpty: true });
     if (builder !== undefined) out.builder = builder;
     out.group = build.tableArray('buildpacks', decodeGroupEntry);
-    const pre = build.optTable('pre');
-    if (pre) {
-      out.preGroup = pre.tableArray('group', decodeGroupEntry);
-      pre.finish();
-    }
-    const post = build.optTable('post');
-    if (post) {
-      out.postGroup = post.tableArray('group', decodeGroupEntry);
-      post.finish();
-    }
+    decodePrePost(build, out);
     out.buildEnv = decodeEnv(build);
     build.finish();
   }
@@ -113,6 +95,20 @@ function decodeSourceFilter(t: TableReader, out: ProjectDescriptor): void {
   out.exclude = t.stringArray('exclude');
   if (t.has('include') && t.has('exclude')) {
     t.ctx.error(t.keyPath('exclude'), 'include and exclude are mutually exclusive; set only one of them');
+  }
+}
+
+/** `[[<table>.pre.group]]` and `[[<table>.post.group]]`: modules before and after every group of the order (same in both schemas). */
+function decodePrePost(t: TableReader, out: ProjectDescriptor): void {
+  const pre = t.optTable('pre');
+  if (pre) {
+    out.preGroup = pre.tableArray('group', decodeGroupEntry);
+    pre.finish();
+  }
+  const post = t.optTable('post');
+  if (post) {
+    out.postGroup = post.tableArray('group', decodeGroupEntry);
+    post.finish();
   }
 }
 
