@@ -60,7 +60,7 @@ async function timed<T>(ctx: PhaseContext, phase: string, fn: () => Promise<T>):
 async function inspectOrFail(ctx: PhaseContext, ref: string, what: string): Promise<ImageInfo> {
   const info = await ctx.engine.inspectImage(ref);
   if (info === undefined) {
-    throw new KilnError({ action: `inspect ${what} ${ref}`, cause: 'the image does not exist in the Docker daemon', hint: 'build or load it first (kiln never pulls)', exitCode: ExitCode.missingImage });
+    throw new KilnError({ action: `inspect ${what} ${ref}`, cause: 'the image does not exist in the Docker daemon', hint: 'build, pull or load it first', exitCode: ExitCode.missingImage });
   }
   return info;
 }

@@ -65,7 +65,7 @@ async function chooseRunImage(engine: ContainerEngine, req: RebaseRequest, md: L
     const info = await engine.inspectImage(name);
     if (info !== undefined) return { name, info };
   }
-  throw rebaseError(req.image, `run image ${names.join(' / ')} does not exist in the Docker daemon`, 'build or load it first (kiln never pulls)', ExitCode.missingImage);
+  throw rebaseError(req.image, `run image ${names.join(' / ')} does not exist in the Docker daemon`, 'build, pull or load it first', ExitCode.missingImage);
 }
 
 export async function rebaseApp(deps: { engine: ContainerEngine; reporter: Reporter; fetcher?: ImageFetcher }, req: RebaseRequest): Promise<RebaseOutcome> {

@@ -180,7 +180,7 @@ export async function readBuilder(ctx: PhaseContext, image: string): Promise<Bui
     throw new KilnError({
       action: `read builder ${image}`,
       cause: 'the image does not exist in the Docker daemon',
-      hint: 'create it with `kiln builder create` or load it with `docker load` (kiln never pulls)',
+      hint: 'create it with `kiln builder create`, or get it with `docker pull` or `docker load` (`kiln build` pulls a missing builder under --pull-policy)',
       exitCode: ExitCode.missingImage,
     });
   }
