@@ -93,9 +93,9 @@ export async function buildApp(deps: BuildDeps, request: BuildRequest): Promise<
     const { ctx } = session;
     const project = await readProject(req, (message) => deps.reporter.emit({ type: 'warning', message }));
     const fetcher = deps.fetcher ?? createImageFetcher({ engine: deps.engine, reporter: deps.reporter, policy: 'never' });
-    await fetcher.ensure(req.builder, 'builder');
+    const builderImage = await fetcher.ensure(req.builder, 'builder');
     // Modules from flags and project.toml, --uid/--gid: the builder of this build (ephemeral-builder.ts).
-    const base = await readBuilder(ctx, req.builder);
+    const base = await readBuilder(ctx, req.builder, builderImage);
     const builder: BuilderInfo = addsNothing(req, project) ? base : await (await import('./ephemeral-builder.js')).ephemeralBuilder(ctx, base, ephemeralInputOf(req, project));
     const runImageRef = req.runImage ?? builder.runImages[0]?.image;
     if (runImageRef === undefined) {

@@ -54,8 +54,8 @@ export interface SessionDetection {
 
 export async function detectInSession(session: BuildSession, req: SessionDetectRequest, opts: SessionDetectOptions): Promise<SessionDetection> {
   const project = await readProject(req, (message) => opts.reporter.emit({ type: 'warning', message }));
-  if (opts.fetcher !== undefined) await opts.fetcher.ensure(req.builder, 'builder');
-  const base = await readBuilder(session.ctx, req.builder);
+  const pulled = opts.fetcher !== undefined ? await opts.fetcher.ensure(req.builder, 'builder') : undefined;
+  const base = await readBuilder(session.ctx, req.builder, pulled);
   const builder = await ephemeralBuilder(session.ctx, base, {
     flags: req.modules ?? {},
     project,

@@ -172,10 +172,11 @@ async function fetchBuilderFiles(ctx: PhaseContext, info: ImageInfo, user: CnbUs
 
 /**
  * Inspects and reads the builder image (its files come from the host cache when this image id was read
- * before, builder-files-cache.ts). Throws exit 5 for a missing image, 2 for unusable files.
+ * before, builder-files-cache.ts). Throws exit 5 for a missing image, 2 for unusable files. `inspected`:
+ * the image's inspect, when the caller has it already (a pull under the policy returns it).
  */
-export async function readBuilder(ctx: PhaseContext, image: string): Promise<BuilderInfo> {
-  const info = await ctx.engine.inspectImage(image);
+export async function readBuilder(ctx: PhaseContext, image: string, inspected?: ImageInfo): Promise<BuilderInfo> {
+  const info = inspected ?? (await ctx.engine.inspectImage(image));
   if (info === undefined) {
     throw new KilnError({
       action: `read builder ${image}`,
